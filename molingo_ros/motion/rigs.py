@@ -1,0 +1,111 @@
+"""Named joints of the rigs the project reads: which joints are feet, hips, shoulders, and
+which joint mirrors which."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rig:
+    """Semantic joints of a skeleton, by name.
+
+    Attributes:
+        name: rig name.
+        joint_names: the joints, in the order motions of this rig store them.
+        feet: foot joints used for contacts, ``(left ankle, left toe, right ankle, right toe)``.
+        hips: ``(left hip, right hip)``, used with ``shoulders`` to find the heading.
+        shoulders: ``(left shoulder, right shoulder)``.
+        hands: ``(left hand, right hand)``.
+        head: the head joint.
+    """
+
+    name: str
+    joint_names: tuple[str, ...]
+    feet: tuple[str, str, str, str]
+    hips: tuple[str, str]
+    shoulders: tuple[str, str]
+    hands: tuple[str, str]
+    head: str
+
+    def index(self, joint: str) -> int:
+        try:
+            return self.joint_names.index(joint)
+        except ValueError:
+            raise KeyError(
+                f"rig {self.name!r} has no joint {joint!r}; known: {', '.join(self.joint_names)}"
+            ) from None
+
+    def mirror_indices(self) -> list[int]:
+        """For each joint, the index of its left/right mirror (itself for centre joints)."""
+        return [self.index(mirror_joint_name(n)) if mirror_joint_name(n) in self.joint_names
+                else i for i, n in enumerate(self.joint_names)]
+
+
+_SIDE_PATTERNS = (
+    (re.compile(r"_L$"), "_R"),
+    (re.compile(r"_R$"), "_L"),
+    (re.compile(r"^left_"), "right_"),
+    (re.compile(r"^right_"), "left_"),
+    (re.compile(r"^Left"), "Right"),
+    (re.compile(r"^Right"), "Left"),
+    (re.compile(r"^l_"), "r_"),
+    (re.compile(r"^r_"), "l_"),
+)
+
+
+def mirror_joint_name(name: str) -> str:
+    """``Hand_L`` → ``Hand_R``, ``left_knee`` → ``right_knee``; centre joints unchanged."""
+    for pattern, replacement in _SIDE_PATTERNS:
+        if pattern.search(name):
+            return pattern.sub(replacement, name)
+    return name
+
+
+BANDAI = Rig(
+    name="bandai",
+    joint_names=(
+        "Hips", "Spine", "Chest", "Neck", "Head",
+        "Shoulder_L", "UpperArm_L", "LowerArm_L", "Hand_L",
+        "Shoulder_R", "UpperArm_R", "LowerArm_R", "Hand_R",
+        "UpperLeg_L", "LowerLeg_L", "Foot_L", "Toes_L",
+        "UpperLeg_R", "LowerLeg_R", "Foot_R", "Toes_R",
+    ),
+    feet=("Foot_L", "Toes_L", "Foot_R", "Toes_R"),
+    hips=("UpperLeg_L", "UpperLeg_R"),
+    shoulders=("UpperArm_L", "UpperArm_R"),
+    hands=("Hand_L", "Hand_R"),
+    head="Head",
+)
+"""The Bandai Namco rig (its BVH less the static ``joint_Root``): the project's skeleton."""
+
+DEEPMIMIC = Rig(
+    name="deepmimic",
+    joint_names=(
+        "root", "chest", "neck", "right_hip", "right_knee", "right_ankle", "right_shoulder",
+        "right_elbow", "right_wrist", "left_hip", "left_knee", "left_ankle", "left_shoulder",
+        "left_elbow", "left_wrist",
+    ),
+    feet=("left_ankle", "left_ankle", "right_ankle", "right_ankle"),
+    hips=("left_hip", "right_hip"),
+    shoulders=("left_shoulder", "right_shoulder"),
+    hands=("left_wrist", "right_wrist"),
+    head="neck",
+)
+"""The DeepMimic humanoid3d rig of pybullet_data (no toes: the ankle stands in for them)."""
+
+RIGS = {rig.name: rig for rig in (BANDAI, DEEPMIMIC)}
+
+
+def rig_for(joint_names: list[str] | tuple[str, ...]) -> Rig:
+    """The known rig whose joints are exactly ``joint_names``."""
+    for rig in RIGS.values():
+        if tuple(joint_names) == rig.joint_names:
+            return rig
+    raise KeyError(
+        f"no known rig has joints {list(joint_names)[:6]}...; known rigs: {', '.join(RIGS)}"
+    )
+
+BANDAI_PARENTS = (-1, 0, 1, 2, 3, 2, 5, 6, 7, 2, 9, 10, 11, 0, 13, 14, 15, 0, 17, 18, 19)
+"""Parent of each joint of :data:`BANDAI` (the BVH's tree less ``joint_Root``)."""
