@@ -1,8 +1,8 @@
 """The ``molingo`` command line.
 
-    molingo data build [--root DIR] [--cache-dir DIR] [--rebuild] [--workers N] [--json]
-    molingo data render CLIP_OR_FILE --out FILE.gif|.mp4 [--root DIR] [--max-frames N]
-    molingo demo [--out FILE.mp4|.gif]
+molingo data build [--root DIR] [--cache-dir DIR] [--rebuild] [--workers N] [--json]
+molingo data render CLIP_OR_FILE --out FILE.gif|.mp4 [--root DIR] [--max-frames N]
+molingo demo [--out FILE.mp4|.gif]
 """
 
 from __future__ import annotations
@@ -61,9 +61,17 @@ def _captioned(motion: Motion, name: str, mirrored: bool) -> Motion:
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
-    config = DatasetConfig(**{k: v for k, v in {
-        "root": args.root, "cache_dir": args.cache_dir, "workers": args.workers,
-    }.items() if v is not None})
+    config = DatasetConfig(
+        **{
+            k: v
+            for k, v in {
+                "root": args.root,
+                "cache_dir": args.cache_dir,
+                "workers": args.workers,
+            }.items()
+            if v is not None
+        }
+    )
     dataset = build_dataset(config, rebuild=args.rebuild, progress=not args.quiet)
     summary = dataset.summary()
     if args.json:
@@ -72,10 +80,16 @@ def cmd_data_build(args: argparse.Namespace) -> int:
     print(f"root: {config.root}")
     print(f"clips: {summary['clips']}")
     print(f"frames: {summary['frames']} ({summary['hours']:.2f} h at 30 fps)")
-    print(f"with mirrors: {summary['records_with_mirrors']} sequences, feature dim {summary['feature_dim']}")
+    print(
+        f"with mirrors: {summary['records_with_mirrors']} sequences, "
+        f"feature dim {summary['feature_dim']}"
+    )
     for split, counts in summary["splits"].items():
-        print(f"  {split:5s}: {counts.get('clips', 0)} clips (+{counts.get('mirrored', 0)} mirrored), "
-              f"{counts.get('frames', 0)} frames, {summary['takes_per_split'][split]} takes")
+        print(
+            f"  {split:5s}: {counts.get('clips', 0)} clips "
+            f"(+{counts.get('mirrored', 0)} mirrored), "
+            f"{counts.get('frames', 0)} frames, {summary['takes_per_split'][split]} takes"
+        )
     print(f"contents: {len(summary['contents'])}, styles: {len(summary['styles'])}")
     print(f"unreadable: {summary['unreadable']}")
     for line in summary["unreadable_clips"]:
@@ -110,8 +124,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         motion.frame_labels = [caption] * motion.num_frames
         parts.append((motion, caption))
     walk = parts[0][0]
-    walk = Motion(walk.positions_m[:150], walk.joint_names, walk.parents, walk.fps,
-                  walk.rotations[:150], frame_labels=walk.frame_labels[:150], name=walk.name)
+    walk = Motion(
+        walk.positions_m[:150],
+        walk.joint_names,
+        walk.parents,
+        walk.fps,
+        walk.rotations[:150],
+        frame_labels=walk.frame_labels[:150],
+        name=walk.name,
+    )
     joined, _ = join_motions(walk, parts[1][0], blend_frames=15)
     canon, xy0, theta0 = canonicalize(joined)
     features = motion_to_features(canon)
@@ -121,8 +142,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     rebuilt.text = captions.composed_caption([c for _, c in parts], rng)
     out = render_motion(rebuilt, args.out, RenderConfig(max_frames=args.max_frames))
     print(f"demo: {rebuilt.text!r}")
-    print(f"demo: {joined.num_frames} frames, features {features.shape}, round-trip error "
-          f"{error_mm:.4f} mm")
+    print(
+        f"demo: {joined.num_frames} frames, features {features.shape}, round-trip error "
+        f"{error_mm:.4f} mm"
+    )
     print(f"wrote {out}")
     return 0
 
@@ -134,8 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="build, inspect and render the motion dataset")
     data_cmds = data.add_subparsers(dest="data_command", required=True)
     build = data_cmds.add_parser("build", help="read every clip into features (cached)")
-    build.add_argument("--root", type=Path, help="dataset folder (default: ../shared/data/bandai-namco-motion or $MOLINGO_DATA_ROOT)")
-    build.add_argument("--cache-dir", type=Path, help="cache folder (default: .cache or $MOLINGO_CACHE_DIR)")
+    build.add_argument(
+        "--root",
+        type=Path,
+        help="dataset folder (default: ../shared/data/bandai-namco-motion or $MOLINGO_DATA_ROOT)",
+    )
+    build.add_argument(
+        "--cache-dir", type=Path, help="cache folder (default: .cache or $MOLINGO_CACHE_DIR)"
+    )
     build.add_argument("--workers", type=int, help="processes reading clips")
     build.add_argument("--rebuild", action="store_true", help="ignore the cache")
     build.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -24,7 +24,9 @@ def bandai_clip(data_root):
 
     def find(name: str) -> Path:
         number = name.split("_", 1)[0].rsplit("-", 1)[1]
-        path = data_root / f"Bandai-Namco-Research-Motiondataset-{number}" / "data" / f"{name}.bvh.gz"
+        path = (
+            data_root / f"Bandai-Namco-Research-Motiondataset-{number}" / "data" / f"{name}.bvh.gz"
+        )
         assert path.exists(), path
         return path
 

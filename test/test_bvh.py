@@ -91,7 +91,9 @@ def test_unknown_channel_lists_valid_ones(tmp_path):
 
 
 def test_non_numeric_value(tmp_path):
-    _expect_error(tmp_path, SIMPLE.replace("0 90 0 0 0 0 10 0 0", "0 90 0 0 x 0 10 0 0"), 19, "non-numeric")
+    _expect_error(
+        tmp_path, SIMPLE.replace("0 90 0 0 0 0 10 0 0", "0 90 0 0 x 0 10 0 0"), 19, "non-numeric"
+    )
 
 
 def test_truncated_gzip_stream(tmp_path, bandai_clip):

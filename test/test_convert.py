@@ -20,7 +20,9 @@ def test_bone_lengths_match_bvh_offsets(bandai_clip):
             continue
         offset_cm = clip.joints[names.index(name)].offset
         lengths = np.linalg.norm(motion.positions_m[:, j] - motion.positions_m[:, p], axis=1)
-        np.testing.assert_allclose(lengths, np.linalg.norm(offset_cm) / 100.0, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(
+            lengths, np.linalg.norm(offset_cm) / 100.0, atol=1e-9, err_msg=name
+        )
 
 
 def test_world_convention_z_up_x_forward_left_is_y(bandai_clip):
@@ -40,8 +42,12 @@ def test_world_convention_z_up_x_forward_left_is_y(bandai_clip):
 
 @pytest.mark.parametrize(
     ("name", "grounded_share"),
-    [("dataset-2_walk_normal_001", 0.9), ("dataset-2_walk_normal_002", 0.9),
-     ("dataset-1_bow_normal_001", 0.99), ("dataset-2_run_active_001", 0.4)],
+    [
+        ("dataset-2_walk_normal_001", 0.9),
+        ("dataset-2_walk_normal_002", 0.9),
+        ("dataset-1_bow_normal_001", 0.99),
+        ("dataset-2_run_active_001", 0.4),
+    ],
 )
 def test_feet_touch_the_floor(bandai_clip, name, grounded_share):
     motion = load_motion(bandai_clip(name))
@@ -52,9 +58,16 @@ def test_feet_touch_the_floor(bandai_clip, name, grounded_share):
     assert np.mean(toes.min(axis=1) < 0.12) > grounded_share
 
 
-@pytest.mark.parametrize("name", ["dataset-2_walk_normal_001", "dataset-2_walk_normal_002",
-                                  "dataset-2_walk_elderly_001", "dataset-1_walk_normal_001",
-                                  "dataset-2_walk_youthful_003"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dataset-2_walk_normal_001",
+        "dataset-2_walk_normal_002",
+        "dataset-2_walk_elderly_001",
+        "dataset-1_walk_normal_001",
+        "dataset-2_walk_youthful_003",
+    ],
+)
 def test_walks_move_forward_at_walking_speed(bandai_clip, name):
     motion = load_motion(bandai_clip(name))
     root = motion.positions_m[:, 0, :2]
@@ -64,7 +77,10 @@ def test_walks_move_forward_at_walking_speed(bandai_clip, name):
     assert 0.5 <= speed <= 2.0, speed
     # forward: displacement along the facing direction
     mid = motion.num_frames // 2
-    left = motion.positions_m[mid, BANDAI.index("UpperArm_L")] - motion.positions_m[mid, BANDAI.index("UpperArm_R")]
+    left = (
+        motion.positions_m[mid, BANDAI.index("UpperArm_L")]
+        - motion.positions_m[mid, BANDAI.index("UpperArm_R")]
+    )
     facing = np.cross(left, [0, 0, 1])[:2]
     assert np.dot(seg[-1] - seg[0], facing) > 0
 

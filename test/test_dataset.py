@@ -59,14 +59,24 @@ def test_mirrored_records_swap_sided_labels(dataset):
 @pytest.mark.slow
 def test_normalisation_is_fitted_on_train(dataset):
     rng = np.random.default_rng(0)
-    rows = np.concatenate([np.arange(dataset.records[i].start, dataset.records[i].start + dataset.records[i].length)
-                           for i in rng.choice(dataset.indices("train"), 400, replace=False)])
-    normed = dataset.normalizer.normalize(np.asarray(dataset.features[np.sort(rows)], dtype=np.float64))
+    rows = np.concatenate(
+        [
+            np.arange(
+                dataset.records[i].start, dataset.records[i].start + dataset.records[i].length
+            )
+            for i in rng.choice(dataset.indices("train"), 400, replace=False)
+        ]
+    )
+    normed = dataset.normalizer.normalize(
+        np.asarray(dataset.features[np.sort(rows)], dtype=np.float64)
+    )
     varying = dataset.normalizer.std > 1e-3
     assert np.abs(normed[:, varying].mean(axis=0)).max() < 0.5
     assert 0.5 < np.median(normed[:, varying].std(axis=0)) < 1.5
     x = dataset.clip_features(0)
-    np.testing.assert_allclose(dataset.normalizer.denormalize(dataset.normalizer.normalize(x)), x, atol=1e-4)
+    np.testing.assert_allclose(
+        dataset.normalizer.denormalize(dataset.normalizer.normalize(x)), x, atol=1e-4
+    )
 
 
 @pytest.mark.slow
@@ -79,6 +89,7 @@ def test_composed_sequences_carry_frame_labels_and_smooth_seams(dataset):
             assert seq.frame_labels[start] == seq.segment_captions[k]
         for part in seq.segment_captions:
             assert part.split()[-1] in seq.text  # "..., then ..." holds each segment
+
         def joint_speeds(features):
             pos, _ = features_to_positions(features, 21)
             return np.linalg.norm(np.diff(pos, axis=0), axis=-1).max(axis=1) * 30.0  # m/s
@@ -91,8 +102,9 @@ def test_composed_sequences_carry_frame_labels_and_smooth_seams(dataset):
         pos, _ = features_to_positions(seq.features, 21)
         assert np.all(pos[..., 2] > -0.02)  # nobody sinks into the floor at a seam
     # deterministic
-    np.testing.assert_array_equal(dataset.composed_sequence("val", 3).features,
-                                  dataset.composed_sequence("val", 3).features)
+    np.testing.assert_array_equal(
+        dataset.composed_sequence("val", 3).features, dataset.composed_sequence("val", 3).features
+    )
 
 
 @pytest.mark.slow
@@ -130,11 +142,18 @@ def _small_root(tmp_path: Path, data_root: Path, names: list[str]) -> Path:
 
 
 def test_small_build_reports_unreadable_clips_and_caches(tmp_path, data_root):
-    names = ["dataset-2_walk_normal_001", "dataset-2_walk_normal_002", "dataset-2_run_active_001",
-             "dataset-2_wave-right-hand_normal_001", "dataset-1_bow_normal_001",
-             "dataset-1_dance-long_normal_001"]
+    names = [
+        "dataset-2_walk_normal_001",
+        "dataset-2_walk_normal_002",
+        "dataset-2_run_active_001",
+        "dataset-2_wave-right-hand_normal_001",
+        "dataset-1_bow_normal_001",
+        "dataset-1_dance-long_normal_001",
+    ]
     root = _small_root(tmp_path, data_root, names)
-    broken = root / "Bandai-Namco-Research-Motiondataset-2" / "data" / "dataset-2_run_active_001.bvh.gz"
+    broken = (
+        root / "Bandai-Namco-Research-Motiondataset-2" / "data" / "dataset-2_run_active_001.bvh.gz"
+    )
     text = gzip.decompress(broken.read_bytes()).decode().splitlines()
     broken.write_bytes(gzip.compress("\n".join(text[:-40]).encode()))  # truncated
     config = DatasetConfig(root=root, cache_dir=tmp_path / "cache", workers=1)
@@ -157,7 +176,9 @@ def test_missing_root_is_a_clear_error(tmp_path):
 
 def test_bad_split_names_valid_ones(tmp_path, data_root):
     root = _small_root(tmp_path, data_root, ["dataset-2_walk_normal_001"])
-    ds = build_dataset(DatasetConfig(root=root, cache_dir=tmp_path / "c", workers=1), progress=False)
+    ds = build_dataset(
+        DatasetConfig(root=root, cache_dir=tmp_path / "c", workers=1), progress=False
+    )
     with pytest.raises(ValueError, match="valid: train, val, test"):
         ds.indices("training")
     assert json.loads(json.dumps(ds.summary()))["clips"] == 1

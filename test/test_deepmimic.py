@@ -5,7 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from molingo_ros.motion.deepmimic import FRAME_SIZE, humanoid_clips, humanoid_skeleton, read_deepmimic
+from molingo_ros.motion.deepmimic import (
+    FRAME_SIZE,
+    humanoid_clips,
+    humanoid_skeleton,
+    read_deepmimic,
+)
 from molingo_ros.motion.rigs import DEEPMIMIC
 
 
@@ -18,7 +23,9 @@ def test_all_humanoid_clips_load_in_world_frame():
         assert np.all(np.isfinite(motion.positions_m))
         dets = np.linalg.det(motion.rotations)
         np.testing.assert_allclose(dets, 1.0, atol=1e-9)  # normalised quaternions → rotations
-        ankles = motion.positions_m[:, [DEEPMIMIC.index("left_ankle"), DEEPMIMIC.index("right_ankle")], 2]
+        ankles = motion.positions_m[
+            :, [DEEPMIMIC.index("left_ankle"), DEEPMIMIC.index("right_ankle")], 2
+        ]
         assert ankles.min() > -0.02, path.name  # the floor is at z = 0
 
 
@@ -28,9 +35,14 @@ def test_walk_walks_forward_along_x_with_feet_on_floor():
     disp = motion.positions_m[-1, 0] - motion.positions_m[0, 0]
     speed = np.linalg.norm(disp[:2]) / motion.duration_s
     assert disp[0] > 1.0 and 0.5 <= speed <= 2.0
-    ankles = motion.positions_m[:, [DEEPMIMIC.index("left_ankle"), DEEPMIMIC.index("right_ankle")], 2]
+    ankles = motion.positions_m[
+        :, [DEEPMIMIC.index("left_ankle"), DEEPMIMIC.index("right_ankle")], 2
+    ]
     assert 0.0 < ankles.min() < 0.1  # the ankle joint is ~5 cm above the sole
-    left = motion.positions_m[0, DEEPMIMIC.index("left_hip"), 1] - motion.positions_m[0, DEEPMIMIC.index("right_hip"), 1]
+    left = (
+        motion.positions_m[0, DEEPMIMIC.index("left_hip"), 1]
+        - motion.positions_m[0, DEEPMIMIC.index("right_hip"), 1]
+    )
     assert left > 0.1  # y points to the character's left
 
 
@@ -41,7 +53,9 @@ def test_bone_lengths_match_the_urdf():
         if p >= 0:
             lengths = np.linalg.norm(motion.positions_m[:, j] - motion.positions_m[:, p], axis=1)
             np.testing.assert_allclose(lengths, np.linalg.norm(skeleton.offsets_m[j]), atol=1e-9)
-    assert np.linalg.norm(skeleton.offsets_m[skeleton.index("right_knee")]) == pytest.approx(0.4215, abs=1e-3)
+    assert np.linalg.norm(skeleton.offsets_m[skeleton.index("right_knee")]) == pytest.approx(
+        0.4215, abs=1e-3
+    )
 
 
 def test_unnormalised_quaternions_are_normalised(tmp_path):
@@ -50,7 +64,9 @@ def test_unnormalised_quaternions_are_normalised(tmp_path):
     data["Frames"] = [row[:4] + [v * 1.4 for v in row[4:8]] + row[8:] for row in data["Frames"]]
     scaled = tmp_path / "scaled.txt"
     scaled.write_text(json.dumps(data))
-    np.testing.assert_allclose(read_deepmimic(scaled).positions_m, read_deepmimic(src).positions_m, atol=1e-9)
+    np.testing.assert_allclose(
+        read_deepmimic(scaled).positions_m, read_deepmimic(src).positions_m, atol=1e-9
+    )
 
 
 def test_bad_clips_give_clear_errors(tmp_path):

@@ -15,8 +15,13 @@ from molingo_ros.motion.features import (
 )
 from molingo_ros.motion.rigs import BANDAI
 
-CLIPS = ["dataset-2_walk_normal_001", "dataset-2_walk-turn-right_elderly_001",
-         "dataset-2_run_active_001", "dataset-1_kick_normal_001", "dataset-1_dance-short_normal_001"]
+CLIPS = [
+    "dataset-2_walk_normal_001",
+    "dataset-2_walk-turn-right_elderly_001",
+    "dataset-2_run_active_001",
+    "dataset-1_kick_normal_001",
+    "dataset-1_dance-short_normal_001",
+]
 
 
 def test_layout():
@@ -50,8 +55,13 @@ def test_features_do_not_depend_on_where_the_clip_stands(bandai_clip):
     turned = motion.positions_m.copy()
     c, s = np.cos(1.0), np.sin(1.0)
     rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-    moved = type(motion)(turned @ rot.T + [3.0, -2.0, 0.0], motion.joint_names, motion.parents,
-                         motion.fps, np.einsum("ab,tjbc->tjac", rot, motion.rotations))
+    moved = type(motion)(
+        turned @ rot.T + [3.0, -2.0, 0.0],
+        motion.joint_names,
+        motion.parents,
+        motion.fps,
+        np.einsum("ab,tjbc->tjac", rot, motion.rotations),
+    )
     np.testing.assert_allclose(motion_to_features(moved), a, atol=1e-9)
 
 
@@ -68,10 +78,19 @@ def test_foot_contacts_alternate_in_a_walk(bandai_clip):
 def test_wrong_rig_and_missing_rotations_are_errors(bandai_clip):
     motion = load_motion(bandai_clip("dataset-2_walk_normal_001"))
     with pytest.raises(ValueError, match="bandai"):
-        motion_to_features(type(motion)(motion.positions_m[:, :5], motion.joint_names[:5],
-                                        np.array([-1, 0, 1, 2, 3]), 30.0, motion.rotations[:, :5]))
+        motion_to_features(
+            type(motion)(
+                motion.positions_m[:, :5],
+                motion.joint_names[:5],
+                np.array([-1, 0, 1, 2, 3]),
+                30.0,
+                motion.rotations[:, :5],
+            )
+        )
     with pytest.raises(ValueError, match="no joint rotations"):
-        motion_to_features(type(motion)(motion.positions_m, motion.joint_names, motion.parents, 30.0))
+        motion_to_features(
+            type(motion)(motion.positions_m, motion.joint_names, motion.parents, 30.0)
+        )
     with pytest.raises(ValueError, match=r"\(T, 257\)"):
         features_to_positions(np.zeros((4, 100)), 21)
     assert FeatureConfig().rig is BANDAI

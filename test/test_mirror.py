@@ -32,7 +32,9 @@ def test_mirrored_rotations_agree_with_mirrored_positions(bandai_clip):
     p = np.maximum(par, 0)
     offsets = np.einsum("tjba,tjb->tja", rot[:, p], pos - pos[:, p])[:, 1:]
     assert np.abs(offsets - offsets[:1]).max() < 1e-9  # bone vectors fixed in the parent frame
-    rest = np.einsum("jba,jb->ja", motion.rotations[0, p], motion.positions_m[0] - motion.positions_m[0, p])
+    rest = np.einsum(
+        "jba,jb->ja", motion.rotations[0, p], motion.positions_m[0] - motion.positions_m[0, p]
+    )
     partner = mirror_indices(motion.joint_names)[1:]
     lengths = np.linalg.norm(offsets[0], axis=1)
     assert np.abs(lengths - np.linalg.norm(rest[partner], axis=1)).max() < 1e-9  # sides swapped

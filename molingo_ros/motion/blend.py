@@ -38,8 +38,16 @@ def place_like(motion: Motion, frame: int, target: Motion, target_frame: int, ri
     dst_xy = np.array([*target.positions_m[target_frame, 0, :2], 0.0])
     positions = (motion.positions_m - src_xy) @ rot.T + dst_xy
     rotations = np.einsum("ab,tjbc->tjac", rot, motion.rotations)
-    return Motion(positions, motion.joint_names, motion.parents, motion.fps, rotations,
-                  motion.text, motion.frame_labels, motion.name)
+    return Motion(
+        positions,
+        motion.joint_names,
+        motion.parents,
+        motion.fps,
+        rotations,
+        motion.text,
+        motion.frame_labels,
+        motion.name,
+    )
 
 
 def join_motions(
@@ -87,7 +95,9 @@ def join_motions(
         for j in range(first.num_joints):
             slerp = Slerp([0.0, 1.0], pair[2 * j : 2 * j + 2])
             blended_local[t, j] = slerp([w]).as_matrix()[0]
-    root = (1 - weights)[:, None] * first.positions_m[start:, 0] + weights[:, None] * second.positions_m[:blend, 0]
+    root = (1 - weights)[:, None] * first.positions_m[start:, 0] + weights[
+        :, None
+    ] * second.positions_m[:blend, 0]
     trans = np.tile(_offsets(first), (blend, 1, 1))
     trans[:, 0] = root
     rot_blend, pos_blend = forward_kinematics(first.parents, blended_local, trans)
@@ -98,6 +108,13 @@ def join_motions(
     labels_a = first.frame_labels or [first.text or ""] * first.num_frames
     labels_b = second.frame_labels or [second.text or ""] * second.num_frames
     labels = list(labels_a[:switch]) + list(labels_b[switch - start :])
-    joined = Motion(positions, first.joint_names, first.parents, first.fps, rotations,
-                    frame_labels=labels, name=f"{first.name}+{second.name}")
+    joined = Motion(
+        positions,
+        first.joint_names,
+        first.parents,
+        first.fps,
+        rotations,
+        frame_labels=labels,
+        name=f"{first.name}+{second.name}",
+    )
     return joined, switch

@@ -126,7 +126,9 @@ class _Tokens:
         try:
             return float(tok)
         except ValueError:
-            raise BvhError(self.path, line, f"expected a number for {what}, found {tok!r}") from None
+            raise BvhError(
+                self.path, line, f"expected a number for {what}, found {tok!r}"
+            ) from None
 
     def peek(self) -> str | None:
         return self.items[self.pos][0] if self.pos < len(self.items) else None
@@ -159,7 +161,9 @@ def read_bvh(path: str | Path) -> BvhClip:
         brace_line = toks.expect("{")
         del brace_line
         toks.expect("OFFSET")
-        offset = np.array([toks.number("OFFSET x"), toks.number("OFFSET y"), toks.number("OFFSET z")])
+        offset = np.array(
+            [toks.number("OFFSET x"), toks.number("OFFSET y"), toks.number("OFFSET z")]
+        )
         channels: list[str] = []
         if toks.peek() == "CHANNELS":
             toks.next("CHANNELS")
@@ -192,7 +196,11 @@ def read_bvh(path: str | Path) -> BvhClip:
                 toks.expect("{")
                 toks.expect("OFFSET")
                 joints[index].end_site = np.array(
-                    [toks.number("End Site x"), toks.number("End Site y"), toks.number("End Site z")]
+                    [
+                        toks.number("End Site x"),
+                        toks.number("End Site y"),
+                        toks.number("End Site z"),
+                    ]
                 )
                 toks.expect("}")
             else:
@@ -204,7 +212,9 @@ def read_bvh(path: str | Path) -> BvhClip:
     parse_joint(-1, line)
     if toks.peek() is not None:
         tok, line = toks.items[toks.pos]
-        raise BvhError(path, line, f"unexpected {tok!r} after the hierarchy (only one ROOT is supported)")
+        raise BvhError(
+            path, line, f"unexpected {tok!r} after the hierarchy (only one ROOT is supported)"
+        )
 
     # MOTION section: "Frames: N", "Frame Time: dt", then N rows of num_channels numbers.
     header = lines[motion_line + 1 : motion_line + 3]
@@ -215,7 +225,9 @@ def read_bvh(path: str | Path) -> BvhClip:
         if not header[0].strip().startswith("Frames"):
             raise ValueError
     except (IndexError, ValueError):
-        raise BvhError(path, motion_line + 2, f"expected 'Frames: N', found {header[0]!r}") from None
+        raise BvhError(
+            path, motion_line + 2, f"expected 'Frames: N', found {header[0]!r}"
+        ) from None
     try:
         frame_time = float(header[1].split(":", 1)[1])
         if not header[1].strip().startswith("Frame Time") or frame_time <= 0:
@@ -256,7 +268,8 @@ def _parse_rows(rows: list[str], num_channels: int, path: Path, first_row: int) 
             raise BvhError(
                 path,
                 first_row + i + 1,
-                f"frame {i} has {len(values)} values, the hierarchy declares {num_channels} channels",
+                f"frame {i} has {len(values)} values, "
+                f"the hierarchy declares {num_channels} channels",
             )
         try:
             np.array(values, dtype=np.float64)

@@ -67,7 +67,9 @@ def bvh_local_transforms(clip: BvhClip) -> tuple[np.ndarray, np.ndarray]:
             rotations[:, index] = Rotation.from_euler(order, angles, degrees=True).as_matrix()
         for axis, name in enumerate(_POSITION_CHANNELS):
             if name in joint.channels:
-                translations[:, index, axis] = clip.frames[:, joint.channel_start + joint.channels.index(name)]
+                translations[:, index, axis] = clip.frames[
+                    :, joint.channel_start + joint.channels.index(name)
+                ]
     return rotations, translations
 
 

@@ -87,7 +87,9 @@ class DatasetConfig:
         self.root = Path(self.root)
         self.cache_dir = Path(self.cache_dir)
         if abs(sum(self.split_fractions) - 1.0) > 1e-6 or min(self.split_fractions) < 0:
-            raise ValueError(f"split_fractions must be 3 shares summing to 1, got {self.split_fractions}")
+            raise ValueError(
+                f"split_fractions must be 3 shares summing to 1, got {self.split_fractions}"
+            )
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,9 @@ def _take_of(name: str) -> str:
     return name  # one file is one take: a mirrored copy keeps its original's take
 
 
-def assign_splits(clips: list[SourceClip], fractions: tuple[float, float, float], seed: int) -> dict[str, str]:
+def assign_splits(
+    clips: list[SourceClip], fractions: tuple[float, float, float], seed: int
+) -> dict[str, str]:
     """Take → split. Takes of each (dataset, content, style) group are shuffled with ``seed``
     and cut by ``fractions``; groups of fewer than 10 takes draw each take's split at random
     (seeded by the take's name), so small groups still reach every split."""
@@ -217,7 +221,9 @@ def assign_splits(clips: list[SourceClip], fractions: tuple[float, float, float]
             n_val = int(round(fractions[1] * len(takes)))
             n_test = int(round(fractions[2] * len(takes)))
             for rank, i in enumerate(order):
-                out[takes[i]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+                out[takes[i]] = (
+                    "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+                )
         else:
             for take in takes:
                 digest = hashlib.sha256(f"{seed}:{take}".encode()).digest()
@@ -226,7 +232,9 @@ def assign_splits(clips: list[SourceClip], fractions: tuple[float, float, float]
     return out
 
 
-def _clip_features(args: tuple[str, np.ndarray | None]) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+def _clip_features(
+    args: tuple[str, np.ndarray | None],
+) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
     """Worker: (features, mirrored features, error) of one BVH file."""
     path, local_mirrors = args
     try:
@@ -284,7 +292,8 @@ class MotionDataset:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
         return [
-            i for i, r in enumerate(self.records)
+            i
+            for i, r in enumerate(self.records)
             if r.split == split and (mirrored is None or r.mirrored == mirrored)
         ]
 
@@ -319,7 +328,9 @@ class MotionDataset:
 
     def all_captions(self, index: int, heldout: bool = False) -> list[str]:
         rec = self.records[index]
-        return captions.captions_for(rec.content, rec.style, split="heldout" if heldout else "train")
+        return captions.captions_for(
+            rec.content, rec.style, split="heldout" if heldout else "train"
+        )
 
     def composed_sequence(self, split: str, index: int, heldout: bool = False) -> ComposedSequence:
         """The ``index``-th multi-segment sequence of ``split`` (deterministic): 2–3 clips of
@@ -369,7 +380,9 @@ class MotionDataset:
             "unreadable": len(self.unreadable),
             "unreadable_clips": [f"{n}: {why}" for n, why in self.unreadable],
             "splits": {s: dict(c) for s, c in per_split.items()},
-            "takes_per_split": {s: len({r.take for r in self.records if r.split == s}) for s in SPLITS},
+            "takes_per_split": {
+                s: len({r.take for r in self.records if r.split == s}) for s in SPLITS
+            },
             "contents": dict(sorted(Counter(r.content for r in originals).items())),
             "styles": dict(sorted(Counter(r.style for r in originals).items())),
             "feature_dim": int(self.features.shape[1]),
@@ -393,7 +406,10 @@ def _save(dataset: MotionDataset, folder: Path) -> None:
     with open(tmp, "wb") as fh:
         np.save(fh, np.ascontiguousarray(dataset.features, dtype=np.float32))
     tmp.replace(folder / "features.npy")
-    columns = {k: np.array([getattr(r, k) for r in dataset.records]) for k in ClipRecord.__dataclass_fields__}
+    columns = {
+        k: np.array([getattr(r, k) for r in dataset.records])
+        for k in ClipRecord.__dataclass_fields__
+    }
     np.savez(
         folder / "index.npz",
         mean=dataset.normalizer.mean,
@@ -403,8 +419,12 @@ def _save(dataset: MotionDataset, folder: Path) -> None:
         build_seconds=np.array(dataset.build_seconds),
         **{f"rec_{k}": v for k, v in columns.items()},
     )
-    (folder / "config.json").write_text(json.dumps(
-        {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(dataset.config).items()}, indent=2))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(dataset.config).items()},
+            indent=2,
+        )
+    )
 
 
 def _load(folder: Path, config: DatasetConfig) -> MotionDataset:
@@ -417,10 +437,14 @@ def _load(folder: Path, config: DatasetConfig) -> MotionDataset:
     local_mirrors = idx["local_mirrors"]
     build_seconds = float(idx["build_seconds"])
     features = np.load(folder / "features.npy", mmap_mode="r")
-    return MotionDataset(config, records, features, normalizer, unreadable, local_mirrors, build_seconds)
+    return MotionDataset(
+        config, records, features, normalizer, unreadable, local_mirrors, build_seconds
+    )
 
 
-def build_dataset(config: DatasetConfig | None = None, *, rebuild: bool = False, progress: bool = True) -> MotionDataset:
+def build_dataset(
+    config: DatasetConfig | None = None, *, rebuild: bool = False, progress: bool = True
+) -> MotionDataset:
     """Build (or load from the cache) the dataset described by ``config``."""
     config = config or DatasetConfig()
     clips, problems = find_clips(config.root)
@@ -439,10 +463,18 @@ def build_dataset(config: DatasetConfig | None = None, *, rebuild: bool = False,
     jobs = [(str(c.path), local_mirrors if config.mirror else None) for c in readable]
     if config.workers > 1:
         with ProcessPoolExecutor(config.workers) as pool:
-            results = list(tqdm(pool.map(_clip_features, jobs, chunksize=8), total=len(jobs),
-                                desc="reading clips", disable=not progress))
+            results = list(
+                tqdm(
+                    pool.map(_clip_features, jobs, chunksize=8),
+                    total=len(jobs),
+                    desc="reading clips",
+                    disable=not progress,
+                )
+            )
     else:
-        results = [_clip_features(j) for j in tqdm(jobs, desc="reading clips", disable=not progress)]
+        results = [
+            _clip_features(j) for j in tqdm(jobs, desc="reading clips", disable=not progress)
+        ]
 
     records: list[ClipRecord] = []
     chunks: list[np.ndarray] = []
@@ -456,16 +488,36 @@ def build_dataset(config: DatasetConfig | None = None, *, rebuild: bool = False,
         if mirrored is not None:
             variants.append((mirrored, True, captions.mirror_label(clip.content), clip.style))
         for array, is_mirror, content, style in variants:
-            records.append(ClipRecord(clip.name, clip.dataset, content, style, take,
-                                      splits[take], is_mirror, start, len(array)))
+            records.append(
+                ClipRecord(
+                    clip.name,
+                    clip.dataset,
+                    content,
+                    style,
+                    take,
+                    splits[take],
+                    is_mirror,
+                    start,
+                    len(array),
+                )
+            )
             chunks.append(array)
             start += len(array)
     features = np.concatenate(chunks) if chunks else np.zeros((0, feature_dim(21)), np.float32)
-    train_rows = np.concatenate([np.arange(r.start, r.start + r.length) for r in records if r.split == "train"])
+    train_rows = np.concatenate(
+        [np.arange(r.start, r.start + r.length) for r in records if r.split == "train"]
+    )
     mean = features[train_rows].mean(axis=0, dtype=np.float64)
     std = features[train_rows].std(axis=0, dtype=np.float64)
     std = np.maximum(std, 1e-3)
-    dataset = MotionDataset(config, records, features, Normalizer(mean, std), sorted(unreadable),
-                            local_mirrors, time.perf_counter() - started)
+    dataset = MotionDataset(
+        config,
+        records,
+        features,
+        Normalizer(mean, std),
+        sorted(unreadable),
+        local_mirrors,
+        time.perf_counter() - started,
+    )
     _save(dataset, folder)
     return _load(folder, config)

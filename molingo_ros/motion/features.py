@@ -134,7 +134,9 @@ def canonicalize(motion: Motion, rig: Rig | None = None) -> tuple[Motion, np.nda
     rot = _yaw_matrices(np.array(-theta0))
     shifted = motion.positions_m - np.array([xy0[0], xy0[1], 0.0])
     positions = shifted @ rot.T
-    rotations = None if motion.rotations is None else np.einsum("ab,tjbc->tjac", rot, motion.rotations)
+    rotations = (
+        None if motion.rotations is None else np.einsum("ab,tjbc->tjac", rot, motion.rotations)
+    )
     moved = Motion(
         positions_m=positions,
         joint_names=motion.joint_names,
@@ -152,7 +154,9 @@ def foot_contacts(positions_m: np.ndarray, fps: float, config: FeatureConfig) ->
     """(T, 4) contact flags of (left ankle, left toe, right ankle, right toe)."""
     idx = [config.rig.index(j) for j in config.rig.feet]
     feet = positions_m[:, idx]
-    vel = np.diff(feet, axis=0, append=feet[-1:] + (feet[-1:] - feet[-2:-1] if len(feet) > 1 else 0))
+    vel = np.diff(
+        feet, axis=0, append=feet[-1:] + (feet[-1:] - feet[-2:-1] if len(feet) > 1 else 0)
+    )
     speed = np.linalg.norm(vel, axis=-1) * fps
     low = feet[..., 2] < np.asarray(config.contact_height_m)
     return ((speed < config.contact_speed_m_s) & low).astype(np.float64)
@@ -305,7 +309,9 @@ def features_to_motion(
         parents = BANDAI_PARENTS
     positions, root = features_to_positions(features, num_joints, start_xy, start_heading)
     num_frames = len(features)
-    local = rotations_from_6d(features[:, feature_slices(num_joints)["rot6d"]].reshape(num_frames, num_joints, 6))
+    local = rotations_from_6d(
+        features[:, feature_slices(num_joints)["rot6d"]].reshape(num_frames, num_joints, 6)
+    )
     glob = np.empty_like(local)
     glob[:, 0] = _yaw_matrices(root.heading_rad) @ local[:, 0]
     for j in range(1, num_joints):

@@ -18,8 +18,10 @@ _LOCAL_CANDIDATES = [
 def mirror_indices(joint_names: list[str]) -> list[int]:
     """For each joint, the index of its mirror partner (itself for centre joints)."""
     names = list(joint_names)
-    return [names.index(mirror_joint_name(n)) if mirror_joint_name(n) in names else i
-            for i, n in enumerate(names)]
+    return [
+        names.index(mirror_joint_name(n)) if mirror_joint_name(n) in names else i
+        for i, n in enumerate(names)
+    ]
 
 
 def fit_local_mirrors(motion: Motion) -> np.ndarray:
@@ -37,7 +39,9 @@ def fit_local_mirrors(motion: Motion) -> np.ndarray:
     pos, rot, parents = motion.positions_m, motion.rotations, motion.parents
     partner = mirror_indices(motion.joint_names)
     # child offsets in the parent's local frame, from frame 0
-    offsets = np.einsum("jba,jb->ja", rot[0, np.maximum(parents, 0)], pos[0] - pos[0, np.maximum(parents, 0)])
+    offsets = np.einsum(
+        "jba,jb->ja", rot[0, np.maximum(parents, 0)], pos[0] - pos[0, np.maximum(parents, 0)]
+    )
     mean_rot = rot.mean(axis=0)
     fitted = np.empty((motion.num_joints, 3, 3))
     for j in range(motion.num_joints):
@@ -47,7 +51,9 @@ def fit_local_mirrors(motion: Motion) -> np.ndarray:
             offset_err = sum(
                 float(np.linalg.norm(offsets[partner[c]] - cand @ offsets[c])) for c in children
             )
-            rot_err = float(np.linalg.norm(_WORLD_MIRROR @ mean_rot[j] @ cand - mean_rot[partner[j]]))
+            rot_err = float(
+                np.linalg.norm(_WORLD_MIRROR @ mean_rot[j] @ cand - mean_rot[partner[j]])
+            )
             score = 100.0 * offset_err + rot_err
             if score < best_score:
                 best, best_score = cand, score

@@ -56,9 +56,7 @@ class Motion:
         if self.rotations is not None:
             self.rotations = np.asarray(self.rotations, dtype=np.float64)
             if self.rotations.shape != self.positions_m.shape[:2] + (3, 3):
-                raise ValueError(
-                    f"rotations must be (T, J, 3, 3), got {self.rotations.shape}"
-                )
+                raise ValueError(f"rotations must be (T, J, 3, 3), got {self.rotations.shape}")
         if self.frame_labels is not None and len(self.frame_labels) != self.num_frames:
             raise ValueError(
                 f"frame_labels has {len(self.frame_labels)} entries for {self.num_frames} frames"
@@ -81,7 +79,9 @@ class Motion:
         try:
             return self.joint_names.index(name)
         except ValueError:
-            raise KeyError(f"unknown joint {name!r}; known: {', '.join(self.joint_names)}") from None
+            raise KeyError(
+                f"unknown joint {name!r}; known: {', '.join(self.joint_names)}"
+            ) from None
 
     def save_npz(self, path: str | Path) -> Path:
         """Write the project's motion file (``.npz``).
@@ -107,7 +107,7 @@ class Motion:
         return path
 
     @classmethod
-    def load_npz(cls, path: str | Path) -> "Motion":
+    def load_npz(cls, path: str | Path) -> Motion:
         """Read a motion ``.npz`` written by :meth:`save_npz` (no pickled objects)."""
         path = Path(path)
         with np.load(path, allow_pickle=False) as data:

@@ -193,7 +193,7 @@ def _check_suffix(out: Path, allowed: Sequence[str]) -> str:
 
 
 def _wrap(text: str, width_in: float, fontsize: float) -> str:
-    chars = max(16, int(width_in * 72.0 / (0.55 * fontsize)))
+    chars = max(16, int(width_in * 72.0 / (0.65 * fontsize)))  # bold glyphs ~0.6 em wide
     return "\n".join(textwrap.fill(line, chars) for line in text.splitlines() or [""])
 
 

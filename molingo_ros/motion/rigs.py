@@ -39,8 +39,10 @@ class Rig:
 
     def mirror_indices(self) -> list[int]:
         """For each joint, the index of its left/right mirror (itself for centre joints)."""
-        return [self.index(mirror_joint_name(n)) if mirror_joint_name(n) in self.joint_names
-                else i for i, n in enumerate(self.joint_names)]
+        return [
+            self.index(mirror_joint_name(n)) if mirror_joint_name(n) in self.joint_names else i
+            for i, n in enumerate(self.joint_names)
+        ]
 
 
 _SIDE_PATTERNS = (
@@ -66,11 +68,27 @@ def mirror_joint_name(name: str) -> str:
 BANDAI = Rig(
     name="bandai",
     joint_names=(
-        "Hips", "Spine", "Chest", "Neck", "Head",
-        "Shoulder_L", "UpperArm_L", "LowerArm_L", "Hand_L",
-        "Shoulder_R", "UpperArm_R", "LowerArm_R", "Hand_R",
-        "UpperLeg_L", "LowerLeg_L", "Foot_L", "Toes_L",
-        "UpperLeg_R", "LowerLeg_R", "Foot_R", "Toes_R",
+        "Hips",
+        "Spine",
+        "Chest",
+        "Neck",
+        "Head",
+        "Shoulder_L",
+        "UpperArm_L",
+        "LowerArm_L",
+        "Hand_L",
+        "Shoulder_R",
+        "UpperArm_R",
+        "LowerArm_R",
+        "Hand_R",
+        "UpperLeg_L",
+        "LowerLeg_L",
+        "Foot_L",
+        "Toes_L",
+        "UpperLeg_R",
+        "LowerLeg_R",
+        "Foot_R",
+        "Toes_R",
     ),
     feet=("Foot_L", "Toes_L", "Foot_R", "Toes_R"),
     hips=("UpperLeg_L", "UpperLeg_R"),
@@ -83,9 +101,21 @@ BANDAI = Rig(
 DEEPMIMIC = Rig(
     name="deepmimic",
     joint_names=(
-        "root", "chest", "neck", "right_hip", "right_knee", "right_ankle", "right_shoulder",
-        "right_elbow", "right_wrist", "left_hip", "left_knee", "left_ankle", "left_shoulder",
-        "left_elbow", "left_wrist",
+        "root",
+        "chest",
+        "neck",
+        "right_hip",
+        "right_knee",
+        "right_ankle",
+        "right_shoulder",
+        "right_elbow",
+        "right_wrist",
+        "left_hip",
+        "left_knee",
+        "left_ankle",
+        "left_shoulder",
+        "left_elbow",
+        "left_wrist",
     ),
     feet=("left_ankle", "left_ankle", "right_ankle", "right_ankle"),
     hips=("left_hip", "right_hip"),
@@ -106,6 +136,7 @@ def rig_for(joint_names: list[str] | tuple[str, ...]) -> Rig:
     raise KeyError(
         f"no known rig has joints {list(joint_names)[:6]}...; known rigs: {', '.join(RIGS)}"
     )
+
 
 BANDAI_PARENTS = (-1, 0, 1, 2, 3, 2, 5, 6, 7, 2, 9, 10, 11, 0, 13, 14, 15, 0, 17, 18, 19)
 """Parent of each joint of :data:`BANDAI` (the BVH's tree less ``joint_Root``)."""

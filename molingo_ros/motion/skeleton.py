@@ -43,7 +43,9 @@ class Skeleton:
         try:
             return self.joint_names.index(name)
         except ValueError:
-            raise KeyError(f"unknown joint {name!r}; known: {', '.join(self.joint_names)}") from None
+            raise KeyError(
+                f"unknown joint {name!r}; known: {', '.join(self.joint_names)}"
+            ) from None
 
     def children(self, joint: int) -> list[int]:
         return [int(j) for j in np.flatnonzero(self.parents == joint)]
@@ -74,7 +76,9 @@ def forward_kinematics(
     """
     local_rotations = np.asarray(local_rotations, dtype=np.float64)
     num_frames, num_joints = local_rotations.shape[:2]
-    trans = np.broadcast_to(np.asarray(local_translations, dtype=np.float64), (num_frames, num_joints, 3))
+    trans = np.broadcast_to(
+        np.asarray(local_translations, dtype=np.float64), (num_frames, num_joints, 3)
+    )
     rot_g = np.empty_like(local_rotations)
     pos_g = np.empty((num_frames, num_joints, 3))
     for j, p in enumerate(parents):
