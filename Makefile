@@ -1,0 +1,42 @@
+# molingo_ros developer commands. Everything runs from .venv; no activation needed.
+#   make setup   build/refresh .venv (idempotent; instant when nothing changed)
+#   make test    setup, then ruff + pytest
+#   make lint    setup, then ruff
+#   make demo    setup, then render a demo motion to out/demo.mp4
+#   make bench   setup, then the benchmarks
+#   make clean   remove build outputs and caches (keeps .venv and the dataset cache .cache/)
+#   make distclean  clean, and remove .venv too
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+# A venv Python re-execs itself once to set LD_LIBRARY_PATH (ROS wheels' bootstrapper) unless
+# this is already set; don't let another venv's value leak into ours.
+unexport _ROS_WHEELS_BOOTSTRAP_COMPLETE
+
+.PHONY: setup test lint demo bench clean distclean
+
+setup:
+	@bash tools/setup_venv.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+demo: setup
+	@mkdir -p out
+	$(VENV)/bin/molingo demo --out out/demo.mp4
+
+bench: setup
+	$(PY) -m molingo_ros.bench
+
+clean:
+	rm -rf build install log out .pytest_cache .ruff_cache *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,93 @@
+"""Start molingo_node (a lifecycle node) with the parameters in config/molingo.yaml.
+
+    ros2 launch molingo_ros molingo.launch.py
+    ros2 launch molingo_ros molingo.launch.py params_file:=/path/to/my.yaml autostart:=false
+
+With autostart:=true (the default) the node is configured and then activated; with false it
+stays unconfigured until driven with `ros2 lifecycle set /molingo_node configure` etc.
+Without ROS launch (e.g. the project's venv), run the node directly:
+
+    molingo_node --ros-args --params-file config/molingo.yaml
+"""
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, EmitEvent, RegisterEventHandler
+from launch.conditions import IfCondition
+from launch.events import matches_action
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import LifecycleNode
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
+from lifecycle_msgs.msg import Transition
+
+
+def generate_launch_description() -> LaunchDescription:
+    default_params = os.path.join(
+        get_package_share_directory("molingo_ros"), "config", "molingo.yaml"
+    )
+    params_file = LaunchConfiguration("params_file")
+    namespace = LaunchConfiguration("namespace")
+    autostart = LaunchConfiguration("autostart")
+    log_level = LaunchConfiguration("log_level")
+
+    node = LifecycleNode(
+        package="molingo_ros",
+        executable="molingo_node",
+        name="molingo_node",
+        namespace=namespace,
+        parameters=[params_file],
+        arguments=["--ros-args", "--log-level", log_level],
+        output="screen",
+        emulate_tty=True,
+    )
+
+    configure = EmitEvent(
+        event=ChangeState(
+            lifecycle_node_matcher=matches_action(node),
+            transition_id=Transition.TRANSITION_CONFIGURE,
+        ),
+        condition=IfCondition(autostart),
+    )
+    activate_when_configured = RegisterEventHandler(
+        OnStateTransition(
+            target_lifecycle_node=node,
+            start_state="configuring",
+            goal_state="inactive",
+            entities=[
+                EmitEvent(
+                    event=ChangeState(
+                        lifecycle_node_matcher=matches_action(node),
+                        transition_id=Transition.TRANSITION_ACTIVATE,
+                    )
+                )
+            ],
+        ),
+        condition=IfCondition(autostart),
+    )
+
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument(
+                "params_file",
+                default_value=default_params,
+                description="YAML file with molingo_node's ros__parameters",
+            ),
+            DeclareLaunchArgument(
+                "namespace", default_value="", description="Namespace of the node"
+            ),
+            DeclareLaunchArgument(
+                "autostart",
+                default_value="true",
+                description="Configure and activate the lifecycle node on start",
+            ),
+            DeclareLaunchArgument(
+                "log_level", default_value="info", description="ROS log level of the node"
+            ),
+            activate_when_configured,
+            node,
+            configure,
+        ]
+    )
