@@ -123,16 +123,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         caption = captions.sample_caption(content, style, rng)
         motion.frame_labels = [caption] * motion.num_frames
         parts.append((motion, caption))
-    walk = parts[0][0]
-    walk = Motion(
-        walk.positions_m[:150],
-        walk.joint_names,
-        walk.parents,
-        walk.fps,
-        walk.rotations[:150],
-        frame_labels=walk.frame_labels[:150],
-        name=walk.name,
-    )
+    walk = parts[0][0].frames(0, 150)
     joined, _ = join_motions(walk, parts[1][0], blend_frames=15)
     canon, xy0, theta0 = canonicalize(joined)
     features = motion_to_features(canon)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
@@ -38,16 +40,7 @@ def place_like(motion: Motion, frame: int, target: Motion, target_frame: int, ri
     dst_xy = np.array([*target.positions_m[target_frame, 0, :2], 0.0])
     positions = (motion.positions_m - src_xy) @ rot.T + dst_xy
     rotations = np.einsum("ab,tjbc->tjac", rot, motion.rotations)
-    return Motion(
-        positions,
-        motion.joint_names,
-        motion.parents,
-        motion.fps,
-        rotations,
-        motion.text,
-        motion.frame_labels,
-        motion.name,
-    )
+    return replace(motion, positions_m=positions, rotations=rotations)
 
 
 def join_motions(

@@ -26,7 +26,7 @@ error) for a motion whose first frame has its root at x = y = 0 facing +x, which
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -137,17 +137,7 @@ def canonicalize(motion: Motion, rig: Rig | None = None) -> tuple[Motion, np.nda
     rotations = (
         None if motion.rotations is None else np.einsum("ab,tjbc->tjac", rot, motion.rotations)
     )
-    moved = Motion(
-        positions_m=positions,
-        joint_names=motion.joint_names,
-        parents=motion.parents,
-        fps=motion.fps,
-        rotations=rotations,
-        text=motion.text,
-        frame_labels=motion.frame_labels,
-        name=motion.name,
-    )
-    return moved, xy0, theta0
+    return replace(motion, positions_m=positions, rotations=rotations), xy0, theta0
 
 
 def foot_contacts(positions_m: np.ndarray, fps: float, config: FeatureConfig) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 
@@ -74,13 +75,5 @@ def mirror_motion(motion: Motion, local_mirrors: np.ndarray | None = None) -> Mo
             local_mirrors = fit_local_mirrors(motion)
         mirrored = np.einsum("ab,tjbc,jcd->tjad", _WORLD_MIRROR, motion.rotations, local_mirrors)
         rotations = mirrored[:, partner]
-    return Motion(
-        positions_m=positions,
-        joint_names=motion.joint_names,
-        parents=motion.parents,
-        fps=motion.fps,
-        rotations=rotations,
-        text=motion.text,
-        frame_labels=motion.frame_labels,
-        name=f"{motion.name}_mirror" if motion.name else "",
-    )
+    name = f"{motion.name}_mirror" if motion.name else ""
+    return replace(motion, positions_m=positions, rotations=rotations, name=name)

@@ -7,10 +7,18 @@ World convention used by the whole project (REP 103 style):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+
+
+def index_of(names: list[str] | tuple[str, ...], name: str, what: str = "joint") -> int:
+    """Index of ``name`` in ``names``; the KeyError lists the valid names."""
+    try:
+        return list(names).index(name)
+    except ValueError:
+        raise KeyError(f"unknown {what} {name!r}; known: {', '.join(names)}") from None
 
 
 @dataclass
@@ -62,6 +70,15 @@ class Motion:
                 f"frame_labels has {len(self.frame_labels)} entries for {self.num_frames} frames"
             )
 
+    def frames(self, start: int, stop: int) -> Motion:
+        """The motion's frames ``start:stop`` (a new Motion; text and name kept)."""
+        return replace(
+            self,
+            positions_m=self.positions_m[start:stop],
+            rotations=None if self.rotations is None else self.rotations[start:stop],
+            frame_labels=None if self.frame_labels is None else self.frame_labels[start:stop],
+        )
+
     @property
     def num_frames(self) -> int:
         return int(self.positions_m.shape[0])
@@ -76,12 +93,7 @@ class Motion:
 
     def joint_index(self, name: str) -> int:
         """Index of joint ``name``; the error lists the valid names."""
-        try:
-            return self.joint_names.index(name)
-        except ValueError:
-            raise KeyError(
-                f"unknown joint {name!r}; known: {', '.join(self.joint_names)}"
-            ) from None
+        return index_of(self.joint_names, name)
 
     def save_npz(self, path: str | Path) -> Path:
         """Write the project's motion file (``.npz``).

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from molingo_ros.motion.motion import index_of
+
 
 @dataclass(frozen=True)
 class Rig:
@@ -30,19 +32,8 @@ class Rig:
     head: str
 
     def index(self, joint: str) -> int:
-        try:
-            return self.joint_names.index(joint)
-        except ValueError:
-            raise KeyError(
-                f"rig {self.name!r} has no joint {joint!r}; known: {', '.join(self.joint_names)}"
-            ) from None
-
-    def mirror_indices(self) -> list[int]:
-        """For each joint, the index of its left/right mirror (itself for centre joints)."""
-        return [
-            self.index(mirror_joint_name(n)) if mirror_joint_name(n) in self.joint_names else i
-            for i, n in enumerate(self.joint_names)
-        ]
+        """Index of ``joint``; the error lists the rig's joints."""
+        return index_of(self.joint_names, joint, what=f"joint of rig {self.name!r}:")
 
 
 _SIDE_PATTERNS = (

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from molingo_ros.motion.motion import index_of
+
 
 @dataclass(frozen=True)
 class Skeleton:
@@ -40,12 +42,7 @@ class Skeleton:
 
     def index(self, name: str) -> int:
         """Index of joint ``name``; the error lists the valid names."""
-        try:
-            return self.joint_names.index(name)
-        except ValueError:
-            raise KeyError(
-                f"unknown joint {name!r}; known: {', '.join(self.joint_names)}"
-            ) from None
+        return index_of(self.joint_names, name)
 
     def children(self, joint: int) -> list[int]:
         return [int(j) for j in np.flatnonzero(self.parents == joint)]
