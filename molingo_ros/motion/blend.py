@@ -10,7 +10,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from molingo_ros.motion.features import _yaw_matrices, heading
 from molingo_ros.motion.motion import Motion
 from molingo_ros.motion.rigs import Rig, rig_for
-from molingo_ros.motion.skeleton import forward_kinematics
+from molingo_ros.motion.skeleton import bone_offsets, forward_kinematics
 
 
 def _local_rotations(motion: Motion) -> np.ndarray:
@@ -19,15 +19,6 @@ def _local_rotations(motion: Motion) -> np.ndarray:
     for j in range(1, motion.num_joints):
         local[:, j] = np.swapaxes(glob[:, parents[j]], -1, -2) @ glob[:, j]
     return local
-
-
-def _offsets(motion: Motion) -> np.ndarray:
-    """(J, 3) offsets of each joint in its parent's frame (frame 0; the root's is zero)."""
-    parent = np.maximum(motion.parents, 0)
-    pos, rot = motion.positions_m[0], motion.rotations[0]
-    offsets = np.einsum("jba,jb->ja", rot[parent], pos - pos[parent])
-    offsets[motion.parents < 0] = 0.0
-    return offsets
 
 
 def place_like(motion: Motion, frame: int, target: Motion, target_frame: int, rig: Rig) -> Motion:
@@ -91,7 +82,7 @@ def join_motions(
     root = (1 - weights)[:, None] * first.positions_m[start:, 0] + weights[
         :, None
     ] * second.positions_m[:blend, 0]
-    trans = np.tile(_offsets(first), (blend, 1, 1))
+    trans = np.tile(bone_offsets(first), (blend, 1, 1))
     trans[:, 0] = root
     rot_blend, pos_blend = forward_kinematics(first.parents, blended_local, trans)
 

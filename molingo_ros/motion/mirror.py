@@ -9,6 +9,7 @@ import numpy as np
 
 from molingo_ros.motion.motion import Motion
 from molingo_ros.motion.rigs import mirror_joint_name
+from molingo_ros.motion.skeleton import bone_offsets
 
 _WORLD_MIRROR = np.diag([1.0, -1.0, 1.0])
 _LOCAL_CANDIDATES = [
@@ -37,12 +38,9 @@ def fit_local_mirrors(motion: Motion) -> np.ndarray:
     """
     if motion.rotations is None:
         raise ValueError(f"motion {motion.name!r} has no rotations to mirror")
-    pos, rot, parents = motion.positions_m, motion.rotations, motion.parents
+    rot, parents = motion.rotations, motion.parents
     partner = mirror_indices(motion.joint_names)
-    # child offsets in the parent's local frame, from frame 0
-    offsets = np.einsum(
-        "jba,jb->ja", rot[0, np.maximum(parents, 0)], pos[0] - pos[0, np.maximum(parents, 0)]
-    )
+    offsets = bone_offsets(motion)
     mean_rot = rot.mean(axis=0)
     fitted = np.empty((motion.num_joints, 3, 3))
     for j in range(motion.num_joints):

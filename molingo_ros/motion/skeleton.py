@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from molingo_ros.motion.motion import index_of
+from molingo_ros.motion.motion import Motion, index_of
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,15 @@ def forward_kinematics(
             rot_g[:, j] = rot_g[:, p] @ local_rotations[:, j]
             pos_g[:, j] = pos_g[:, p] + np.einsum("tab,tb->ta", rot_g[:, p], trans[:, j])
     return rot_g, pos_g
+
+
+def bone_offsets(motion: Motion) -> np.ndarray:
+    """(J, 3) translation of each joint in its parent's frame, read off frame 0 of a motion with
+    rotations (metres; the root's is zero)."""
+    if motion.rotations is None:
+        raise ValueError(f"motion {motion.name!r} has no rotations to read bone offsets from")
+    parent = np.maximum(motion.parents, 0)
+    pos, rot = motion.positions_m[0], motion.rotations[0]
+    offsets = np.einsum("jba,jb->ja", rot[parent], pos - pos[parent])
+    offsets[motion.parents < 0] = 0.0
+    return offsets
