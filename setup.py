@@ -32,6 +32,7 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", sorted(glob("launch/*.launch.py"))),
         (f"share/{PACKAGE}/config", sorted(glob("config/*.yaml"))),
+        (f"share/{PACKAGE}/config/robots", sorted(glob("config/robots/*.yaml"))),
         # `ros2 run` looks in lib/<package>; these wrappers exec the console scripts in bin/.
         (f"lib/{PACKAGE}", ["scripts/molingo", "scripts/molingo_node"]),
     ],

