@@ -3,6 +3,8 @@
 molingo data build [--root DIR] [--cache-dir DIR] [--rebuild] [--workers N] [--json]
 molingo data render CLIP_OR_FILE --out FILE.gif|.mp4 [--root DIR] [--max-frames N]
 molingo demo [--out FILE.mp4|.gif]
+molingo retarget INPUT --robot g1|h1|t1|ROBOT.yaml --out OUT.npz [--report R.json] [--video V.mp4]
+molingo retarget-report --robot g1 --clips bandai-test|deepmimic|all --out R.json [--markdown R.md]
 """
 
 from __future__ import annotations
@@ -141,6 +143,126 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _robot_and_config(spec: str):
+    """(Robot, RetargetConfig) for a registered name or a robot YAML path."""
+    from molingo_ros.robot.models import load_robot
+    from molingo_ros.robot.retarget import load_retarget_config, retarget_config_for
+
+    robot = load_robot(spec)
+    if spec.endswith((".yaml", ".yml")) or "/" in spec:
+        return robot, load_retarget_config(spec)
+    return robot, retarget_config_for(spec)
+
+
+def cmd_retarget(args: argparse.Namespace) -> int:
+    from molingo_ros.robot.report import retarget_and_validate
+    from molingo_ros.robot.retarget import save_retarget_npz
+    from molingo_ros.robot.validator import ValidatorConfig
+
+    if args.out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {args.out}")
+    motion = resolve_motion(args.input, args.root)
+    robot, config = _robot_and_config(args.robot)
+    validator = ValidatorConfig(self_collision=not args.no_collisions)
+    result, report = retarget_and_validate(motion, robot, config, validator)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_retarget_npz(args.out, motion, result)
+    row = report.to_dict()
+    print(
+        f"retarget: {motion.name} -> {robot.name}: {result.frames} frames at {result.fps:g} fps, "
+        f"{result.frames / report.retarget_s:.0f} frames/s (validate "
+        f"{result.frames / max(report.validate_s, 1e-9):.0f} frames/s)"
+    )
+    print(
+        f"retarget: joint-limit violations {row['joint_limit_violations']}, velocity-limit "
+        f"violations {row['velocity_limit_violations']}, self-collision frames "
+        f"{row['self_collision_frames']}, mean keypoint error "
+        f"{1000 * row['mean_keypoint_error_m']:.1f} mm"
+    )
+    print(f"wrote {args.out}")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps({"robot": robot.name, **row}, indent=1))
+        print(f"wrote {args.report}")
+    if args.video:
+        from molingo_ros.robot.view import render_retarget
+
+        out = render_retarget(
+            motion, robot, result.qpos, result.fps, args.video, max_frames=args.max_frames
+        )
+        print(f"wrote {out}")
+    return 0
+
+
+def _clip_loaders(which: str, root: Path | None):
+    """(name, loader) pairs for a named clip set."""
+    from molingo_ros.motion.convert import load_motion
+    from molingo_ros.motion.dataset import find_clips
+    from molingo_ros.motion.deepmimic import humanoid_clips
+
+    valid = ("bandai-test", "bandai-val", "bandai-train", "deepmimic", "all")
+    if which not in valid:
+        raise ValueError(f"unknown clip set {which!r}; valid: {', '.join(valid)}")
+    loaders = []
+    if which.startswith("bandai") or which == "all":
+        split = "test" if which == "all" else which.split("-", 1)[1]
+        dataset = build_dataset(DatasetConfig(root=root) if root else DatasetConfig())
+        names = sorted({dataset.records[i].name for i in dataset.indices(split, mirrored=False)})
+        paths = {c.name: c.path for c in find_clips(dataset.config.root)[0] if c.path}
+        for name in names:
+            loaders.append((name, lambda p=paths[name]: load_motion(p)))
+    if which in ("deepmimic", "all"):
+        for path in humanoid_clips():
+            loaders.append((path.stem, lambda p=path: load_motion(p)))
+    return loaders
+
+
+def cmd_retarget_report(args: argparse.Namespace) -> int:
+    from molingo_ros.robot.report import retarget_clips
+    from molingo_ros.robot.validator import ValidatorConfig
+
+    robot, config = _robot_and_config(args.robot)
+    loaders = _clip_loaders(args.clips, args.root)
+    if args.limit:
+        loaders = loaders[: args.limit]
+    validator = ValidatorConfig(self_collision=not args.no_collisions)
+    suite = retarget_clips(
+        [f for _, f in loaders],
+        robot,
+        config,
+        validator,
+        progress=not args.quiet,
+        total=len(loaders),
+    )
+    suite.write_json(args.out)
+    summary = suite.summary()
+    print(json.dumps(summary, indent=1))
+    print(f"wrote {args.out}")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"# Retargeting report: {args.clips} clips -> {robot.name}",
+            "",
+            f"Command: `molingo retarget-report --robot {args.robot} --clips {args.clips}`",
+            "",
+            "## Summary",
+            "",
+            "```json",
+            json.dumps(summary, indent=1),
+            "```",
+            "",
+            "## Per clip",
+            "",
+            suite.markdown_table(),
+            "",
+        ]
+        if suite.failures:
+            lines += ["## Failures", ""] + [f"- {k}: {v}" for k, v in suite.failures.items()]
+        args.markdown.write_text("\n".join(lines) + "\n")
+        print(f"wrote {args.markdown}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="molingo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +296,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--root", type=Path, help="dataset folder")
     demo.add_argument("--max-frames", type=int)
     demo.set_defaults(func=cmd_demo)
+
+    rt = commands.add_parser("retarget", help="retarget a human motion onto a robot")
+    rt.add_argument("input", help="a .bvh/.bvh.gz/.npz/DeepMimic file or a clip name")
+    rt.add_argument("--robot", default="g1", help="g1, h1, t1 or a robot YAML path")
+    rt.add_argument("--out", type=Path, required=True, help="output .npz (human + robot)")
+    rt.add_argument("--report", type=Path, help="write the validation report (JSON)")
+    rt.add_argument("--video", type=Path, help="render human and robot side by side (.mp4/.gif)")
+    rt.add_argument("--max-frames", type=int, help="render at most this many frames")
+    rt.add_argument("--root", type=Path, help="dataset folder for clip names")
+    rt.add_argument("--no-collisions", action="store_true", help="skip self-collision checks")
+    rt.set_defaults(func=cmd_retarget)
+
+    rr = commands.add_parser(
+        "retarget-report", help="retarget + validate a clip set, per-clip report"
+    )
+    rr.add_argument("--robot", default="g1", help="g1, h1, t1 or a robot YAML path")
+    rr.add_argument("--clips", default="bandai-test", help="bandai-test|bandai-val|deepmimic|all")
+    rr.add_argument("--out", type=Path, required=True, help="output JSON")
+    rr.add_argument("--markdown", type=Path, help="also write a Markdown report")
+    rr.add_argument("--root", type=Path, help="dataset folder")
+    rr.add_argument("--limit", type=int, help="only the first N clips")
+    rr.add_argument("--no-collisions", action="store_true", help="skip self-collision checks")
+    rr.add_argument("--quiet", action="store_true", help="no progress bar")
+    rr.set_defaults(func=cmd_retarget_report)
     return parser
 
 

@@ -209,3 +209,147 @@ def test_to_json_round_trip(g1):
     assert d["rejected_frames"] == [5]
     assert d["max_foot_penetration_m"] == pytest.approx(0.05, abs=1e-6)
     assert d == rep.to_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# Broad phase and batched forward kinematics
+# --------------------------------------------------------------------------------------------
+
+
+def _busy_motion(robot, frames: int = 90) -> np.ndarray:
+    """Sinusoids on every joint (40 % of the half range around the middle of the limits, so
+    legs and arms hit each other now and then), the root walking and turning, and frames
+    30-59 blending the left arm into the torso and back."""
+    rng = np.random.default_rng(7)
+    t = np.arange(frames) / FPS
+    q = still(robot, frames)
+    mid, half = (robot.lower + robot.upper) / 2, (robot.upper - robot.lower) / 2
+    mid = np.clip(0.0, robot.lower, robot.upper) * 0.5 + mid * 0.5
+    for k, idx in enumerate(robot.joint_q_indices):
+        f, ph = rng.uniform(0.3, 1.2), rng.uniform(0.0, 2 * np.pi)
+        q[:, idx] = mid[k] + 0.4 * half[k] * np.sin(2 * np.pi * f * t + ph)
+    q[:, 0] = 0.8 * t
+    yaw = 0.4 * np.sin(t)
+    q[:, 5], q[:, 6] = np.sin(yaw / 2), np.cos(yaw / 2)
+    bad = _colliding_arm_pose(robot)
+    w = np.zeros(frames)
+    w[30:40], w[40:50], w[50:60] = np.linspace(0, 1, 10), 1.0, np.linspace(1, 0, 10)
+    arm = [jq(robot, n) for n in robot.joint_names if n.startswith(("left_shoulder", "left_elbow"))]
+    q[:, arm] = (1 - w[:, None]) * q[:, arm] + w[:, None] * bad[arm]
+    return robot.clamp_to_limits(q)
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.01])
+def test_broadphase_matches_exhaustive(g1, margin):
+    q = _busy_motion(g1)
+    fast = validate(g1, q, FPS, config=ValidatorConfig(min_collision_distance_m=margin))
+    slow = validate(
+        g1,
+        q,
+        FPS,
+        config=ValidatorConfig(min_collision_distance_m=margin, collision_broadphase=False),
+    )
+    assert fast.collisions == slow.collisions
+    assert fast.to_dict() == slow.to_dict()
+    # The motion really exercises the check: many colliding frames (all of them with the
+    # 1 cm margin), several distinct pairs, and clean frames without a margin.
+    pairs = {p for ps in slow.collisions.values() for p in ps}
+    assert slow.self_collision_frames >= 20
+    assert margin > 0 or slow.self_collision_frames < len(q)
+    assert len(pairs) >= 5
+    assert any("torso" in a or "torso" in b for a, b in pairs)
+
+
+def test_broadphase_prunes_most_pairs(g1):
+    from molingo_ros.robot.validator import broadphase_candidates, joint_placements
+
+    setup = collision_setup(g1)
+    q = _busy_motion(g1)
+    rot, pos = joint_placements(g1.model, q)
+    cand = broadphase_candidates(setup, rot, pos)
+    assert cand.shape == (len(q), len(setup.pair_names))
+    # Every colliding pair is a candidate ...
+    rep = validate(g1, q, FPS, config=ValidatorConfig(collision_broadphase=False))
+    index = {p: i for i, p in enumerate(setup.pair_names)}
+    for t, pairs in rep.collisions.items():
+        assert all(cand[t, index[p]] for p in pairs)
+    # ... and the narrow phase sees only a few percent of the pairs.
+    assert cand.sum(axis=1).mean() < 0.1 * len(setup.pair_names)
+
+
+def test_bounding_spheres_enclose_meshes(g1):
+    import coal
+
+    setup = collision_setup(g1)
+    for i, obj in enumerate(setup.geom_model.geometryObjects):
+        assert setup.sphere_joint[i] == obj.parentJoint
+        if not isinstance(obj.geometry, coal.BVHModelBase):
+            continue
+        v = np.asarray(obj.geometry.vertices())
+        in_joint = v @ obj.placement.rotation.T + obj.placement.translation
+        dist = np.linalg.norm(in_joint - setup.sphere_centre[i], axis=1)
+        reach = setup.pair_reach[(setup.pair_first == i) | (setup.pair_second == i)]
+        # Each pair's reach holds both radii; it must cover this mesh's farthest vertex.
+        assert np.all(reach >= dist.max())
+
+
+def _oMi(model: pin.Model, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    data = model.createData()
+    rot, pos = [], []
+    for x in q:
+        pin.forwardKinematics(model, data, x)
+        rot.append([np.array(m.rotation) for m in data.oMi])
+        pos.append([np.array(m.translation) for m in data.oMi])
+    return np.array(rot), np.array(pos)
+
+
+def test_joint_placements_match_pinocchio(g1):
+    from molingo_ros.robot.validator import _joint_placements_loop, joint_placements
+
+    rng = np.random.default_rng(3)
+    q = np.tile(g1.neutral(), (20, 1))
+    q[:, g1.joint_q_indices] = rng.uniform(g1.lower, g1.upper, (20, g1.num_joints))
+    quat = rng.normal(size=(20, 4))
+    q[:, 3:7] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
+    q[:, :3] = rng.normal(size=(20, 3))
+    want_rot, want_pos = _oMi(g1.model, q)
+    for fk in (joint_placements, _joint_placements_loop):
+        rot, pos = fk(g1.model, q)
+        np.testing.assert_allclose(rot, want_rot, atol=1e-12)
+        np.testing.assert_allclose(pos, want_pos, atol=1e-12)
+
+
+def test_joint_placements_other_joint_types():
+    from molingo_ros.robot.validator import joint_placements
+
+    model = pin.Model()
+    rng = np.random.default_rng(5)
+
+    def place() -> pin.SE3:
+        return pin.SE3(pin.rpy.rpyToMatrix(*rng.normal(size=3)), rng.normal(size=3))
+
+    axis = rng.normal(size=3)
+    j = model.addJoint(0, pin.JointModelFreeFlyer(), place(), "root")
+    j = model.addJoint(
+        j, pin.JointModelRevoluteUnaligned(axis / np.linalg.norm(axis)), place(), "ru"
+    )
+    j = model.addJoint(
+        j, pin.JointModelPrismaticUnaligned(np.array([0.0, 0.6, 0.8])), place(), "pu"
+    )
+    j = model.addJoint(j, pin.JointModelPY(), place(), "py")
+    model.addJoint(j, pin.JointModelRX(), place(), "rx")
+    q = rng.normal(size=(6, model.nq))
+    q[:, 3:7] /= np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
+    want_rot, want_pos = _oMi(model, q)
+    rot, pos = joint_placements(model, q)
+    np.testing.assert_allclose(rot, want_rot, atol=1e-12)
+    np.testing.assert_allclose(pos, want_pos, atol=1e-12)
+    # A joint type without a batched form (spherical) falls back to pinocchio.
+    model.addJoint(1, pin.JointModelSpherical(), place(), "ball")
+    q = np.concatenate([q, np.tile([0.0, 0.0, 0.0, 1.0], (len(q), 1))], axis=1)
+    q[:, -4:] = rng.normal(size=(len(q), 4))
+    q[:, -4:] /= np.linalg.norm(q[:, -4:], axis=1, keepdims=True)
+    want_rot, want_pos = _oMi(model, q)
+    rot, pos = joint_placements(model, q)
+    np.testing.assert_allclose(rot, want_rot, atol=1e-12)
+    np.testing.assert_allclose(pos, want_pos, atol=1e-12)

@@ -95,11 +95,13 @@ class Motion:
         """Index of joint ``name``; the error lists the valid names."""
         return index_of(self.joint_names, name)
 
-    def save_npz(self, path: str | Path) -> Path:
+    def save_npz(self, path: str | Path, extra: dict[str, np.ndarray] | None = None) -> Path:
         """Write the project's motion file (``.npz``).
 
         Keys: ``joint_positions`` (T, J, 3, metres, z up), ``joint_names``, ``parents``,
-        ``fps``, and where known ``joint_rotations``, ``text``, ``frame_labels``, ``name``.
+        ``fps``, and where known ``joint_rotations``, ``text``, ``frame_labels``, ``name``;
+        plus ``extra`` arrays (e.g. a retargeted robot motion), which must not reuse those
+        keys and are ignored by :meth:`load_npz`.
         """
         path = Path(path)
         arrays: dict[str, np.ndarray] = {
@@ -115,6 +117,10 @@ class Motion:
             arrays["text"] = np.array(self.text)
         if self.frame_labels is not None:
             arrays["frame_labels"] = np.array(self.frame_labels)
+        for key, value in (extra or {}).items():
+            if key in arrays:
+                raise ValueError(f"extra key {key!r} would overwrite the motion's own array")
+            arrays[key] = np.asarray(value)
         np.savez_compressed(path, **arrays)
         return path
 

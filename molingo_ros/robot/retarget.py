@@ -309,6 +309,22 @@ class RetargetResult:
         return {k: self.targets.positions[:, i] for i, k in enumerate(self.targets.keypoints)}
 
 
+def save_retarget_npz(path: str | Path, motion: Motion, result: RetargetResult) -> Path:
+    """Write the human motion plus the robot motion to one ``.npz``: the keys of
+    :meth:`Motion.save_npz` and ``robot_name``, ``robot_joint_names`` (n,), ``robot_qpos``
+    (T, nq: root xyz m, root quaternion x y z w, joint angles rad, float64) and
+    ``robot_fps``. ``fps`` is the shared frame rate."""
+    return motion.save_npz(
+        path,
+        extra={
+            "robot_name": np.array(result.robot),
+            "robot_joint_names": np.array(result.joint_names),
+            "robot_qpos": result.qpos.astype(np.float64),
+            "robot_fps": np.array(result.fps),
+        },
+    )
+
+
 def _concat_targets(parts: list[Targets]) -> Targets:
     first = parts[0]
     return replace(
@@ -400,14 +416,14 @@ class Retargeter:
         return targets
 
     def _initial_q(self, targets: Targets) -> np.ndarray:
-        """Neutral pose at the first target pelvis, turned to its heading, solved to
-        convergence."""
+        """Neutral pose with the pelvis placed and oriented on the first target (lying,
+        crouching or standing alike), then solved to convergence."""
         q = self.robot.neutral()
-        pelvis = targets.positions[0, 0]
-        q[0:3] = pelvis - (self.rest.positions["pelvis"] - q[0:3])
-        rot = targets.rotations[0, 0]
-        yaw = math.atan2(rot[1, 0], rot[0, 0])
-        q[3:7] = pin.Quaternion(pin.utils.rpyToMatrix(0.0, 0.0, yaw)).coeffs()
+        # At neutral the root is unrotated; turn it so the pelvis takes its target rotation.
+        root_rot = targets.rotations[0, 0] @ self.rest.rotations["pelvis"].T
+        pelvis_from_root = self.rest.positions["pelvis"] - q[0:3]
+        q[0:3] = targets.positions[0, 0] - root_rot @ pelvis_from_root
+        q[3:7] = pin.Quaternion(root_rot).coeffs()
         return self.ik.solve(
             q, targets.positions[0], targets.rotations[0], self.config.ik.first_frame_iterations
         )
