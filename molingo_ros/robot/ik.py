@@ -92,9 +92,18 @@ class KeypointIk:
         self._lower, self._upper = robot.lower, robot.upper
         self._frame = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 
-    def step(self, q: np.ndarray, target_pos: np.ndarray, target_rot: np.ndarray) -> np.ndarray:
+    def step(
+        self,
+        q: np.ndarray,
+        target_pos: np.ndarray,
+        target_rot: np.ndarray,
+        extra: tuple[np.ndarray, np.ndarray, float] | None = None,
+    ) -> np.ndarray:
         """One DLS step from ``q`` (nq,) towards targets ``target_pos`` (K, 3) and
-        ``target_rot`` (M, 3, 3). Returns the new configuration (joints within limits)."""
+        ``target_rot`` (M, 3, 3). Returns the new configuration (joints within limits).
+
+        ``extra`` adds task rows ``(J (r, nv), e (r,), weight)``: ``J dq = e`` weighted by
+        ``weight`` (e.g. self-collision separation, :mod:`molingo_ros.robot.avoid`)."""
         model, data = self.robot.model, self.robot.data
         pin.computeJointJacobians(model, data, q)
         pin.updateFramePlacements(model, data)
@@ -113,6 +122,10 @@ class KeypointIk:
             err[base + 3 * m : base + 3 * m + 3] = pin.log3(target_rot[m] @ rot.T)
         jw = jac * self._row_w[:, None]
         ew = err * self._row_w
+        if extra is not None and len(extra[1]):
+            w = float(np.sqrt(extra[2]))
+            jw = np.vstack([jw, w * extra[0]])
+            ew = np.concatenate([ew, w * extra[1]])
         lhs = jw.T @ jw
         lhs[np.diag_indices_from(lhs)] += self._reg
         rhs = jw.T @ ew

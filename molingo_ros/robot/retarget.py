@@ -36,6 +36,7 @@ import pinocchio as pin
 import yaml
 
 from molingo_ros.motion.motion import Motion
+from molingo_ros.robot.avoid import AvoidConfig, CollisionChecker
 from molingo_ros.robot.ik import IkConfig, KeypointIk
 from molingo_ros.robot.models import Robot, robot_config_path
 from molingo_ros.robot.targets import (
@@ -93,6 +94,7 @@ class RetargetConfig:
         velocity_limit_fraction: joints move at most this fraction of their velocity limit.
         ground_contact: shift the root so soles neither sink nor float during human contact.
         contact_tolerance_m: a contact foot's sole within this of the floor is left alone.
+        avoid: self-collision repair of output frames (the validator's pairs and geometry).
     """
 
     human_joints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -104,6 +106,7 @@ class RetargetConfig:
     velocity_limit_fraction: float = 0.95
     ground_contact: bool = True
     contact_tolerance_m: float = 0.002
+    avoid: AvoidConfig = AvoidConfig()
 
     def human_mapping(self, motion: Motion, rig: str | None = None) -> tuple[str, dict]:
         """The (rig name, keypoint -> joint) mapping to use for ``motion``.
@@ -153,6 +156,7 @@ _TOP_KEYS = {
     "velocity_limit_fraction",
     "ground_contact",
     "contact_tolerance_m",
+    "avoid",
 }
 
 
@@ -213,6 +217,7 @@ def retarget_config_from_dict(d: Mapping[str, Any], where: str = "retarget") -> 
         "ik": _sub(IkConfig, d.get("ik"), f"{where}.ik"),
         "targets": _sub(TargetConfig, d.get("targets"), f"{where}.targets"),
         "filter": _sub(FilterConfig, d.get("filter"), f"{where}.filter"),
+        "avoid": _sub(AvoidConfig, d.get("avoid"), f"{where}.avoid"),
     }
     for key in ("velocity_limit_fraction", "ground_contact", "contact_tolerance_m"):
         if key in d:
@@ -364,6 +369,8 @@ class Retargeter:
         pw = [float(self.config.position_weights.get(k, 1.0)) for k in TARGET_KEYPOINTS]
         ow = [float(self.config.orientation_weights.get(k, 0.0)) for k in ORIENTED_KEYPOINTS]
         self.ik = KeypointIk(robot, TARGET_KEYPOINTS, ORIENTED_KEYPOINTS, pw, ow, self.config.ik)
+        self.collisions = CollisionChecker(robot) if self.config.avoid.enabled else None
+        self.repaired_frames = 0
         self._rig_request = rig
         self._initial_calibration = calibration
         self._max_step = None  # per-joint max change per frame, set with fps
@@ -442,6 +449,25 @@ class Retargeter:
             q[2] += shift
         return q
 
+    def _repair(self, q: np.ndarray, tp: np.ndarray, tr: np.ndarray) -> np.ndarray:
+        """Push colliding links apart with extra IK rows (a few steps, each re-checked),
+        keeping the joint velocity limits."""
+        avoid, idx = self.config.avoid, self.robot.joint_q_indices
+        pairs = self.collisions.colliding_pairs(q)
+        if not pairs:
+            return q
+        self.repaired_frames += 1
+        for _ in range(avoid.max_iterations):
+            rows, errs = self.collisions.separation_rows(q, pairs, avoid.clearance_m)
+            q = self.ik.step(q, tp, tr, extra=(rows, errs, avoid.weight))
+            if self._q_out is not None:
+                prev = self._q_out[idx]
+                q[idx] = np.clip(q[idx], prev - self._max_step, prev + self._max_step)
+            pairs = self.collisions.colliding_pairs(q)
+            if not pairs:
+                break
+        return q
+
     def process(self, motion: Motion) -> np.ndarray:
         """Retarget the next chunk. Returns its (T, nq) configurations."""
         targets = self.targets_for(motion)
@@ -465,6 +491,8 @@ class Retargeter:
                 prev = self._q_out[idx]
                 q[idx] = np.clip(q[idx], prev - self._max_step, prev + self._max_step)
             q[idx] = np.clip(q[idx], robot.lower, robot.upper)
+            if self.collisions is not None:
+                q = self._repair(q, tp, tr)
             if cfg.ground_contact:
                 q = self._ground(q, targets.contacts[t])
             self._q_out = q
