@@ -140,6 +140,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{error_mm:.4f} mm"
     )
     print(f"wrote {out}")
+
+    # Onto the robot: retarget, validate every frame, render human and robot side by side.
+    from molingo_ros.robot.models import load_robot
+    from molingo_ros.robot.report import retarget_and_validate
+    from molingo_ros.robot.view import render_retarget
+
+    robot = load_robot(args.robot)
+    result, report = retarget_and_validate(rebuilt, robot)
+    v = report.validation
+    print(
+        f"demo: retargeted onto {robot.name} at {result.frames / report.retarget_s:.0f} frames/s: "
+        f"joint-limit violations {v['joint_limit_violations']}, velocity-limit violations "
+        f"{v['velocity_limit_violations']}, self-collision frames {v['self_collision_frames']}, "
+        f"mean keypoint error {1000 * v['mean_keypoint_error_m']:.1f} mm"
+    )
+    robot_out = args.out.with_name(f"{args.out.stem}_{robot.name}{args.out.suffix}")
+    render_retarget(rebuilt, robot, result.qpos, result.fps, robot_out, max_frames=args.max_frames)
+    print(f"wrote {robot_out}")
     return 0
 
 
@@ -295,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo.mp4"))
     demo.add_argument("--root", type=Path, help="dataset folder")
     demo.add_argument("--max-frames", type=int)
+    demo.add_argument("--robot", default="g1", help="robot to retarget onto (g1, h1, t1)")
     demo.set_defaults(func=cmd_demo)
 
     rt = commands.add_parser("retarget", help="retarget a human motion onto a robot")

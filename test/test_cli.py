@@ -1,5 +1,7 @@
 """The `molingo` command line, run in-process on real data."""
 
+import json
+
 import imageio_ffmpeg
 import numpy as np
 import pytest
@@ -18,8 +20,12 @@ def test_data_build_prints_clip_count(capsys):
 
 def test_render_a_bandai_clip_by_name_to_gif(tmp_path, capsys):
     out = tmp_path / "walk.gif"
-    assert main(["data", "render", "dataset-2_walk_normal_001", "--out", str(out),
-                 "--max-frames", "12"]) == 0
+    assert (
+        main(
+            ["data", "render", "dataset-2_walk_normal_001", "--out", str(out), "--max-frames", "12"]
+        )
+        == 0
+    )
     with Image.open(out) as gif:
         assert gif.n_frames == 12
     assert "wrote" in capsys.readouterr().out
@@ -35,8 +41,10 @@ def test_render_a_deepmimic_clip_to_mp4(tmp_path):
 def test_render_a_motion_file(tmp_path, bandai_clip):
     motion = resolve_motion(str(bandai_clip("dataset-1_bow_normal_001")))
     path = motion.save_npz(tmp_path / "bow.npz")
-    assert main(["data", "render", str(path), "--out", str(tmp_path / "bow.gif"),
-                 "--max-frames", "5"]) == 0
+    assert (
+        main(["data", "render", str(path), "--out", str(tmp_path / "bow.gif"), "--max-frames", "5"])
+        == 0
+    )
 
 
 def test_clip_names_resolve_with_captions_and_mirrors():
@@ -65,3 +73,50 @@ def test_demo_renders_the_pipeline(tmp_path, capsys):
     assert "round-trip error" in text and out.exists()
     err_mm = float(text.split("round-trip error ")[1].split(" mm")[0])
     assert np.isfinite(err_mm) and err_mm < 1.0
+    robot_out = tmp_path / "demo_g1.gif"
+    assert robot_out.exists() and robot_out.stat().st_size > 0
+    assert "joint-limit violations 0, velocity-limit violations 0" in text
+
+
+def test_retarget_writes_npz_report_and_video(tmp_path, capsys):
+    out, report, video = tmp_path / "walk.npz", tmp_path / "walk.json", tmp_path / "walk.gif"
+    args = ["retarget", "dataset-2_walk_normal_001", "--robot", "g1", "--out", str(out)]
+    args += ["--report", str(report), "--video", str(video), "--max-frames", "4"]
+    assert main(args) == 0
+    with np.load(out) as data:
+        qpos = data["robot_qpos"]
+        assert qpos.shape[1] == 36 and qpos.shape[0] == data["joint_positions"].shape[0]
+        assert len(data["robot_joint_names"]) == 29 and float(data["fps"]) == 30.0
+    rep = json.loads(report.read_text())
+    for key in (
+        "frames",
+        "joint_limit_violations",
+        "velocity_limit_violations",
+        "self_collision_frames",
+        "mean_keypoint_error_m",
+        "max_keypoint_error_m",
+        "max_foot_penetration_m",
+        "foot_skate_m_per_s",
+    ):
+        assert key in rep, key
+    assert rep["joint_limit_violations"] == 0 and rep["velocity_limit_violations"] == 0
+    assert video.exists() and video.stat().st_size > 0
+
+
+def test_retarget_deepmimic_clip_on_t1(tmp_path):
+    out = tmp_path / "run_t1.npz"
+    assert main(["retarget", "humanoid3d_run", "--robot", "t1", "--out", str(out)]) == 0
+    with np.load(out) as data:
+        assert data["robot_qpos"].shape == (25, 30)
+
+
+def test_retarget_bad_input_exits_2(tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert (
+        main(["retarget", "dataset-2_walk_normal_001", "--robot", "atlas", "--out", str(out)]) == 2
+    )
+    assert "known: g1, h1, t1" in capsys.readouterr().err
+    assert main(["retarget", "no_such_clip", "--out", str(out)]) == 2
+    assert main(["retarget", "dataset-2_walk_normal_001", "--out", str(tmp_path / "x.csv")]) == 2
+    assert ".npz" in capsys.readouterr().err
+    assert not out.exists()

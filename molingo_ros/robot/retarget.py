@@ -69,12 +69,15 @@ class FilterConfig:
         beta: how fast the cutoff rises with speed (per rad/s or m/s); higher = less lag
             when moving fast.
         derivative_cutoff_hz: cutoff of the speed estimate.
+        joints: filter only joints whose name contains one of these words (e.g. ``hip``,
+            ``knee``, ``ankle``: the joints that foot-orientation noise shakes); empty: all.
     """
 
     enabled: bool = True
     min_cutoff_hz: float = 4.0
     beta: float = 4.0
     derivative_cutoff_hz: float = 2.0
+    joints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def _sub(cls: type, values: Any, where: str) -> Any:
     unknown = sorted(set(values) - valid)
     if unknown:
         raise RetargetError(f"{where}: unknown keys {unknown}; valid: {', '.join(sorted(valid))}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return cls(**values)
 
 
@@ -370,6 +374,18 @@ class Retargeter:
         ow = [float(self.config.orientation_weights.get(k, 0.0)) for k in ORIENTED_KEYPOINTS]
         self.ik = KeypointIk(robot, TARGET_KEYPOINTS, ORIENTED_KEYPOINTS, pw, ow, self.config.ik)
         self.collisions = CollisionChecker(robot) if self.config.avoid.enabled else None
+        words = tuple(w.lower() for w in self.config.filter.joints)
+        chosen = [
+            i
+            for i, n in enumerate(robot.joint_names)
+            if not words or any(w in n.lower() for w in words)
+        ]
+        if words and not chosen:
+            raise RetargetError(
+                f"filter.joints {list(words)} match no joint of '{robot.name}'; joints: "
+                f"{', '.join(robot.joint_names)}"
+            )
+        self._filtered_q = robot.joint_q_indices[chosen]
         self.repaired_frames = 0
         self._rig_request = rig
         self._initial_calibration = calibration
@@ -486,7 +502,7 @@ class Retargeter:
             if cfg.filter.enabled:
                 if self._filter is None:
                     self._filter = OneEuroFilter(cfg.filter, self.fps)
-                q[idx] = self._filter(q[idx])
+                q[self._filtered_q] = self._filter(q[self._filtered_q])
             if self._q_out is not None:
                 prev = self._q_out[idx]
                 q[idx] = np.clip(q[idx], prev - self._max_step, prev + self._max_step)

@@ -254,7 +254,7 @@ _BROADPHASE_SLACK_M = 1e-6
 
 #: Added to the security margin of the convex-hull middle phase (metres), so that GJK's
 #: tolerance on the hull distance can never clear a pair whose meshes collide.
-_HULL_SLACK_M = 1e-5
+_HULL_SLACK_M = 1e-4
 
 
 def _bounding_sphere(geometry: coal.CollisionGeometry) -> tuple[np.ndarray, float]:
