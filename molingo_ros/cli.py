@@ -5,6 +5,8 @@ molingo data render CLIP_OR_FILE --out FILE.gif|.mp4 [--root DIR] [--max-frames 
 molingo demo [--out FILE.mp4|.gif]
 molingo retarget INPUT --robot g1|h1|t1|ROBOT.yaml --out OUT.npz [--report R.json] [--video V.mp4]
 molingo retarget-report --robot g1 --clips bandai-test|deepmimic|all --out R.json [--markdown R.md]
+molingo generate "TEXT" [--seconds S] [--then "TEXT@SECONDS" ...] [--seed N] [--device D]
+                 --out OUT.npz [--robot g1] [--video OUT.mp4]
 """
 
 from __future__ import annotations
@@ -296,6 +298,71 @@ def cmd_retarget_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_then(items: list[str]) -> list[tuple[str, float]]:
+    out = []
+    for item in items:
+        text, sep, when = item.rpartition("@")
+        try:
+            seconds = float(when)
+        except ValueError:
+            seconds = -1.0
+        if not sep or not text.strip() or seconds < 0:
+            raise ValueError(f"--then wants 'TEXT@SECONDS' (seconds >= 0), got {item!r}")
+        out.append((text.strip(), seconds))
+    return out
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Text -> motion with the shipped (or a given) model, optionally onto a robot."""
+    import torch
+
+    from molingo_ros.model.sampler import MoLingo, SamplerConfig, generate
+
+    if args.out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {args.out}")
+    if not args.text.strip():
+        raise ValueError("the text must not be empty")
+    if not (0 < args.seconds <= 120):
+        raise ValueError(f"--seconds must be in (0, 120], got {args.seconds}")
+    commands = [(args.text.strip(), 0.0), *_parse_then(args.then or [])]
+    torch.manual_seed(args.seed)
+    model = MoLingo.load(args.model, device=args.device)
+    config = SamplerConfig(
+        cfg_scale=args.cfg, flow_steps=args.flow_steps, iterations=args.iterations
+    )
+    motion = generate(model, commands, args.seconds, config, seed=args.seed)
+    motion.name = "generated"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"generate: {motion.text!r}: {motion.num_frames} frames ({motion.duration_s:.1f} s)")
+    if args.robot:
+        from molingo_ros.robot.report import retarget_and_validate
+        from molingo_ros.robot.retarget import save_retarget_npz
+
+        robot, config_rt = _robot_and_config(args.robot)
+        result, report = retarget_and_validate(motion, robot, config_rt)
+        save_retarget_npz(args.out, motion, result)
+        v = report.validation
+        print(
+            f"generate: on {robot.name}: joint-limit violations {v['joint_limit_violations']}, "
+            f"velocity-limit violations {v['velocity_limit_violations']}, self-collision "
+            f"frames {v['self_collision_frames']}"
+        )
+        if args.video:
+            from molingo_ros.robot.view import render_retarget
+
+            render_retarget(
+                motion, robot, result.qpos, result.fps, args.video, max_frames=args.max_frames
+            )
+    else:
+        motion.save_npz(args.out)
+        if args.video:
+            from molingo_ros.motion.render import RenderConfig, render_motion
+
+            render_motion(motion, args.video, RenderConfig(max_frames=args.max_frames))
+    print(f"wrote {args.out}" + (f" and {args.video}" if args.video else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="molingo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -354,6 +421,27 @@ def build_parser() -> argparse.ArgumentParser:
     rr.add_argument("--no-collisions", action="store_true", help="skip self-collision checks")
     rr.add_argument("--quiet", action="store_true", help="no progress bar")
     rr.set_defaults(func=cmd_retarget_report)
+
+    gen = commands.add_parser("generate", help="text -> motion (and robot motion)")
+    gen.add_argument("text", help='the command, e.g. "a person walks forward"')
+    gen.add_argument("--seconds", type=float, default=4.0)
+    gen.add_argument(
+        "--then",
+        action="append",
+        metavar="TEXT@SECONDS",
+        help="a later command and when it starts (repeatable)",
+    )
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    gen.add_argument("--model", type=Path, help="model file (default: the shipped one)")
+    gen.add_argument("--cfg", type=float, default=2.5, help="classifier-free guidance scale")
+    gen.add_argument("--flow-steps", type=int, default=8)
+    gen.add_argument("--iterations", type=int, default=4, help="unmasking iterations/window")
+    gen.add_argument("--out", type=Path, required=True, help="output .npz")
+    gen.add_argument("--robot", help="also retarget onto this robot (g1, h1, t1, YAML)")
+    gen.add_argument("--video", type=Path, help="render to .mp4/.gif")
+    gen.add_argument("--max-frames", type=int)
+    gen.set_defaults(func=cmd_generate)
     return parser
 
 
@@ -362,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
+    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as exc:
         print(f"molingo: error: {exc}", file=sys.stderr)
         return 2
 

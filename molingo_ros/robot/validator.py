@@ -5,8 +5,10 @@
 * joint position limits (``Robot.lower`` / ``Robot.upper`` plus a tolerance);
 * joint velocity (finite differences of the joint angles times ``fps``) against
   ``Robot.velocity_limits`` and joint acceleration against one global limit;
-* self-collision of the collision geometry (pinocchio + coal), over a filtered pair list,
-  with a bounding-sphere broad phase in front of coal's narrow phase;
+* self-collision of the collision geometry (pinocchio + coal), over a filtered pair list:
+  a bounding-sphere broad phase over all frames at once (numpy), a convex-hull middle phase
+  (GJK) and coal's mesh narrow phase only for the pairs that pass both; the colliding pairs
+  are exactly those of checking every pair with coal;
 * foot-floor penetration: the sole centres (``Robot.sole_positions``) below z = 0;
 * foot sliding: horizontal sole speed while the sole is within the contact height;
 * keypoint error against human targets (``Robot.keypoint_positions`` vs the targets).
@@ -56,12 +58,12 @@ class ValidatorConfig:
         filter_neutral_collisions: drop pairs that are already in collision at
             ``Robot.neutral()`` (overlapping meshes by design); they are listed in
             :attr:`ValidationReport.ignored_collision_pairs`.
-        collision_broadphase: before coal's narrow phase, drop the (frame, pair) samples
-            whose bounding spheres (one per geometry, fixed in its joint frame) are farther
-            apart than ``min_collision_distance_m``, for all frames at once in numpy; only
-            the rest go to coal. The spheres enclose the geometry, so the colliding pairs are
-            the same as without it; false checks every pair in every frame with
-            ``pin.computeCollisions`` (the reference, ~4-10x slower on the G1).
+        collision_broadphase: before coal's mesh narrow phase, drop the (frame, pair)
+            samples whose bounding spheres (one per geometry, fixed in its joint frame) are
+            farther apart than ``min_collision_distance_m`` (all frames at once in numpy),
+            then those whose convex hulls are (GJK). Spheres and hulls enclose the meshes, so
+            the colliding pairs are the same as without it; false checks every pair in every
+            frame with ``pin.computeCollisions`` (the reference, 3-8x slower on the G1).
         foot_penetration_tolerance_m: a sole centre may be this far below z = 0.
         contact_height_m: a sole centre at or below this height is in contact with the floor.
         skate_speed_m_s: a contact sample faster than this (horizontal sole speed) counts as a

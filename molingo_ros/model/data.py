@@ -1,0 +1,209 @@
+"""Training data for the model: bounded caption sets with precomputed text embeddings, and
+sequences (single clips and multi-segment composed ones) with per-frame labels.
+
+Everything is derived from :class:`~molingo_ros.motion.dataset.MotionDataset` and cached in
+its cache folder (``.cache``), keyed by the settings, so the expensive steps (MiniLM over
+thousands of captions, joining clips) run once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from molingo_ros.model.text import FrozenTextEncoder
+from molingo_ros.motion import captions as caption_lib
+from molingo_ros.motion.dataset import MotionDataset
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What the training sets are made of.
+
+    Attributes:
+        captions_per_label: training phrasings kept per (content, style) label (seeded draw),
+            which bounds the text encoder work; the rest stay unseen, like the held-out set.
+        composed_sequences: multi-segment training sequences (2-3 clips joined).
+        max_text_tokens: token embeddings kept per caption.
+        seed: of every draw.
+    """
+
+    captions_per_label: int = 16
+    composed_sequences: int = 1500
+    max_text_tokens: int = 24
+    seed: int = 0
+
+    def key(self, *extra: object) -> str:
+        text = json.dumps([asdict(self), *map(str, extra)], sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+Label = tuple[str, str]
+
+
+class CaptionBank:
+    """A bounded set of phrasings per (content, style) label of a split."""
+
+    def __init__(self, dataset: MotionDataset, split: str, config: DataConfig) -> None:
+        rng = np.random.default_rng(config.seed)
+        labels = sorted({(r.content, r.style) for r in dataset.records if r.split == split})
+        phrasing_split = "heldout" if split == "heldout" else "train"
+        self.by_label: dict[Label, list[str]] = {}
+        for label in labels:
+            all_caps = caption_lib.captions_for(*label, split=phrasing_split)
+            k = min(config.captions_per_label, len(all_caps))
+            picks = rng.choice(len(all_caps), size=k, replace=False)
+            self.by_label[label] = [all_caps[int(i)] for i in sorted(picks)]
+        self.captions: list[str] = sorted({c for caps in self.by_label.values() for c in caps})
+        self.index = {c: i for i, c in enumerate(self.captions)}
+
+    def sample(self, label: Label, rng: np.random.Generator) -> int:
+        """Index (into :attr:`captions`) of a random phrasing of ``label``."""
+        caps = self.by_label[label]
+        return self.index[caps[int(rng.integers(len(caps)))]]
+
+
+class TextTable:
+    """Precomputed text embeddings of a caption list: sentence vectors (N, E) and token
+    embeddings (N, L, E) with a mask, on the CPU."""
+
+    def __init__(
+        self, captions: list[str], sentence: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor
+    ) -> None:
+        self.captions = captions
+        self.index = {c: i for i, c in enumerate(captions)}
+        self.sentence = sentence
+        self.tokens = tokens
+        self.mask = mask
+
+    @classmethod
+    def build(
+        cls,
+        encoder: FrozenTextEncoder,
+        captions: list[str],
+        cache: Path | None,
+        max_tokens: int,
+        progress: bool = True,
+    ) -> TextTable:
+        """Embed ``captions`` with ``encoder`` (or load them from ``cache``)."""
+        if cache is not None and cache.exists():
+            data = load_file(str(cache))
+            return cls(captions, data["sentence"], data["tokens"].float(), data["mask"].bool())
+        n = len(captions)
+        sentence = torch.zeros(n, encoder.dim)
+        tokens = torch.zeros(n, max_tokens, encoder.dim, dtype=torch.float16)
+        mask = torch.zeros(n, max_tokens, dtype=torch.bool)
+        step = 128
+        for start in tqdm(range(0, n, step), disable=not progress, desc="text embeddings"):
+            chunk = captions[start : start + step]
+            embs = encoder.token_embeddings(chunk)
+            for j, e in enumerate(embs):
+                i = start + j
+                e = e[:max_tokens]
+                tokens[i, : len(e)] = e.half()
+                mask[i, : len(e)] = True
+                sentence[i] = torch.nn.functional.normalize(e.mean(0), dim=0)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            save_file(
+                {"sentence": sentence, "tokens": tokens, "mask": mask.to(torch.uint8)}, str(cache)
+            )
+        return cls(captions, sentence, tokens.float(), mask)
+
+
+@dataclass
+class Sequence:
+    """Normalised features of one training sequence with a caption index per frame."""
+
+    features: np.ndarray  # (T, F) float32, normalised
+    labels: np.ndarray  # (T,) int, caption index per frame
+    seams: list[int]  # frames where a new segment starts (excluding 0)
+
+
+def clip_sequences(
+    dataset: MotionDataset, split: str, bank: CaptionBank, rng: np.random.Generator
+) -> list[Sequence]:
+    """Every clip of ``split`` (mirrors included) as a one-segment sequence."""
+    out = []
+    for i in dataset.indices(split):
+        rec = dataset.records[i]
+        feats = dataset.normalizer.normalize(dataset.clip_features(i)).astype(np.float32)
+        label = bank.sample((rec.content, rec.style), rng)
+        out.append(Sequence(feats, np.full(len(feats), label, dtype=np.int64), []))
+    return out
+
+
+def composed_sequences(
+    dataset: MotionDataset, split: str, bank: CaptionBank, config: DataConfig, progress: bool = True
+) -> list[Sequence]:
+    """``config.composed_sequences`` multi-segment sequences of ``split`` (cached), each
+    frame labelled with a bank phrasing of its segment's clip label."""
+    cache = Path(dataset.config.cache_dir) / f"composed_{split}_{config.key(len(dataset))}.npz"
+    rng = np.random.default_rng([config.seed, 7])
+    if cache.exists():
+        data = np.load(cache)
+        feats, labels, seg_clip, seg_start, offsets, nseg = (
+            data["features"],
+            data["labels"],
+            data["seg_clip"],
+            data["seg_start"],
+            data["offsets"],
+            data["nseg"],
+        )
+    else:
+        feats_l, clip_l, start_l, offsets, nseg = [], [], [], [0], []
+        for i in tqdm(range(config.composed_sequences), disable=not progress, desc="composed"):
+            seq = dataset.composed_sequence(split, i)
+            feats_l.append(dataset.normalizer.normalize(seq.features).astype(np.float32))
+            clip_l += list(seq.clips)
+            start_l += list(seq.segment_starts)
+            offsets.append(offsets[-1] + len(seq.features))
+            nseg.append(len(seq.clips))
+        feats = np.concatenate(feats_l)
+        seg_clip, seg_start = np.asarray(clip_l), np.asarray(start_l)
+        offsets, nseg = np.asarray(offsets), np.asarray(nseg)
+        labels = np.zeros(0)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            cache,
+            features=feats,
+            labels=labels,
+            seg_clip=seg_clip,
+            seg_start=seg_start,
+            offsets=offsets,
+            nseg=nseg,
+        )
+    out = []
+    k = 0
+    for s in range(len(nseg)):
+        f = feats[offsets[s] : offsets[s + 1]]
+        lab = np.zeros(len(f), dtype=np.int64)
+        starts = list(seg_start[k : k + nseg[s]]) + [len(f)]
+        for j in range(nseg[s]):
+            rec = dataset.records[int(seg_clip[k + j])]
+            lab[starts[j] : starts[j + 1]] = bank.sample((rec.content, rec.style), rng)
+        out.append(Sequence(f, lab, [int(x) for x in starts[1:-1]]))
+        k += nseg[s]
+    return out
+
+
+def text_table_for(
+    bank: CaptionBank,
+    encoder: FrozenTextEncoder,
+    dataset: MotionDataset,
+    config: DataConfig,
+    progress: bool = True,
+) -> TextTable:
+    """The :class:`TextTable` of a bank's captions (cached in the dataset cache folder)."""
+    cache = (
+        Path(dataset.config.cache_dir)
+        / f"text_{encoder.name}_{config.key(len(bank.captions), bank.captions[:3])}.safetensors"
+    )
+    return TextTable.build(encoder, bank.captions, cache, config.max_text_tokens, progress)

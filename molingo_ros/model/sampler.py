@@ -1,0 +1,391 @@
+"""The trained model bundle and its samplers: whole-sequence and streaming (window by window).
+
+:class:`MoLingo` holds the SAE, the generator, the frozen text encoder and the normalisers,
+loaded from one safetensors file (no pickled code). :class:`MotionStream` generates motion one
+window at a time: each window keeps the latents already emitted as a visible prefix
+(in-painting), is conditioned on the current command, and its new latents are decoded by the
+causal decoder and returned as frames at once. :meth:`MotionStream.set_text` changes the
+command from the next window on; the history makes the motion flow into it.
+
+Step counts are settable diffusers-style: :class:`FlowScheduler` (``set_timesteps`` /
+``step``) for the per-token flow and :class:`UnmaskSchedule` (``set_steps``) for the masked
+iterations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
+from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
+from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder, TextEncoderConfig
+from molingo_ros.model.training import (
+    CheckpointError,
+    load_state_strict,
+    load_weights,
+    resolve_device,
+    save_weights,
+)
+from molingo_ros.motion.features import FeatureConfig, features_to_motion, integrate_root
+from molingo_ros.motion.motion import Motion
+
+MODEL_KIND = "molingo"
+FPS = 30.0
+
+
+def default_model_path() -> Path:
+    """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
+    return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
+
+
+class FlowScheduler:
+    """Euler integration of the rectified flow from noise (t = 0) to data (t = 1), with
+    ``set_timesteps(n)`` / ``step(velocity, t_index, x)`` as diffusers schedulers."""
+
+    def __init__(self, steps: int = 8) -> None:
+        self.set_timesteps(steps)
+
+    def set_timesteps(self, steps: int) -> None:
+        if steps < 1:
+            raise ValueError(f"flow steps must be >= 1, got {steps}")
+        self.timesteps = torch.linspace(0.0, 1.0, steps + 1)
+
+    def step(self, velocity: torch.Tensor, index: int, x: torch.Tensor) -> torch.Tensor:
+        dt = float(self.timesteps[index + 1] - self.timesteps[index])
+        return x + dt * velocity
+
+
+class UnmaskSchedule:
+    """How many hidden tokens remain after each of ``steps`` iterations (cosine, as MaskGIT /
+    MAR / MoLingo)."""
+
+    def __init__(self, steps: int = 4) -> None:
+        self.set_steps(steps)
+
+    def set_steps(self, steps: int) -> None:
+        if steps < 1:
+            raise ValueError(f"unmasking iterations must be >= 1, got {steps}")
+        self.steps = steps
+
+    def remaining(self, total: int) -> list[int]:
+        """Hidden tokens left after each iteration (ends with 0), strictly decreasing."""
+        out, prev = [], total
+        for k in range(1, self.steps + 1):
+            left = int(math.floor(math.cos(0.5 * math.pi * k / self.steps) * total))
+            left = min(left, prev - 1) if prev > 0 else 0
+            out.append(max(left, 0))
+            prev = out[-1]
+        out[-1] = 0
+        return out
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Sampling settings.
+
+    Attributes:
+        window_tokens: new latent tokens per streaming window (4 frames each).
+        history_tokens: emitted tokens kept as the visible prefix of the next window.
+        iterations: unmasking iterations per window.
+        flow_steps: Euler steps of the flow per revealed token.
+        cfg_scale: classifier-free guidance on the velocity (1 = off).
+        noise_scale: scale of the initial flow noise (temperature).
+        decode_context_tokens: previous tokens re-decoded with each window (covers the causal
+            decoder's receptive field, so windows join without a seam).
+    """
+
+    window_tokens: int = 8
+    history_tokens: int = 16
+    iterations: int = 4
+    flow_steps: int = 8
+    cfg_scale: float = 2.5
+    noise_scale: float = 1.0
+    decode_context_tokens: int = 16
+
+
+class MoLingo(torch.nn.Module):
+    """SAE + generator + normalisers, with the frozen text encoder alongside."""
+
+    def __init__(
+        self,
+        sae_config: SAEConfig,
+        generator_config: GeneratorConfig,
+        text_config: TextEncoderConfig | None = None,
+        feature_config: FeatureConfig | None = None,
+    ) -> None:
+        super().__init__()
+        text_config = text_config or TextEncoderConfig()
+        self.sae = MotionAutoencoder(sae_config)
+        self.generator = MotionGenerator(generator_config)
+        self.text_config = text_config
+        self.feature_config = feature_config or FeatureConfig()
+        d = sae_config.feature_dim
+        self.register_buffer("feature_mean", torch.zeros(d))
+        self.register_buffer("feature_std", torch.ones(d))
+        self.register_buffer("latent_mean", torch.zeros(sae_config.latent_dim))
+        self.register_buffer("latent_std", torch.ones(sae_config.latent_dim))
+        self._text: FrozenTextEncoder | None = None
+        self.metadata: dict[str, str] = {}
+
+    @property
+    def text_encoder(self) -> FrozenTextEncoder:
+        if self._text is None:
+            self._text = FrozenTextEncoder(self.text_config, device=str(self.feature_mean.device))
+        return self._text
+
+    def text_memory(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens, mask = self.text_encoder.encode(texts)
+        dev = self.feature_mean.device
+        return self.generator.encode_text(tokens.to(dev), mask.to(dev))
+
+    # -- features <-> latents -------------------------------------------------------------
+
+    def normalise_latents(self, z: torch.Tensor) -> torch.Tensor:
+        return (z - self.latent_mean) / self.latent_std
+
+    def decode_latents(self, z_norm: torch.Tensor) -> torch.Tensor:
+        """Normalised latents (B, N, d) -> raw features (B, 4N, F)."""
+        feats = self.sae.decode(z_norm * self.latent_std + self.latent_mean)
+        return feats * self.feature_std + self.feature_mean
+
+    # -- files ------------------------------------------------------------------------------
+
+    def save(self, path: str | Path, extra: dict[str, str] | None = None) -> Path:
+        meta = {
+            "kind": MODEL_KIND,
+            "sae_config": json.dumps(self.sae.config.__dict__),
+            "generator_config": json.dumps(self.generator.config.__dict__),
+            "text_config": json.dumps(self.text_config.__dict__),
+            **(extra or {}),
+        }
+        return save_weights(Path(path), dict(self.state_dict()), meta)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto") -> MoLingo:
+        """Load a model file (default: the shipped one). Raises
+        :class:`~molingo_ros.model.training.CheckpointError` on a missing, corrupt,
+        truncated or mismatched file."""
+        path = Path(path) if path is not None else default_model_path()
+        tensors, meta = load_weights(path, MODEL_KIND)
+        try:
+            sae_cfg = SAEConfig(**json.loads(meta["sae_config"]))
+            gen_cfg = GeneratorConfig(**json.loads(meta["generator_config"]))
+            text_cfg = TextEncoderConfig(**json.loads(meta["text_config"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: bad or missing config metadata: {exc}") from exc
+        model = cls(sae_cfg, gen_cfg, text_cfg)
+        load_state_strict(model, tensors, path)
+        model.metadata = meta
+        return model.to(resolve_device(device)).eval()
+
+
+@torch.no_grad()
+def sample_tokens(
+    model: MoLingo,
+    history: torch.Tensor,
+    new_tokens: int,
+    memory: tuple[torch.Tensor, torch.Tensor],
+    null_memory: tuple[torch.Tensor, torch.Tensor],
+    config: SamplerConfig,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Fill ``new_tokens`` tokens after a visible ``history`` (B, h, d) of normalised
+    latents: masked iterations, each revealed token drawn by the flow with CFG.
+    Returns (B, new_tokens, d)."""
+    gen = model.generator
+    dev = history.device
+    b, h, d = history.shape
+    n = h + new_tokens
+    tokens = torch.cat([history, torch.zeros(b, new_tokens, d, device=dev)], dim=1)
+    hidden = torch.zeros(b, n, dtype=torch.bool, device=dev)
+    hidden[:, h:] = True
+    order = torch.rand(b, new_tokens, device=dev, generator=generator).argsort(1) + h
+    remaining = UnmaskSchedule(config.iterations).remaining(new_tokens)
+    flow = FlowScheduler(config.flow_steps)
+    mem, mem_pad = memory
+    null, null_pad = null_memory
+    use_cfg = config.cfg_scale != 1.0
+    if use_cfg:
+        # One batch: conditional rows then unconditional rows (padding the text to one length).
+        length = max(mem.shape[1], null.shape[1])
+
+        def pad_to(m: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            extra = length - m.shape[1]
+            if extra:
+                m = torch.cat([m, m.new_zeros(m.shape[0], extra, m.shape[2])], 1)
+                p = torch.cat([p, p.new_ones(p.shape[0], extra)], 1)
+            return m, p
+
+        mc, pc = pad_to(mem, mem_pad)
+        mu, pu = pad_to(null.expand(b, -1, -1), null_pad.expand(b, -1))
+        both_mem, both_pad = torch.cat([mc, mu]), torch.cat([pc, pu])
+    revealed = 0
+    for left in remaining:
+        count = new_tokens - left - revealed
+        if count <= 0:
+            continue
+        idx = order[:, revealed : revealed + count]  # (b, count)
+        if use_cfg:
+            out = gen.backbone(
+                tokens.repeat(2, 1, 1), hidden.repeat(2, 1), None, both_mem, both_pad
+            )
+            zc, zu = out[:b], out[b:]
+        else:
+            zc = gen.backbone(tokens, hidden, None, mem, mem_pad)
+            zu = None
+        rows = torch.arange(b, device=dev)[:, None].expand_as(idx)
+        cond = zc[rows, idx].reshape(-1, zc.shape[-1])
+        uncond = zu[rows, idx].reshape(-1, zu.shape[-1]) if zu is not None else None
+        x = torch.randn(cond.shape[0], d, device=dev, generator=generator) * config.noise_scale
+        for k in range(config.flow_steps):
+            t = flow.timesteps[k].expand(x.shape[0]).to(dev)
+            if uncond is not None:
+                v_both = gen.head(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, uncond]))
+                vc, vu = v_both.chunk(2)
+                v = vu + config.cfg_scale * (vc - vu)
+            else:
+                v = gen.head(x, t, cond)
+            x = flow.step(v, k, x)
+        tokens[rows, idx] = x.reshape(b, count, d)
+        hidden[rows, idx] = False
+        revealed += count
+    return tokens[:, h:]
+
+
+@dataclass
+class WindowOutput:
+    """Frames of one streaming window (raw features, world positions) and its timing."""
+
+    features: np.ndarray  # (frames, F)
+    positions_m: np.ndarray  # (frames, J, 3), world frame, z up
+    text: str
+    seconds: float
+
+
+@dataclass
+class _RootState:
+    xy: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    heading: float = 0.0
+
+
+class MotionStream:
+    """Streaming generation for one character. Not thread-safe.
+
+    Args:
+        model: the loaded :class:`MoLingo`.
+        config: sampler settings.
+        seed: for reproducible motion (same seed, texts and timings -> same frames).
+    """
+
+    def __init__(
+        self, model: MoLingo, config: SamplerConfig = SamplerConfig(), seed: int = 0
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.device = model.feature_mean.device
+        self._gen = torch.Generator(device=self.device).manual_seed(int(seed))
+        self._latents = torch.zeros(1, 0, model.sae.config.latent_dim, device=self.device)
+        self._features: list[np.ndarray] = []
+        self._last_feature: np.ndarray | None = None
+        self._root = _RootState()
+        self._text: str | None = None
+        self._memory = None
+        self._null = model.text_memory([NULL_PROMPT])
+        self.frames_emitted = 0
+
+    def set_text(self, text: str) -> None:
+        """The command for the next windows (takes effect at the next :meth:`next_window`)."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("the command text must be a non-empty string")
+        self._text = text.strip()
+        self._memory = self.model.text_memory([self._text])
+
+    @torch.no_grad()
+    def next_window(self) -> WindowOutput:
+        """Generate, decode and return the next window of frames."""
+        if self._memory is None:
+            raise RuntimeError("call set_text() before next_window()")
+        start = time.perf_counter()
+        cfg = self.config
+        history = (
+            self._latents[:, -cfg.history_tokens :] if cfg.history_tokens else self._latents[:, :0]
+        )
+        new = sample_tokens(
+            self.model, history, cfg.window_tokens, self._memory, self._null, cfg, self._gen
+        )
+        self._latents = torch.cat([self._latents, new], dim=1)
+        ctx = self._latents[:, -(cfg.window_tokens + cfg.decode_context_tokens) :]
+        feats = self.model.decode_latents(ctx)[0].float().cpu().numpy()
+        feats = feats[-cfg.window_tokens * self.model.sae.config.frames_per_token :]
+        positions = self._positions(feats)
+        self.frames_emitted += len(feats)
+        return WindowOutput(feats, positions, self._text or "", time.perf_counter() - start)
+
+    def _positions(self, feats: np.ndarray) -> np.ndarray:
+        """World positions of new frames, continuing the root from the previous window."""
+        from molingo_ros.motion.features import features_to_positions
+
+        joints = (feats.shape[1] - 8) // 12 + 1  # 257 -> 21 (see features.feature_dim)
+        if self._last_feature is None:
+            pos, root = features_to_positions(feats, joints)
+        else:
+            both = np.concatenate([self._last_feature[None], feats])
+            pos, root = features_to_positions(both, joints, self._root.xy, self._root.heading)
+            pos = pos[1:]
+            root = replace(root, xy_m=root.xy_m[1:], heading_rad=root.heading_rad[1:])
+        self._last_feature = feats[-1]
+        self._root = _RootState(np.array(root.xy_m[-1]), float(root.heading_rad[-1]))
+        return pos
+
+
+def generate(
+    model: MoLingo,
+    commands: list[tuple[str, float]],
+    seconds: float,
+    config: SamplerConfig = SamplerConfig(),
+    seed: int = 0,
+) -> Motion:
+    """Generate ``seconds`` of motion for timed commands ``[(text, start_s), ...]`` (the
+    first at 0 s) by streaming; frame labels say which command owns each frame."""
+    if not commands:
+        raise ValueError("at least one command is needed")
+    commands = sorted(commands, key=lambda c: c[1])
+    stream = MotionStream(model, config, seed)
+    feats, labels = [], []
+    k = 0
+    frames_needed = int(round(seconds * FPS))
+    while stream.frames_emitted < frames_needed:
+        now = stream.frames_emitted / FPS
+        while k < len(commands) and commands[k][1] <= now + 1e-9:
+            stream.set_text(commands[k][0])
+            k += 1
+        if stream._memory is None:
+            stream.set_text(commands[0][0])
+        out = stream.next_window()
+        feats.append(out.features)
+        labels += [out.text] * len(out.features)
+    all_feats = np.concatenate(feats)[:frames_needed]
+    motion = features_to_motion(all_feats, FPS, model.feature_config)
+    motion.frame_labels = labels[:frames_needed]
+    motion.text = " then ".join(c[0] for c in commands)
+    return motion
+
+
+__all__ = [
+    "FlowScheduler",
+    "MoLingo",
+    "MotionStream",
+    "SamplerConfig",
+    "UnmaskSchedule",
+    "WindowOutput",
+    "default_model_path",
+    "generate",
+    "integrate_root",
+]

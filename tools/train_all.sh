@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Train every model of docs/MODEL.md on this machine's CPU (or its GPU), resuming where a
+# previous run stopped. Two chains run side by side, one core each:
+#   main:      SAE (semantic loss)  -> generator (cross-attention)           = the shipped model
+#   ablations: plain VAE (no semantic loss) -> its generator; AdaLN generator on the main SAE
+# Usage: tools/train_all.sh [runs-folder]      (logs in <runs>/*.log)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-runs}
+PY=.venv/bin/python
+mkdir -p "$RUNS"
+SAE_STEPS=${SAE_STEPS:-4000}
+GEN_STEPS=${GEN_STEPS:-6000}
+ABL_STEPS=${ABL_STEPS:-3000}
+
+main_chain() {
+  $PY -m molingo_ros.model.train_sae --out "$RUNS/sae" --steps "$SAE_STEPS" --threads 1 --quiet
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae/sae.safetensors" --out "$RUNS/gen" \
+      --steps "$GEN_STEPS" --threads 1 --quiet
+}
+ablation_chain() {
+  $PY -m molingo_ros.model.train_sae --out "$RUNS/vae" --steps "$ABL_STEPS" --semantic-weight 0 \
+      --threads 1 --quiet
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/vae/sae.safetensors" --out "$RUNS/gen_vae" \
+      --steps "$ABL_STEPS" --threads 1 --quiet
+  while [ ! -f "$RUNS/sae/done" ]; do sleep 30; done
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae/sae.safetensors" \
+      --out "$RUNS/gen_adaln" --conditioning adaln --steps "$ABL_STEPS" --threads 1 --quiet
+}
+(main_chain > "$RUNS/main.log" 2>&1; echo "main chain rc $?" >> "$RUNS/main.log") &
+(ablation_chain > "$RUNS/ablation.log" 2>&1; echo "ablation chain rc $?" >> "$RUNS/ablation.log") &
+wait
