@@ -21,6 +21,7 @@ from tqdm import tqdm
 from molingo_ros.model.text import FrozenTextEncoder
 from molingo_ros.motion import captions as caption_lib
 from molingo_ros.motion.dataset import MotionDataset
+from molingo_ros.motion.features import feature_slices
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,30 @@ class DataConfig:
 
 
 Label = tuple[str, str]
+
+
+class GroupNormalizer:
+    """Feature normaliser of the model: the dataset's training mean, and per feature group
+    (root velocities, height, joint positions, rotations, joint velocities, contacts) one
+    standard deviation, the mean of the group's (as HumanML3D). Per-dimension standard
+    deviations would blow nearly constant rotation channels up by ~1000x."""
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray, num_joints: int = 21) -> None:
+        self.mean = np.asarray(mean, dtype=np.float32)
+        grouped = np.empty_like(self.mean)
+        for sl in feature_slices(num_joints).values():
+            grouped[sl] = float(np.mean(np.asarray(std)[sl]))
+        self.std = np.maximum(grouped, 1e-3).astype(np.float32)
+
+    @classmethod
+    def of(cls, dataset: MotionDataset) -> GroupNormalizer:
+        return cls(dataset.normalizer.mean, dataset.normalizer.std)
+
+    def normalize(self, features: np.ndarray) -> np.ndarray:
+        return ((features - self.mean) / self.std).astype(np.float32)
+
+    def denormalize(self, normalized: np.ndarray) -> np.ndarray:
+        return normalized * self.std + self.mean
 
 
 class CaptionBank:
@@ -180,10 +205,12 @@ def composed_sequences(
             offsets=offsets,
             nseg=nseg,
         )
+    norm = GroupNormalizer.of(dataset)
     out = []
     k = 0
     for s in range(len(nseg)):
-        f = feats[offsets[s] : offsets[s + 1]]
+        # The cache holds features normalised per dimension (the dataset's normaliser).
+        f = norm.normalize(dataset.normalizer.denormalize(feats[offsets[s] : offsets[s + 1]]))
         lab = np.zeros(len(f), dtype=np.int64)
         starts = list(seg_start[k : k + nseg[s]]) + [len(f)]
         for j in range(nseg[s]):
