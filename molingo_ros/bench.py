@@ -187,6 +187,64 @@ def bench_retarget(test_clips: int = 40) -> tuple[list[tuple[str, str]], list[st
     return rows, table
 
 
+def bench_model(device: str = "cpu", model_path: Path | None = None) -> list[tuple[str, str]]:
+    """Text -> first decoded window latency and sustained streaming speed of the shipped
+    model (SamplerConfig defaults: 32-frame windows)."""
+    import torch
+
+    from molingo_ros.model.sampler import MoLingo, MotionStream, SamplerConfig, default_model_path
+
+    path = model_path or default_model_path()
+    if not path.exists():
+        return [("model", f"no model file at {path}")]
+    model = MoLingo.load(path, device=device)
+    config = SamplerConfig()
+    prompts = [
+        "a person walks forward",
+        "someone waves with the right hand",
+        "a man bows politely",
+        "a person runs forward quickly",
+        "a woman raises both hands",
+    ]
+    warm = MotionStream(model, config, seed=0)  # load the text encoder, warm the kernels
+    warm.set_text(prompts[0])
+    warm.next_window()
+    first = []
+    for i, text in enumerate(prompts):
+        stream = MotionStream(model, config, seed=i)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        stream.set_text(text + " now")  # a text the encoder has not cached
+        stream.next_window()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        first.append(time.perf_counter() - start)
+    stream = MotionStream(model, config, seed=7)
+    stream.set_text(prompts[0])
+    start = time.perf_counter()
+    windows = 20
+    for _ in range(windows):
+        stream.next_window()
+    seconds = time.perf_counter() - start
+    frames = windows * config.window_tokens * model.sae.config.frames_per_token
+    motion_s = frames / 30.0
+    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else machine()
+    return [
+        (
+            f"text -> first decoded window ({config.window_tokens * 4} frames), {device}, "
+            f"median of "
+            f"{len(first)} new prompts",
+            f"{1000 * float(np.median(first)):.0f} ms (max {1000 * max(first):.0f} ms)",
+        ),
+        (
+            f"sustained streaming, {device} ({name})",
+            f"{motion_s / seconds:.1f}x real time ({frames / seconds:,.0f} frames/s, "
+            f"{1000 * seconds / windows:.0f} ms per window)",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -194,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = bench_clip() + bench_dataset(args.workers)
     retarget_rows, gmr_table = bench_retarget()
+    model_rows = bench_model("cpu")
     stamp = time.strftime("%Y-%m-%d")
     lines = [
         "# Benchmarks",
@@ -226,6 +285,14 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Per-clip reports over every Bandai test take and every DeepMimic clip, for G1, H1 and "
         "T1: docs/retarget/ (`molingo retarget-report`).",
+        "",
+        f"## Text to motion (shipped model) — {stamp}",
+        "",
+        f"Machine: {machine()}; torch threads: all cores.",
+        "",
+        "| what | result |",
+        "|---|---|",
+        *[f"| {name} | {value} |" for name, value in model_rows],
         "",
     ]
     text = "\n".join(lines)

@@ -363,6 +363,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_passthrough(args: argparse.Namespace) -> int:
+    """``molingo eval`` / ``molingo train sae|generator``: the modules' own command lines."""
+    if args.command == "eval":
+        from molingo_ros.model.evaluate import main as run
+    elif args.stage == "sae":
+        from molingo_ros.model.train_sae import main as run
+    elif args.stage == "generator":
+        from molingo_ros.model.train_generator import main as run
+    else:
+        from molingo_ros.model.evaluator import main as run
+    return int(run(args.rest) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="molingo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -442,10 +455,37 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--video", type=Path, help="render to .mp4/.gif")
     gen.add_argument("--max-frames", type=int)
     gen.set_defaults(func=cmd_generate)
+
+    ev = commands.add_parser(
+        "eval", help="metrics table of model files (see docs/MODEL.md)", add_help=False
+    )
+    ev.add_argument("rest", nargs=argparse.REMAINDER)
+    ev.set_defaults(func=cmd_passthrough)
+    tr = commands.add_parser("train", help="train a stage: sae, generator or evaluator")
+    tr.add_argument("stage", choices=["sae", "generator", "evaluator"])
+    tr.add_argument("rest", nargs=argparse.REMAINDER)
+    tr.set_defaults(func=cmd_passthrough)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # eval / train hand the rest of the line (options included) to their own parsers.
+    if argv[:1] == ["eval"] or (
+        argv[:1] == ["train"] and argv[1:2] and not argv[1].startswith("-")
+    ):
+        ns = argparse.Namespace(
+            command=argv[0],
+            stage=argv[1] if argv[0] == "train" else None,
+            rest=argv[2:] if argv[0] == "train" else argv[1:],
+        )
+        if ns.stage not in (None, "sae", "generator", "evaluator"):
+            print(
+                f"molingo: error: unknown stage {ns.stage!r}; valid: sae, generator, evaluator",
+                file=sys.stderr,
+            )
+            return 2
+        return cmd_passthrough(ns)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

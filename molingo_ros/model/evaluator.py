@@ -54,6 +54,7 @@ __all__ = [
     "TextEncoder",
     "caption_bank",
     "contrastive_loss",
+    "corrupt_motions",
     "default_weights_path",
     "embed_motions",
     "embed_texts",
@@ -104,6 +105,9 @@ class EvaluatorConfig:
         captions_per_label: train phrasings kept per (content, style) label.
         eval_every: steps between validation retrieval checks and checkpoint saves (0 = no
             validation, one save at the end).
+        corrupt_negatives: fraction of each batch also added, corrupted
+            (:func:`corrupt_motions`), as extra negatives of every caption, so that broken
+            motion matches no text (0 = plain TMR-style training).
     """
 
     dim: int = 256
@@ -128,6 +132,7 @@ class EvaluatorConfig:
     seed: int = 0
     captions_per_label: int = 24
     eval_every: int = 500
+    corrupt_negatives: float = 0.0
 
     def __post_init__(self) -> None:
         if self.dim % self.heads:
@@ -355,9 +360,11 @@ def contrastive_loss(
     motion_emb: torch.Tensor,
     labels: torch.Tensor | None,
     temperature: float,
+    extra_negatives: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Symmetric InfoNCE between matched rows of unit vectors (B, D); off-diagonal pairs with
-    the same label are masked out (not negatives)."""
+    the same label are masked out (not negatives). ``extra_negatives`` (K, D) are motion
+    embeddings that are negatives of every text (text-to-motion direction only)."""
     logits = text_emb @ motion_emb.T / temperature
     if labels is not None:
         labels = labels.to(logits.device)
@@ -365,9 +372,45 @@ def contrastive_loss(
         same.fill_diagonal_(False)
         logits = logits.masked_fill(same, float("-inf"))
     target = torch.arange(len(logits), device=logits.device)
+    text_logits = logits
+    if extra_negatives is not None and len(extra_negatives):
+        text_logits = torch.cat([logits, text_emb @ extra_negatives.T / temperature], dim=1)
     return 0.5 * (
-        nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.T, target)
+        nn.functional.cross_entropy(text_logits, target)
+        + nn.functional.cross_entropy(logits.T, target)
     )
+
+
+CORRUPTIONS = ("jitter", "frozen", "reversed")
+
+
+def corrupt_motions(
+    feats: torch.Tensor, mask: torch.Tensor, std: torch.Tensor, rng: np.random.Generator
+) -> torch.Tensor:
+    """Broken copies of raw motions (B, T, D) with frame mask (B, T), one corruption each
+    (cycling through :data:`CORRUPTIONS` from a random start):
+
+    * ``jitter``: independent Gaussian noise on every frame and feature, of ``s`` times the
+      feature's std with ``s`` log-uniform in [0.1, 1];
+    * ``frozen``: one random frame of the clip held for its whole length;
+    * ``reversed``: the frames in reverse order (velocities keep their sign, so the result is
+      also physically inconsistent).
+    """
+    out = feats.clone()
+    std = std.detach().cpu()
+    offset = int(rng.integers(len(CORRUPTIONS)))
+    for i in range(len(feats)):
+        n = int(mask[i].sum())
+        kind = CORRUPTIONS[(i + offset) % len(CORRUPTIONS)]
+        if kind == "jitter":
+            scale = float(np.exp(rng.uniform(np.log(0.1), 0.0)))
+            noise = torch.from_numpy(rng.standard_normal((n, feats.shape[2])).astype(np.float32))
+            out[i, :n] += scale * noise * std
+        elif kind == "frozen":
+            out[i, :n] = feats[i, int(rng.integers(n))]
+        else:
+            out[i, :n] = feats[i, :n].flip(0)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -563,10 +606,17 @@ def train_steps(
             group["lr"] = config.lr * _lr_factor(step, config)
         feats, mask, texts, labels = sample_batch(dataset, pool, bank, config, rng)
         tokens, tmask = text_encoder.encode(texts)
+        n_bad = int(round(config.corrupt_negatives * len(feats)))
+        if n_bad:
+            bad = corrupt_motions(feats[:n_bad], mask[:n_bad], model.std, rng)
+            feats, mask = torch.cat([feats, bad]), torch.cat([mask, mask[:n_bad]])
         device = model.device
         motion_emb = model.encode_motion(feats.to(device), mask.to(device))
         text_emb = model.encode_text(tokens.to(device), tmask.to(device))
-        loss = contrastive_loss(text_emb, motion_emb, labels, config.temperature)
+        b = len(texts)
+        loss = contrastive_loss(
+            text_emb, motion_emb[:b], labels, config.temperature, extra_negatives=motion_emb[b:]
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -601,7 +651,7 @@ def train_evaluator(
     dataset: MotionDataset | None = None,
     pool: Sequence[int] | None = None,
     device: str = "cpu",
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> RetrievalEvaluator:
     """Train an evaluator on the train split (or on ``pool``, record indices of ``dataset``)
     and save it to ``out_path`` (if given, also after every validation check).
@@ -611,6 +661,7 @@ def train_evaluator(
         the validation checks and the training time (s).
     """
     config = config or EvaluatorConfig()
+    log = log or tqdm.write  # keeps the progress bar intact
     dataset = dataset or build_dataset(progress=progress)
     pool = list(pool) if pool is not None else dataset.indices("train")
     if not pool:
@@ -685,6 +736,7 @@ def save_evaluator(model: RetrievalEvaluator, path: str | Path) -> Path:
     }
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata=metadata)
+    tmp.chmod(0o644)  # safetensors creates the file private
     tmp.replace(path)
     return path
 

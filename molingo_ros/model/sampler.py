@@ -317,9 +317,11 @@ class MotionStream:
         history = (
             self._latents[:, -cfg.history_tokens :] if cfg.history_tokens else self._latents[:, :0]
         )
-        new = sample_tokens(
-            self.model, history, cfg.window_tokens, self._memory, self._null, cfg, self._gen
-        )
+        # bf16 on CUDA (tensor cores); float32 on the CPU.
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            new = sample_tokens(
+                self.model, history, cfg.window_tokens, self._memory, self._null, cfg, self._gen
+            ).float()
         self._latents = torch.cat([self._latents, new], dim=1)
         ctx = self._latents[:, -(cfg.window_tokens + cfg.decode_context_tokens) :]
         feats = self.model.decode_latents(ctx)[0].float().cpu().numpy()
