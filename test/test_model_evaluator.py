@@ -101,6 +101,30 @@ def test_contrastive_loss_masks_same_label_negatives():
     assert masked < plain
 
 
+def test_corrupt_motions_and_extra_negatives(dataset):
+    clips = [dataset.clip_features(i)[:40] for i in dataset.indices("train")[:3]]
+    clips[2] = clips[2][:25]
+    feats, mask = ev._pad_motions(clips, 257)
+    std = torch.as_tensor(dataset.normalizer.std, dtype=torch.float32)
+    bad = ev.corrupt_motions(feats, mask, std, np.random.default_rng(0))
+    assert bad.shape == feats.shape
+    assert torch.all(bad[2, 25:] == 0)  # padding untouched
+    kinds = []
+    for i in range(3):
+        n = int(mask[i].sum())
+        if torch.equal(bad[i, :n], feats[i, :n].flip(0)):
+            kinds.append("reversed")
+        elif torch.all(bad[i, :n] == bad[i, :1]):
+            kinds.append("frozen")
+        else:
+            kinds.append("jitter")
+    assert sorted(kinds) == sorted(ev.CORRUPTIONS)
+    emb = torch.nn.functional.normalize(torch.randn(4, 8), dim=-1)
+    plain = ev.contrastive_loss(emb, emb, None, 0.1)
+    harder = ev.contrastive_loss(emb, emb, None, 0.1, extra_negatives=emb[:2])
+    assert harder > plain
+
+
 def test_training_steps_reduce_the_loss(dataset, tiny_pool, text_encoder):
     model = _model(dataset)
     labels = [(dataset.records[i].content, dataset.records[i].style) for i in tiny_pool]

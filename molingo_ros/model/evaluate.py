@@ -38,7 +38,7 @@ from molingo_ros.model.evaluator import (
     embed_texts,
     load_evaluator,
 )
-from molingo_ros.model.sampler import MoLingo, SamplerConfig, sample_tokens
+from molingo_ros.model.sampler import MoLingo, SamplerConfig, sample_tokens, smooth_features
 from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder
 from molingo_ros.motion import captions as caption_lib
 from molingo_ros.motion.blend import join_motions
@@ -138,7 +138,7 @@ def generate_batch(
             produced += config.window_tokens
         feats = model.decode_latents(latents).float().cpu().numpy()
         for j, it in enumerate(group):
-            out[sel[j]] = feats[j, : it.frames]
+            out[sel[j]] = smooth_features(feats[j, : it.frames], config.output_smoothing)
     return out
 
 
@@ -390,11 +390,16 @@ def main(argv: list[str] | None = None) -> int:
         if not sep:
             raise SystemExit(f"--model wants NAME=PATH, got {spec!r}")
         models[name] = Path(path)
+    sampler = SamplerConfig(
+        cfg_scale=args.cfg, flow_steps=args.flow_steps, iterations=args.iterations
+    )
     cfg = EvalConfig(
         models=models,
         repeats=args.repeats,
         composed=args.composed,
         mmodality_prompts=args.mmodality_prompts,
+        sampler=sampler,
+        sets=tuple(args.sets.split(",")),
     )
     results = evaluate(cfg, progress=not args.quiet)
     args.out.parent.mkdir(parents=True, exist_ok=True)

