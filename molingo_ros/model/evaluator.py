@@ -811,6 +811,12 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--out", type=Path, default=default_weights_path())
     train.add_argument("--steps", type=int, default=EvaluatorConfig.steps)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--corrupt-negatives",
+        type=float,
+        default=0.0,
+        help="fraction of each batch added corrupted as extra negatives (see corrupt_motions)",
+    )
     train.add_argument("--no-progress", action="store_true")
     evaluate = sub.add_parser("evaluate", help="retrieval metrics of the real motions of a split")
     evaluate.add_argument("--weights", type=Path, default=default_weights_path())
@@ -824,7 +830,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.command == "train":
-        config = EvaluatorConfig(steps=args.steps, seed=args.seed)
+        config = EvaluatorConfig(
+            steps=args.steps, seed=args.seed, corrupt_negatives=args.corrupt_negatives
+        )
         model = train_evaluator(config, args.out, progress=not args.no_progress)
         dataset = build_dataset(progress=False)
         result = evaluate_split(model, dataset, "test")
