@@ -146,7 +146,8 @@ class TrainLog:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        keys = [k for k in (self.rows[0] if self.rows else {}) if k not in ("step", "lr")]
+        skip = ("step", "lr", "seconds")
+        keys = [k for k in (self.rows[0] if self.rows else {}) if k not in skip]
         fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(3.2 * max(1, len(keys)), 2.8))
         axes = np.atleast_1d(axes)
         steps = [r["step"] for r in self.rows]
