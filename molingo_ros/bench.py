@@ -249,7 +249,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=_REPO / "BENCHMARKS.md")
+    parser.add_argument("--device", default="cpu", help="device of the model benchmark")
+    parser.add_argument(
+        "--model-only",
+        action="store_true",
+        help="only the model benchmark, appended to --out (e.g. on a GPU machine)",
+    )
     args = parser.parse_args(argv)
+    if args.model_only:
+        import torch
+
+        where = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else machine()
+        block = [
+            f"## Text to motion on {args.device} ({where}) — {time.strftime('%Y-%m-%d')}",
+            "",
+            "| what | result |",
+            "|---|---|",
+            *[f"| {name} | {value} |" for name, value in bench_model(args.device)],
+            "",
+        ]
+        text = "\n".join(block)
+        with args.out.open("a") as f:
+            f.write("\n" + text)
+        print(text)
+        return 0
     rows = bench_clip() + bench_dataset(args.workers)
     retarget_rows, gmr_table = bench_retarget()
     model_rows = bench_model("cpu")

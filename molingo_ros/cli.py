@@ -485,7 +485,11 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        return cmd_passthrough(ns)
+        try:
+            return cmd_passthrough(ns)
+        except (FileNotFoundError, ValueError, KeyError, RuntimeError) as exc:
+            print(f"molingo: error: {exc}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

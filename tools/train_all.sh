@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Train every model of docs/MODEL.md on this machine's CPU (or its GPU), resuming where a
 # previous run stopped. Two chains run side by side, one core each:
-#   main:      SAE (semantic loss)  -> generator (cross-attention)           = the shipped model
+#   main:      SAE (semantic loss)  -> generator (cross-attention) -> decoder fine-tuning
+#              = the shipped model (runs/gen/molingo_ft.safetensors)
 #   ablations: plain VAE (no semantic loss) -> its generator; AdaLN generator on the main SAE
 # Usage: tools/train_all.sh [runs-folder]      (logs in <runs>/*.log)
 set -euo pipefail
@@ -10,22 +11,32 @@ RUNS=${1:-runs}
 PY=.venv/bin/python
 mkdir -p "$RUNS"
 SAE_STEPS=${SAE_STEPS:-4000}
-GEN_STEPS=${GEN_STEPS:-6000}
+GEN_STEPS=${GEN_STEPS:-4000}
 ABL_STEPS=${ABL_STEPS:-3000}
 
 main_chain() {
   $PY -m molingo_ros.model.train_sae --out "$RUNS/sae" --steps "$SAE_STEPS" --threads 1 --quiet
   $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae/sae.safetensors" --out "$RUNS/gen" \
       --steps "$GEN_STEPS" --threads 1 --quiet
+  # Decoder fine-tuning with the acceleration loss (encoder frozen: the generator stays valid).
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen/molingo.safetensors" \
+      --out "$RUNS/gen/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
+  touch "$RUNS/gen/done"
 }
 ablation_chain() {
   $PY -m molingo_ros.model.train_sae --out "$RUNS/vae" --steps "$ABL_STEPS" --semantic-weight 0 \
       --threads 1 --quiet
   $PY -m molingo_ros.model.train_generator --sae "$RUNS/vae/sae.safetensors" --out "$RUNS/gen_vae" \
       --steps "$ABL_STEPS" --threads 1 --quiet
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_vae/molingo.safetensors" \
+      --out "$RUNS/gen_vae/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
   while [ ! -f "$RUNS/sae/done" ]; do sleep 30; done
   $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae/sae.safetensors" \
       --out "$RUNS/gen_adaln" --conditioning adaln --steps "$ABL_STEPS" --threads 1 --quiet
+  # Same SAE as the shipped model: give it the shipped model's fine-tuned decoder.
+  while [ ! -f "$RUNS/gen/done" ]; do sleep 30; done
+  $PY -m molingo_ros.model.train_sae --copy-decoder "$RUNS/gen/molingo_ft.safetensors" \
+      "$RUNS/gen_adaln/molingo.safetensors" --out "$RUNS/gen_adaln/molingo_ft.safetensors"
 }
 (main_chain > "$RUNS/main.log" 2>&1; echo "main chain rc $?" >> "$RUNS/main.log") &
 (ablation_chain > "$RUNS/ablation.log" 2>&1; echo "ablation chain rc $?" >> "$RUNS/ablation.log") &

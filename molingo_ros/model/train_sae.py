@@ -285,6 +285,27 @@ def finetune_decoder(
     return model.save(out, meta)
 
 
+def copy_decoder(source: Path, target: Path, out: Path) -> Path:
+    """Give bundle ``target`` the SAE of bundle ``source`` (which must share its encoder, so
+    the latent space is the same), e.g. the shipped model's fine-tuned decoder for the AdaLN
+    ablation trained on the same SAE. Writes ``out``."""
+    from molingo_ros.model.sampler import MoLingo
+
+    a, b = MoLingo.load(source, device="cpu"), MoLingo.load(target, device="cpu")
+    sa, sb = a.sae.state_dict(), b.sae.state_dict()
+    for key in sa:
+        if key.startswith(("encoder", "to_latent")) and not torch.equal(sa[key], sb[key]):
+            raise ValueError(f"{source} and {target} have different SAE encoders ({key})")
+    b.sae.load_state_dict(sa)
+    meta = {
+        k: v
+        for k, v in b.metadata.items()
+        if k not in ("kind", "sae_config", "generator_config", "text_config")
+    }
+    meta["decoder_from"] = str(source)
+    return b.save(out, meta)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/sae"))
@@ -300,9 +321,20 @@ def main(argv: list[str] | None = None) -> int:
         metavar="BUNDLE",
         help="fine-tune the decoder of a model bundle; writes --out as a file",
     )
+    parser.add_argument(
+        "--copy-decoder",
+        nargs=2,
+        type=Path,
+        metavar=("SOURCE", "TARGET"),
+        help="give bundle TARGET the SAE of bundle SOURCE; writes --out",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.copy_decoder:
+        path = copy_decoder(args.copy_decoder[0], args.copy_decoder[1], args.out)
+        print(json.dumps({"weights": str(path)}))
+        return 0
     if args.finetune_decoder:
         path = finetune_decoder(
             args.finetune_decoder, args.out, args.steps, args.batch, progress=not args.quiet
