@@ -749,19 +749,12 @@ def load_evaluator(path: str | Path, device: str | torch.device = "cpu") -> Retr
         ValueError: the file is not a readable safetensors file (e.g. truncated), is not an
             evaluator checkpoint, or its tensors do not match its config (names or shapes).
     """
-    from safetensors import SafetensorError, safe_open
+    from molingo_ros.model.training import read_safetensors
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"evaluator checkpoint {path} does not exist")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as fh:
-            metadata = fh.metadata() or {}
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-    except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
-        raise ValueError(
-            f"{path} is not a readable safetensors file (truncated or corrupt?): {exc}"
-        ) from exc
+    tensors, metadata = read_safetensors(path)
     if metadata.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(
             f"{path} is not a retrieval evaluator checkpoint (metadata format "

@@ -72,6 +72,27 @@ def save_weights(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[st
     return path
 
 
+def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(tensors on the CPU, metadata) of a safetensors file; no pickled code is executed.
+
+    Raises:
+        CheckpointError: missing file, or not a readable safetensors file (corrupt or
+            truncated).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"model file {path} does not exist")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            metadata = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # safetensors raises its own error types
+        raise CheckpointError(
+            f"{path} is not a readable safetensors file (corrupt or truncated?): {exc}"
+        ) from exc
+    return tensors, metadata
+
+
 def load_weights(path: Path, kind: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """Read a safetensors file written by :func:`save_weights` for a model of ``kind``
     (metadata key ``kind``). No pickled code is executed.
@@ -80,17 +101,7 @@ def load_weights(path: Path, kind: str) -> tuple[dict[str, torch.Tensor], dict[s
         CheckpointError: missing file, not a safetensors file (corrupt or truncated), or
             another kind of model.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"model file {path} does not exist")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = dict(f.metadata() or {})
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # safetensors raises its own error types
-        raise CheckpointError(
-            f"{path} is not a readable safetensors file (corrupt or truncated?): {exc}"
-        ) from exc
+    tensors, metadata = read_safetensors(path)
     if metadata.get("kind") != kind:
         raise CheckpointError(
             f"{path} holds a {metadata.get('kind', 'unknown')!r} model, expected {kind!r}"
