@@ -174,9 +174,8 @@ def composed_sequences(
     rng = np.random.default_rng([config.seed, 7])
     if cache.exists():
         data = np.load(cache)
-        feats, labels, seg_clip, seg_start, offsets, nseg = (
+        feats, seg_clip, seg_start, offsets, nseg = (
             data["features"],
-            data["labels"],
             data["seg_clip"],
             data["seg_start"],
             data["offsets"],
@@ -194,12 +193,10 @@ def composed_sequences(
         feats = np.concatenate(feats_l)
         seg_clip, seg_start = np.asarray(clip_l), np.asarray(start_l)
         offsets, nseg = np.asarray(offsets), np.asarray(nseg)
-        labels = np.zeros(0)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(
             cache,
             features=feats,
-            labels=labels,
             seg_clip=seg_clip,
             seg_start=seg_start,
             offsets=offsets,
