@@ -78,3 +78,36 @@ def test_losses_fall_on_a_real_clip(bandai_clip):
         opt.step()
         first = first if first is not None else float(losses["recon"])
     assert float(losses["recon"]) < 0.5 * first
+
+
+def test_decoder_finetuning_keeps_encoder_and_generator(tmp_path):
+    from molingo_ros.model.generator import GeneratorConfig
+    from molingo_ros.model.sampler import MoLingo
+    from molingo_ros.model.train_sae import copy_decoder, finetune_decoder
+
+    torch.manual_seed(0)
+    gen = GeneratorConfig(
+        dim=32, layers=1, heads=2, flow_width=32, flow_depth=1, adapter_layers=1, max_tokens=16
+    )
+    src = MoLingo(SMALL, gen).save(tmp_path / "a.safetensors")
+    out = finetune_decoder(src, tmp_path / "b.safetensors", steps=3, batch=4, progress=False)
+    a, b = MoLingo.load(src, device="cpu"), MoLingo.load(out, device="cpu")
+    sa, sb = a.state_dict(), b.state_dict()
+    assert all(
+        torch.equal(sa[k], sb[k])
+        for k in sa
+        if not k.startswith(("sae.decoder", "sae.from_latent"))
+    )
+    assert any(not torch.equal(sa[k], sb[k]) for k in sa if k.startswith("sae.decoder"))
+    # the fine-tuned decoder can be given to another bundle with the same encoder
+    other = MoLingo(SMALL, gen)
+    other.sae.load_state_dict(a.sae.state_dict())
+    other_path = other.save(tmp_path / "c.safetensors")
+    merged = MoLingo.load(copy_decoder(out, other_path, tmp_path / "d.safetensors"), device="cpu")
+    assert torch.equal(merged.sae.decoder[0].weight, b.sae.decoder[0].weight)
+    with pytest.raises(ValueError, match="different SAE encoders"):
+        copy_decoder(
+            out,
+            MoLingo(SAEConfig(width=32, res_depth=1), gen).save(tmp_path / "e.st"),
+            tmp_path / "f.safetensors",
+        )
