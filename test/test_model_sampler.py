@@ -16,6 +16,7 @@ from molingo_ros.model.generator import GeneratorConfig
 from molingo_ros.model.sae import SAEConfig
 from molingo_ros.model.sampler import MoLingo, MotionStream, SamplerConfig, generate
 from molingo_ros.model.training import CheckpointError
+from molingo_ros.motion.motion import Motion
 
 SAE = SAEConfig(width=32, res_depth=1)
 GEN = GeneratorConfig(
@@ -134,3 +135,38 @@ def test_generate_cli(tmp_path, model_file, capsys):
         == 2
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_shipped_model_streams_onto_the_g1_without_seams():
+    """Text -> windows from the shipped model -> streaming retargeter: the chunked robot
+    motion equals the batch retargeting of the whole clip, and every frame is valid."""
+    from molingo_ros.robot.models import load_robot
+    from molingo_ros.robot.retarget import Retargeter, retarget
+    from molingo_ros.robot.validator import validate
+
+    model = MoLingo.load(device="cpu")  # molingo_ros/weights/molingo.safetensors
+    stream = MotionStream(model, seed=3)
+    stream.set_text("a person walks forward")
+    windows = [stream.next_window() for _ in range(2)]
+    stream.set_text("someone waves with the right hand")
+    windows += [stream.next_window() for _ in range(2)]
+    chunks = [w.to_motion() for w in windows]
+    whole = Motion(
+        positions_m=np.concatenate([c.positions_m for c in chunks]),
+        joint_names=chunks[0].joint_names,
+        parents=chunks[0].parents,
+        fps=30.0,
+    )
+    robot = load_robot("g1")
+    batch = retarget(whole, robot)
+    retargeter = Retargeter(robot, calibration=batch.targets.calibration)
+    streamed = np.concatenate([retargeter.process(c) for c in chunks])
+    np.testing.assert_allclose(streamed, batch.qpos, atol=1e-9)
+    report = validate(robot, streamed, 30.0)
+    assert report.joint_limit_violations == 0 and report.velocity_limit_violations == 0
+    # the wave command raises the right hand in the last window
+    hand = whole.joint_names.index("Hand_R")
+    head = whole.joint_names.index("Head")
+    lift = whole.positions_m[-16:, hand, 2] - whole.positions_m[-16:, head, 2]
+    assert lift.max() > -0.3  # the right hand comes up near or above head height

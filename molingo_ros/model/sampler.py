@@ -288,6 +288,22 @@ class WindowOutput:
     text: str
     seconds: float
 
+    def to_motion(self) -> Motion:
+        """The window as a :class:`Motion` of the Bandai rig at 30 fps (positions only, every
+        frame labelled with the window's command), e.g. for a streaming
+        :class:`~molingo_ros.robot.retarget.Retargeter`."""
+        from molingo_ros.motion.rigs import BANDAI, BANDAI_PARENTS
+
+        return Motion(
+            positions_m=self.positions_m,
+            joint_names=list(BANDAI.joint_names),
+            parents=np.asarray(BANDAI_PARENTS),
+            fps=FPS,
+            text=self.text,
+            frame_labels=[self.text] * len(self.positions_m),
+            name="generated",
+        )
+
 
 @dataclass
 class _RootState:
