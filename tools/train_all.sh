@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Train every model of docs/MODEL.md on this machine's CPU (or its GPU), resuming where a
 # previous run stopped. Two chains run side by side, one core each:
-#   main:      SAE (semantic loss)  -> generator (cross-attention) -> decoder fine-tuning
-#              = the shipped model (runs/gen/molingo_ft.safetensors)
+#   main:      SAE (semantic loss) -> generator (cross-attention, 4k steps) -> decoder
+#              fine-tuning; then the generator on to 8k steps + fine-tuning = the shipped
+#              model (runs/gen_long/molingo_ft.safetensors)
 #   ablations: plain VAE (no semantic loss) -> its generator; AdaLN generator on the main SAE
 # Usage: tools/train_all.sh [runs-folder]      (logs in <runs>/*.log)
 set -euo pipefail
@@ -12,6 +13,7 @@ PY=.venv/bin/python
 mkdir -p "$RUNS"
 SAE_STEPS=${SAE_STEPS:-4000}
 GEN_STEPS=${GEN_STEPS:-4000}
+LONG_STEPS=${LONG_STEPS:-8000}
 ABL_STEPS=${ABL_STEPS:-3000}
 
 main_chain() {
@@ -22,6 +24,14 @@ main_chain() {
   $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen/molingo.safetensors" \
       --out "$RUNS/gen/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
   touch "$RUNS/gen/done"
+  # The shipped model: the same generator trained on to 8k steps (a warm restart of the
+  # cosine schedule from the 4k checkpoint), with the same decoder fine-tuning.
+  [ -d "$RUNS/gen_long" ] || cp -r "$RUNS/gen" "$RUNS/gen_long"
+  rm -f "$RUNS/gen_long/done"
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae/sae.safetensors" --out "$RUNS/gen_long" \
+      --steps "$LONG_STEPS" --threads 1 --quiet
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_long/molingo.safetensors" \
+      --out "$RUNS/gen_long/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
 }
 ablation_chain() {
   $PY -m molingo_ros.model.train_sae --out "$RUNS/vae" --steps "$ABL_STEPS" --semantic-weight 0 \
