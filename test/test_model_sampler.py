@@ -172,3 +172,28 @@ def test_shipped_model_streams_onto_the_g1_without_seams():
     walk_lift = whole.positions_m[:64, hand, 2] - whole.positions_m[:64, head, 2]
     assert lift.max() > walk_lift.max() + 0.15  # raised well above the walking arm swing
     assert whole.positions_m[-32:, hand, 2].mean() > whole.positions_m[-32:, other, 2].mean()
+
+
+def test_lock_feet_removes_root_sliding_on_real_motion():
+    from molingo_ros.model import metrics as M
+    from molingo_ros.model.sampler import lock_feet
+    from molingo_ros.motion.dataset import build_dataset
+    from molingo_ros.motion.features import feature_slices, features_to_positions
+    from molingo_ros.motion.rigs import BANDAI
+
+    dataset = build_dataset(progress=False)
+    index = dataset.find("dataset-2_raise-up-both-hands_normal_001")
+    feats = np.asarray(dataset.clip_features(index), dtype=np.float64)
+    feet = [BANDAI.index(j) for j in BANDAI.feet]
+    sliding = feats.copy()
+    forward = feature_slices(21)["root_lin_vel"].start  # root step along its heading, m/frame
+    sliding[:, forward] += 0.02  # the whole body glides forward at 0.6 m/s, feet included
+    skate = {
+        name: M.foot_skating(features_to_positions(f, 21)[0], 30.0, feet)
+        for name, f in (("real", feats), ("sliding", sliding), ("locked", lock_feet(sliding)))
+    }
+    assert skate["sliding"] > 0.4
+    assert skate["locked"] < 0.25 * skate["sliding"]
+    # real motion barely changes: its planted feet do not slide
+    locked_real = features_to_positions(lock_feet(feats), 21)[0]
+    assert np.abs(locked_real - features_to_positions(feats, 21)[0]).max() < 0.05

@@ -38,7 +38,13 @@ from molingo_ros.model.evaluator import (
     embed_texts,
     load_evaluator,
 )
-from molingo_ros.model.sampler import MoLingo, SamplerConfig, sample_tokens, smooth_features
+from molingo_ros.model.sampler import (
+    MoLingo,
+    SamplerConfig,
+    lock_feet,
+    sample_tokens,
+    smooth_features,
+)
 from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder
 from molingo_ros.motion import captions as caption_lib
 from molingo_ros.motion.blend import join_motions
@@ -138,7 +144,8 @@ def generate_batch(
             produced += config.window_tokens
         feats = model.decode_latents(latents).float().cpu().numpy()
         for j, it in enumerate(group):
-            out[sel[j]] = smooth_features(feats[j, : it.frames], config.output_smoothing)
+            f = smooth_features(feats[j, : it.frames], config.output_smoothing)
+            out[sel[j]] = lock_feet(f) if config.foot_lock else f
     return out
 
 
@@ -377,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sets", default="test,heldout,composed", help="comma-separated prompt sets to run"
     )
+    parser.add_argument(
+        "--foot-lock", action="store_true", help="remove foot sliding (SamplerConfig.foot_lock)"
+    )
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -391,7 +401,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--model wants NAME=PATH, got {spec!r}")
         models[name] = Path(path)
     sampler = SamplerConfig(
-        cfg_scale=args.cfg, flow_steps=args.flow_steps, iterations=args.iterations
+        cfg_scale=args.cfg,
+        flow_steps=args.flow_steps,
+        iterations=args.iterations,
+        foot_lock=args.foot_lock,
     )
     cfg = EvalConfig(
         models=models,

@@ -55,6 +55,40 @@ def smooth_features(
     return out
 
 
+def lock_feet(feats: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Remove foot sliding through the root: for every step t -> t+1 where foot joints are in
+    contact in both frames (the generated contact features above ``threshold``), the root's
+    horizontal step is reduced by those joints' mean horizontal slip, so planted feet stay
+    put. Only the root linear-velocity features change (heading and pose are kept); each step
+    depends on its two frames only, so windows can be locked one by one. Raw features in/out.
+    """
+    from molingo_ros.motion.features import feature_slices, features_to_positions
+    from molingo_ros.motion.rigs import BANDAI
+
+    if len(feats) < 2:
+        return feats
+    sl = feature_slices(21)
+    pos, root = features_to_positions(feats, 21)
+    feet = [BANDAI.index(j) for j in BANDAI.feet]
+    contact = feats[:, sl["foot_contact"]] > threshold  # (T, 4) in BANDAI.feet order
+    planted = contact[:-1] & contact[1:]  # (T-1, 4)
+    slip = pos[1:, feet, :2] - pos[:-1, feet, :2]  # (T-1, 4, 2)
+    count = planted.sum(1, keepdims=True)
+    mean_slip = (slip * planted[..., None]).sum(1) / np.maximum(count, 1)
+    c, s_ = np.cos(root.heading_rad[:-1]), np.sin(root.heading_rad[:-1])
+    # world step -> root-local: rotate by -heading
+    local = np.stack(
+        [c * mean_slip[:, 0] + s_ * mean_slip[:, 1], -s_ * mean_slip[:, 0] + c * mean_slip[:, 1]],
+        axis=1,
+    )
+    # The correction switches with the contacts; smooth it (causal, as the output smoothing)
+    # so the root does not jerk where a foot lands or lifts.
+    local = smooth_features(local, 0.5)
+    out = feats.copy()
+    out[:-1, sl["root_lin_vel"]] -= local
+    return out
+
+
 def default_model_path() -> Path:
     """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
     return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
@@ -118,6 +152,7 @@ class SamplerConfig:
             decoded features, carried across windows (1 = off; 0.5 removes most decoder
             jitter for ~1 frame of lag: SAE reconstructions' jerk 260 -> 105 m/s^3, real
             motion 62, joint error +1.5 mm).
+        foot_lock: remove foot sliding through the root (:func:`lock_feet`).
     """
 
     window_tokens: int = 8
@@ -128,6 +163,7 @@ class SamplerConfig:
     noise_scale: float = 1.0
     decode_context_tokens: int = 16
     output_smoothing: float = 0.5
+    foot_lock: bool = False
 
 
 class MoLingo(torch.nn.Module):
@@ -365,6 +401,8 @@ class MotionStream:
         feats = feats[-cfg.window_tokens * self.model.sae.config.frames_per_token :]
         feats = smooth_features(feats, cfg.output_smoothing, self._smoothed)
         self._smoothed = feats[-1].copy()
+        if cfg.foot_lock:
+            feats = lock_feet(feats)
         positions = self._positions(feats)
         self.frames_emitted += len(feats)
         return WindowOutput(feats, positions, self._text or "", time.perf_counter() - start)
