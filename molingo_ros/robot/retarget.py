@@ -403,13 +403,13 @@ class Retargeter:
         self._filter: OneEuroFilter | None = None
         self._previous_human: dict[str, np.ndarray] | None = None
         self.frames_done = 0
+        self.last_targets: Targets | None = None
 
     # -- one chunk --------------------------------------------------------------------------
 
-    def targets_for(self, motion: Motion) -> Targets:
-        """Targets for a chunk (updates the stream's human state)."""
-        if motion.positions_m.shape[0] == 0:
-            raise RetargetError("empty motion chunk (0 frames)")
+    def _begin(self, motion: Motion) -> None:
+        """Fix the stream's frame rate and human mapping from ``motion`` (first call), or
+        check that ``motion`` matches them."""
         if self.fps is None:
             if not (math.isfinite(motion.fps) and motion.fps > 0):
                 raise RetargetError(f"motion fps must be positive and finite, got {motion.fps}")
@@ -421,6 +421,23 @@ class Retargeter:
             raise RetargetError(f"chunk fps {motion.fps} differs from the stream's {self.fps}")
         if self.mapping is None:
             self.rig, self.mapping = self.config.human_mapping(motion, self.rig)
+
+    def calibrate(self, motion: Motion) -> HumanCalibration:
+        """Estimate the per-motion constants from all of ``motion`` (the batch API does this
+        before streaming the motion through) and keep them for the stream."""
+        self._begin(motion)
+        try:
+            h = human_keypoints(motion, self.mapping)
+        except TargetError as exc:
+            raise RetargetError(str(exc)) from exc
+        self.calibration = calibrate(h, self.fps, self.rest, self.config.targets)
+        return self.calibration
+
+    def targets_for(self, motion: Motion) -> Targets:
+        """Targets for a chunk (updates the stream's human state)."""
+        if motion.positions_m.shape[0] == 0:
+            raise RetargetError("empty motion chunk (0 frames)")
+        self._begin(motion)
         try:
             h = human_keypoints(motion, self.mapping)
             if self.calibration is None:
@@ -468,26 +485,31 @@ class Retargeter:
     def _repair(self, q: np.ndarray, tp: np.ndarray, tr: np.ndarray) -> np.ndarray:
         """Push colliding links apart with extra IK rows (a few steps, each re-checked),
         keeping the joint velocity limits."""
-        avoid, idx = self.config.avoid, self.robot.joint_q_indices
+        avoid = self.config.avoid
         pairs = self.collisions.colliding_pairs(q)
         if not pairs:
             return q
         self.repaired_frames += 1
         for _ in range(avoid.max_iterations):
             rows, errs = self.collisions.separation_rows(q, pairs, avoid.clearance_m)
-            q = self.ik.step(q, tp, tr, extra=(rows, errs, avoid.weight))
-            if self._q_out is not None:
-                prev = self._q_out[idx]
-                q[idx] = np.clip(q[idx], prev - self._max_step, prev + self._max_step)
+            q = self._limit_speed(self.ik.step(q, tp, tr, extra=(rows, errs, avoid.weight)))
             pairs = self.collisions.colliding_pairs(q)
             if not pairs:
                 break
         return q
 
+    def _limit_speed(self, q: np.ndarray) -> np.ndarray:
+        """``q`` with each joint at most ``_max_step`` from the last output frame (in place)."""
+        if self._q_out is not None:
+            idx, prev = self.robot.joint_q_indices, self._q_out[self.robot.joint_q_indices]
+            q[idx] = np.clip(q[idx], prev - self._max_step, prev + self._max_step)
+        return q
+
     def process(self, motion: Motion) -> np.ndarray:
-        """Retarget the next chunk. Returns its (T, nq) configurations."""
+        """Retarget the next chunk. Returns its (T, nq) configurations; its targets are
+        :attr:`last_targets`."""
         targets = self.targets_for(motion)
-        self._last_targets = targets
+        self.last_targets = targets
         robot, cfg = self.robot, self.config
         idx = robot.joint_q_indices
         out = np.empty((targets.frames, robot.nq))
@@ -503,9 +525,7 @@ class Retargeter:
                 if self._filter is None:
                     self._filter = OneEuroFilter(cfg.filter, self.fps)
                 q[self._filtered_q] = self._filter(q[self._filtered_q])
-            if self._q_out is not None:
-                prev = self._q_out[idx]
-                q[idx] = np.clip(q[idx], prev - self._max_step, prev + self._max_step)
+            q = self._limit_speed(q)
             q[idx] = np.clip(q[idx], robot.lower, robot.upper)
             if self.collisions is not None:
                 q = self._repair(q, tp, tr)
@@ -542,22 +562,13 @@ def retarget(
     """
     retargeter = Retargeter(robot, config, rig=rig, calibration=calibration)
     if calibration is None:
-        rig_name, mapping = retargeter.config.human_mapping(motion, rig)
-        try:
-            h = human_keypoints(motion, mapping)
-        except TargetError as exc:
-            raise RetargetError(str(exc)) from exc
-        if not (math.isfinite(motion.fps) and motion.fps > 0):
-            raise RetargetError(f"motion fps must be positive and finite, got {motion.fps}")
-        retargeter.calibration = calibrate(
-            h, motion.fps, retargeter.rest, retargeter.config.targets
-        )
+        retargeter.calibrate(motion)
     total = motion.positions_m.shape[0]
     step = chunk_frames or max(total, 1)
     qs, tgts = [], []
     for start in range(0, total, step):
         qs.append(retargeter.process(motion.frames(start, min(start + step, total))))
-        tgts.append(retargeter._last_targets)
+        tgts.append(retargeter.last_targets)
     if not qs:
         raise RetargetError("empty motion (0 frames)")
     return RetargetResult(
