@@ -373,6 +373,11 @@ class MotionStream:
         self._null = model.text_memory([NULL_PROMPT])
         self.frames_emitted = 0
 
+    def reseed(self, seed: int) -> None:
+        """Restart the random stream (e.g. when a new command with its own seed begins); the
+        history is kept, so the motion still flows on."""
+        self._gen.manual_seed(int(seed))
+
     def set_text(self, text: str) -> None:
         """The command for the next windows (takes effect at the next :meth:`next_window`)."""
         if not isinstance(text, str) or not text.strip():

@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=SAETrainConfig.steps)
     parser.add_argument("--batch", type=int, default=SAETrainConfig.batch)
     parser.add_argument("--semantic-weight", type=float, default=SAETrainConfig.semantic_weight)
+    parser.add_argument(
+        "--width", type=int, default=SAEConfig.width, help="channels of the convolution stacks"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
@@ -347,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         steps=args.steps,
         batch=args.batch,
         semantic_weight=args.semantic_weight,
+        sae=replace(SAEConfig(), width=args.width),
         device=args.device,
         threads=args.threads,
     )

@@ -1,0 +1,105 @@
+"""Robot frames to ROS messages (JointTrajectory, JointState, PoseStamped) and back.
+
+Conventions: positions in rad (joints) and m (root), velocities in rad/s and m/s, root pose
+in the world frame (z up), quaternion (x, y, z, w) as in ``geometry_msgs``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from builtin_interfaces.msg import Duration, Time
+from geometry_msgs.msg import PoseStamped
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+
+def to_time(seconds: float) -> Time:
+    """Seconds (ROS clock) -> builtin_interfaces/Time."""
+    ns = int(round(seconds * 1e9))
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def from_time(t: Time) -> float:
+    return t.sec + t.nanosec * 1e-9
+
+
+def to_duration(seconds: float) -> Duration:
+    ns = int(round(seconds * 1e9))
+    return Duration(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def joint_trajectory(
+    joint_names: list[str],
+    positions: np.ndarray,
+    velocities: np.ndarray,
+    start_s: float,
+    fps: float,
+    offset_s: float = 0.0,
+) -> JointTrajectory:
+    """A trajectory whose point ``i`` is due at ``start_s + offset_s + i / fps`` (ROS time):
+    ``header.stamp = start_s``, ``time_from_start = offset_s + i / fps``. Consecutive chunks
+    whose stamps continue the previous chunk's timing join without a jump in
+    joint_trajectory_controller."""
+    msg = JointTrajectory()
+    msg.header.stamp = to_time(start_s)
+    msg.joint_names = list(joint_names)
+    pos = np.asarray(positions, dtype=np.float64)
+    vel = np.asarray(velocities, dtype=np.float64)
+    for i in range(len(pos)):
+        p = JointTrajectoryPoint()
+        p.positions = pos[i].tolist()
+        p.velocities = vel[i].tolist()
+        p.time_from_start = to_duration(offset_s + i / fps)
+        msg.points.append(p)
+    return msg
+
+
+def hold_trajectory(
+    joint_names: list[str], q_joints: np.ndarray, now_s: float, settle_s: float
+) -> JointTrajectory:
+    """One point: stay at ``q_joints`` (rad) with zero velocity, reached ``settle_s`` after now."""
+    return joint_trajectory(
+        joint_names,
+        np.asarray(q_joints)[None],
+        np.zeros((1, len(joint_names))),
+        now_s,
+        1.0,
+        settle_s,
+    )
+
+
+def joint_state(
+    joint_names: list[str], q_joints: np.ndarray, v_joints: np.ndarray, stamp_s: float
+) -> JointState:
+    msg = JointState()
+    msg.header.stamp = to_time(stamp_s)
+    msg.name = list(joint_names)
+    msg.position = np.asarray(q_joints, dtype=np.float64).tolist()
+    msg.velocity = np.asarray(v_joints, dtype=np.float64).tolist()
+    return msg
+
+
+def root_pose(q_root: np.ndarray, stamp_s: float, frame_id: str) -> PoseStamped:
+    """Floating-base pose from ``q[:7]`` (xyz in m, quaternion xyzw) in ``frame_id``."""
+    msg = PoseStamped()
+    msg.header.stamp = to_time(stamp_s)
+    msg.header.frame_id = frame_id
+    x, y, z, qx, qy, qz, qw = (float(v) for v in q_root[:7])
+    n = math.sqrt(qx * qx + qy * qy + qz * qz + qw * qw) or 1.0
+    msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = x, y, z
+    o = msg.pose.orientation
+    o.x, o.y, o.z, o.w = qx / n, qy / n, qz / n, qw / n
+    return msg
+
+
+__all__ = [
+    "from_time",
+    "hold_trajectory",
+    "joint_state",
+    "joint_trajectory",
+    "root_pose",
+    "to_duration",
+    "to_time",
+]

@@ -1,0 +1,545 @@
+"""molingo_node: text commands in, validated streaming joint trajectories out.
+
+A lifecycle (managed) node around :class:`~molingo_ros.runtime.controller.MotionController`:
+
+- configure: read the parameters, load the model and the robot, warm up, create the outputs,
+  open the bag when recording; activate: accept commands; deactivate: cancel everything and
+  publish a hold; cleanup: free the model (and the GPU memory); ``autostart`` (default true)
+  configures and activates at start.
+- inputs: ``~/command`` (std_msgs/String), ``~/motion_command`` (molingo_ros/MotionCommand),
+  the ``~/generate`` action (molingo_ros/action/GenerateMotion: feedback while streaming, a
+  result at the end, cancel = hold).
+- outputs: JointTrajectory chunks (``/joint_trajectory_controller/joint_trajectory``), and at
+  ``stream.publish_rate_hz`` JointState on ``/joint_states`` and ``/joint_command`` and the
+  floating base on ``~/root_pose``; ``~/status`` (transient local) and ``/diagnostics``.
+- every chunk passes the validator first (:mod:`molingo_ros.runtime.safety`); bad input is
+  answered on the status topic (or in the action result) and the node keeps serving.
+
+Run: ``molingo_node --ros-args --params-file config/molingo.yaml`` (or ``ros2 run`` /
+``ros2 launch molingo_ros molingo.launch.py`` in a ROS install).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import time
+from pathlib import Path
+
+import rclpy
+from action_msgs.msg import GoalStatus  # noqa: F401  (documents the action's states)
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import PoseStamped
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import JointState
+from std_msgs.msg import String
+from trajectory_msgs.msg import JointTrajectory
+
+from molingo_ros.action import GenerateMotion
+from molingo_ros.msg import MotionCommand, MotionStatus
+from molingo_ros.ros import messages as M
+from molingo_ros.ros import params as P
+from molingo_ros.ros.recorder import BagRecorder, default_bag_path
+from molingo_ros.runtime.commands import Command, CommandError, check_command
+from molingo_ros.runtime.controller import ControllerConfig, MotionController
+from molingo_ros.runtime.engine import EngineConfig, MotionEngine
+from molingo_ros.runtime.safety import SafetyConfig
+
+NODE_NAME = "molingo_node"
+
+
+def _latched(depth: int = 1) -> QoSProfile:
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
+
+
+def _reliable(depth: int) -> QoSProfile:
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=ReliabilityPolicy.RELIABLE
+    )
+
+
+class MolingoNode(LifecycleNode):
+    """The text-to-robot-motion node (see the module docstring)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        P.declare(self)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.cfg = P.read(self)
+        self.engine: MotionEngine | None = None
+        self.controller: MotionController | None = None
+        self.recorder: BagRecorder | None = None
+        self.active = False
+        self.errors_total = 0
+        self.commands_total = 0
+        self._last_error = ""
+        self._last_status: tuple = ()
+        self._last_status_time = 0.0
+        self._outputs: list = []
+        self._timers: list = []
+        self._status_lock = threading.Lock()
+        self._publish_lock = threading.Lock()
+        depth = self.cfg.qos_depth
+        topics = self.cfg.topics
+        # Always-on endpoints (they answer "not active" errors in every lifecycle state).
+        self._status_pub = self.create_publisher(MotionStatus, topics["status"], _latched())
+        self._diag_pub = self.create_publisher(
+            DiagnosticArray, topics["diagnostics"], _reliable(depth)
+        )
+        self._input_group = MutuallyExclusiveCallbackGroup()
+        self.create_subscription(
+            String,
+            topics["command"],
+            self._on_string,
+            _reliable(100),
+            callback_group=self._input_group,
+            raw=True,
+        )
+        self.create_subscription(
+            MotionCommand,
+            topics["motion_command"],
+            self._on_motion_command,
+            _reliable(100),
+            callback_group=self._input_group,
+            raw=True,
+        )
+        self._action_group = ReentrantCallbackGroup()
+        self._action = ActionServer(
+            self,
+            GenerateMotion,
+            self.cfg.action,
+            execute_callback=self._execute,
+            goal_callback=self._on_goal,
+            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
+            callback_group=self._action_group,
+        )
+        self._publish_status("idle")
+
+    # -- parameters --------------------------------------------------------------------------
+
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        for prm in params:
+            if prm.name == "robot":
+                from molingo_ros.robot.models import RobotModelError, load_robot_spec
+
+                try:
+                    load_robot_spec(str(prm.value))
+                except (RobotModelError, OSError, ValueError) as exc:
+                    reason = f"unknown robot {prm.value!r}: {exc}"
+                    self._report_error(reason)
+                    return SetParametersResult(successful=False, reason=reason)
+            if prm.name == "record.storage" and prm.value not in ("mcap", "sqlite3"):
+                return SetParametersResult(
+                    successful=False, reason="record.storage must be mcap or sqlite3"
+                )
+        return SetParametersResult(successful=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self.cfg = cfg = P.read(self)
+            t0 = time.perf_counter()
+            engine = MotionEngine.load(
+                EngineConfig(
+                    robot=cfg.robot,
+                    model=cfg.model,
+                    device=cfg.device,
+                    sampler=cfg.sampler,
+                    safety=SafetyConfig(
+                        velocity_fraction=cfg.velocity_fraction, check_floor=cfg.check_floor
+                    ),
+                    threads=cfg.threads,
+                )
+            )
+            warm = engine.warm_up()
+        except Exception as exc:  # noqa: BLE001 - any load failure leaves the node unconfigured
+            self._report_error(f"configure failed: {type(exc).__name__}: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        self.engine = engine
+        self.controller = MotionController(engine, cfg.limits, ControllerConfig(lead_s=cfg.lead_s))
+        depth = cfg.qos_depth
+        t = cfg.topics
+        self._traj_pub = self.create_lifecycle_publisher(
+            JointTrajectory, t["joint_trajectory"], _reliable(depth)
+        )
+        self._js_pub = self.create_lifecycle_publisher(
+            JointState, t["joint_states"], _reliable(depth)
+        )
+        self._cmd_pub = self.create_lifecycle_publisher(
+            JointState, t["joint_command"], _reliable(depth)
+        )
+        self._pose_pub = self.create_lifecycle_publisher(
+            PoseStamped, t["root_pose"], _reliable(depth)
+        )
+        self._outputs = [self._traj_pub, self._js_pub, self._cmd_pub, self._pose_pub]
+        if cfg.record_enabled:
+            try:
+                path = Path(cfg.record_path) if cfg.record_path else default_bag_path()
+                self.recorder = BagRecorder(path, cfg.record_storage)
+            except Exception as exc:  # noqa: BLE001
+                self._report_error(f"recording could not start: {exc}")
+                self._release()
+                return TransitionCallbackReturn.FAILURE
+            self.get_logger().info(f"recording to {self.recorder.path}")
+        gen_group = MutuallyExclusiveCallbackGroup()
+        play_group = MutuallyExclusiveCallbackGroup()
+        self._timers = [
+            self.create_timer(0.01, self._generate_tick, callback_group=gen_group),
+            self.create_timer(
+                1.0 / cfg.publish_rate_hz, self._playback_tick, callback_group=play_group
+            ),
+            self.create_timer(1.0, self._diagnostics_tick, callback_group=play_group),
+        ]
+        self.get_logger().info(
+            f"configured: robot {engine.robot.name} ({len(engine.joint_names)} joints), device "
+            f"{engine.device}, load+warm-up {time.perf_counter() - t0:.1f} s (warm-up window "
+            f"{warm * 1000:.0f} ms)"
+        )
+        self._publish_status("idle")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.active = True
+        self._publish_status("idle")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._hold("deactivated")
+        self.active = False
+        self._publish_status("idle")
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        self._publish_status("idle")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.active:
+            self._hold("shutdown")
+        self.active = False
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        for timer in self._timers:
+            self.destroy_timer(timer)
+        self._timers = []
+        for pub in self._outputs:
+            self.destroy_lifecycle_publisher(pub)
+        self._outputs = []
+        self.controller = None
+        self.engine = None
+        self.close_recorder()
+        gc.collect()
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def close_recorder(self) -> None:
+        rec, self.recorder = self.recorder, None
+        if rec is not None:
+            rec.close()
+            self.get_logger().info(f"bag closed: {rec.path} ({sum(rec.counts.values())} messages)")
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def now_s(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _publish(self, pub, msg, latched: bool = False) -> None:
+        """Publish and record (the bag holds exactly what was published)."""
+        pub.publish(msg)
+        rec = self.recorder
+        if rec is not None:
+            rec.write(pub.topic_name, msg, self.get_clock().now().nanoseconds, latched)
+
+    def _record_input(self, topic: str, msg) -> None:
+        rec = self.recorder
+        if rec is not None:
+            rec.write(self.resolve_topic_name(topic), msg, self.get_clock().now().nanoseconds)
+
+    def _publish_status(self, state: str, progress=None, error: str = "") -> None:
+        msg = MotionStatus()
+        msg.header.stamp = M.to_time(self.now_s())
+        msg.state = state
+        msg.error = error
+        if progress is not None:
+            msg.command_id = progress.command.id
+            msg.text = progress.command.text
+            msg.frames_published = int(progress.frames_streamed)
+            msg.realtime_factor = float(progress.realtime_factor)
+        with self._status_lock:
+            self._last_status = (msg.state, msg.command_id, msg.error)
+            self._last_status_time = time.monotonic()
+            self._publish(self._status_pub, msg, latched=True)
+
+    def _report_error(self, error: str, command_id: str = "", text: str = "") -> None:
+        self.errors_total += 1
+        self._last_error = error
+        self.get_logger().warning(error)
+        msg = MotionStatus()
+        msg.header.stamp = M.to_time(self.now_s())
+        msg.state = "error"
+        msg.error = error
+        msg.command_id = command_id
+        msg.text = text[:200]
+        with self._status_lock:
+            self._last_status = ("error", command_id, error)
+            self._publish(self._status_pub, msg, latched=True)
+
+    def _hold(self, reason: str, command_id: str | None = None) -> None:
+        """Stop at the current frame and publish the hold."""
+        ctrl, engine = self.controller, self.engine
+        if ctrl is None or engine is None:
+            return
+        now = self.now_s()
+        q = ctrl.cancel(command_id, now, reason) if command_id else ctrl.hold(now, reason)
+        if q is not None and self._outputs:
+            idx = engine.robot.joint_q_indices
+            with self._publish_lock:
+                self._publish(
+                    self._traj_pub,
+                    M.hold_trajectory(
+                        engine.joint_names, q[idx], now, max(self.cfg.hold_settle_s, 1e-3)
+                    ),
+                )
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def _command_from_fields(self, text, duration, mode, seed, cid, stamp_s) -> Command:
+        return check_command(text, duration, mode, seed, cid, stamp_s, self.cfg.limits)
+
+    def _accept(self, command: Command):
+        """Submit to the controller; errors are reported and re-raised as CommandError."""
+        if not self.active or self.controller is None:
+            state = "unconfigured" if self.controller is None else "inactive"
+            raise CommandError(
+                f"{NODE_NAME} is not active ({state}); configure and activate it first"
+            )
+        self.commands_total += 1
+        progress = self.controller.submit(command, self.now_s())
+        self._publish_status(progress.state, progress)
+        return progress
+
+    def _on_string(self, raw: bytes) -> None:
+        from rclpy.serialization import deserialize_message
+
+        try:
+            msg = deserialize_message(raw, String)
+        except Exception as exc:  # noqa: BLE001
+            self._report_error(f"undecodable command message: {exc}")
+            return
+        self._record_input(self.cfg.topics["command"], msg)
+        try:
+            self._accept(self._command_from_fields(msg.data, 0.0, "replace", -1, "", self.now_s()))
+        except CommandError as exc:
+            self._report_error(f"command rejected: {exc}", text=str(msg.data)[:200])
+
+    def _on_motion_command(self, raw: bytes) -> None:
+        from rclpy.serialization import deserialize_message
+
+        try:
+            msg = deserialize_message(raw, MotionCommand)
+        except Exception as exc:  # noqa: BLE001
+            self._report_error(f"undecodable command message: {exc}")
+            return
+        self._record_input(self.cfg.topics["motion_command"], msg)
+        try:
+            self._accept(self._command_from_msg(msg))
+        except CommandError as exc:
+            self._report_error(f"command rejected: {exc}", msg.id[:256], str(msg.text)[:200])
+
+    def _command_from_msg(self, msg: MotionCommand) -> Command:
+        stamp = M.from_time(msg.header.stamp)
+        return self._command_from_fields(
+            msg.text, msg.duration_s, int(msg.mode), msg.seed, msg.id, stamp
+        )
+
+    # -- action ------------------------------------------------------------------------------
+
+    def _on_goal(self, goal_request) -> GoalResponse:
+        if not self.active:
+            self._report_error(f"goal rejected: {NODE_NAME} is not active")
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _execute(self, goal_handle):
+        result = GenerateMotion.Result()
+        msg = goal_handle.request.command
+        result.command_id = msg.id
+        try:
+            progress = self._accept(self._command_from_msg(msg))
+        except CommandError as exc:
+            self._report_error(f"command rejected: {exc}", msg.id[:256], str(msg.text)[:200])
+            result.success, result.error = False, str(exc)
+            goal_handle.abort()
+            return result
+        result.command_id = progress.command.id
+        feedback = GenerateMotion.Feedback()
+        while not progress.finished.wait(0.1):
+            if goal_handle.is_cancel_requested:
+                self._hold("cancelled by the action client", progress.command.id)
+                break
+            if not rclpy.ok():
+                break
+            feedback.frames_streamed = int(progress.frames_streamed)
+            feedback.latency_s = float(progress.latency_s)
+            feedback.realtime_factor = float(progress.realtime_factor)
+            goal_handle.publish_feedback(feedback)
+        result.frames = int(progress.frames_streamed)
+        result.duration_s = float(progress.frames_streamed / progress.fps)
+        if goal_handle.is_cancel_requested:
+            progress._finish("cancelled", "cancelled by the action client")
+            result.success, result.error = False, "cancelled"
+            self._publish_status("cancelled", progress, "cancelled by the action client")
+            goal_handle.canceled()
+        elif progress.state == "done":
+            result.success = True
+            goal_handle.succeed()
+        else:
+            result.success = False
+            result.error = progress.error or progress.state
+            goal_handle.abort()
+        return result
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def _generate_tick(self) -> None:
+        ctrl, engine = self.controller, self.engine
+        if ctrl is None or engine is None or not self.active:
+            return
+        tc = ctrl.step(self.now_s())
+        if tc is None:
+            return
+        c = tc.chunk
+        idx = engine.robot.joint_q_indices
+        with self._publish_lock:
+            self._publish(
+                self._traj_pub,
+                M.joint_trajectory(
+                    c.joint_names, c.qpos[:, idx], c.joint_velocities, tc.start_s, c.fps
+                ),
+            )
+        p = ctrl.progress(tc.command_id)
+        if p is not None:
+            self._publish_status(p.state, p)
+        if c.rejected:
+            self.get_logger().warning(
+                f"validation held {c.rejected} frames of command {tc.command_id}: "
+                + "; ".join(c.reasons)
+            )
+
+    def _playback_tick(self) -> None:
+        ctrl, engine = self.controller, self.engine
+        if ctrl is None or engine is None or not self.active:
+            return
+        now = self.now_s()
+        frame = ctrl.frame_at(now)
+        cur = ctrl.current
+        # Status: on every change of the current command's state, and 2 Hz while streaming.
+        if cur is None:
+            recent = ctrl.recent(1)
+            last = recent[-1] if recent else None
+            if (
+                last is not None
+                and self._last_status[:2] != (last.state, last.command.id)
+                and last.state != "error"
+            ):
+                self._publish_status(
+                    last.state, last, last.error if last.state == "cancelled" else ""
+                )
+        elif (
+            self._last_status[:2] != (cur.state, cur.command.id)
+            or time.monotonic() - self._last_status_time > 0.5
+        ):
+            self._publish_status(cur.state, cur)
+        if frame is None:
+            return
+        q, v, _ = frame
+        idx = engine.robot.joint_q_indices
+        js = M.joint_state(engine.joint_names, q[idx], v, now)
+        self._publish(self._js_pub, js)
+        self._publish(self._cmd_pub, js)
+        self._publish(self._pose_pub, M.root_pose(q, now, self.cfg.frame_id))
+
+    def _diagnostics_tick(self) -> None:
+        ctrl, engine = self.controller, self.engine
+        if ctrl is None or engine is None:
+            return
+        now = self.now_s()
+        last = ctrl.last_compute_s
+        window_s = engine.window_frames / engine.fps
+        rtf = window_s / last if last > 0 else 0.0
+        st = DiagnosticStatus()
+        st.name = f"{self.get_name()}: generation"
+        st.hardware_id = engine.robot.name
+        st.level = DiagnosticStatus.OK
+        st.message = "ok"
+        if last > 0 and rtf < 1.0:
+            st.level, st.message = DiagnosticStatus.WARN, "slower than real time"
+        values = {
+            "state": "active" if self.active else "inactive",
+            "device": engine.device,
+            "generation_latency_ms": f"{last * 1000:.1f}",
+            "realtime_factor": f"{rtf:.2f}",
+            "buffered_ahead_s": f"{ctrl.buffered_ahead_s(now):.3f}",
+            "frames_rejected": str(ctrl.rejected_total),
+            "frames_clamped": str(ctrl.clamped_total),
+            "chunks": str(ctrl.chunks_total),
+            "commands": str(self.commands_total),
+            "errors": str(self.errors_total),
+            "last_error": self._last_error[:200],
+            "queued": str(len(ctrl.queue)),
+        }
+        st.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        arr = DiagnosticArray()
+        arr.header.stamp = M.to_time(now)
+        arr.status = [st]
+        self._publish(self._diag_pub, arr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console script ``molingo_node``: run until SIGINT/SIGTERM, then close the bag."""
+    rclpy.init(args=argv if argv is not None else sys.argv)
+    node = MolingoNode()
+    executor = MultiThreadedExecutor(num_threads=4)
+    executor.add_node(node)
+    rc = 0
+    try:
+        if node.cfg.autostart:
+            if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                node.trigger_activate()
+            else:
+                node.get_logger().error("autostart: configure failed; the node stays unconfigured")
+        node.get_logger().info("ready")
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.active = False
+        node.close_recorder()
+        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

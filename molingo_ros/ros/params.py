@@ -1,0 +1,199 @@
+"""molingo_node's parameters: declared with descriptions and ranges, read into one dataclass.
+
+Every parameter is listed in :data:`PARAMETERS` (name, default, description, range or
+choices); ``config/molingo.yaml`` holds the same defaults for ``--params-file``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+)
+from rclpy.node import Node
+
+from molingo_ros.model.sampler import SamplerConfig
+from molingo_ros.runtime.commands import CommandLimits
+
+# name: (default, description, (lo, hi) range | tuple of choices | None)
+PARAMETERS: dict[str, tuple[object, str, object]] = {
+    "robot": (
+        "g1",
+        "robot to drive: a registered name (g1, h1, t1) or a robot YAML path; "
+        "takes effect at the next configure",
+        None,
+    ),
+    "model": ("", "text-to-motion model file (safetensors); empty = the shipped model", None),
+    "device": ("auto", "torch device: auto (CUDA when present, else CPU), cpu, cuda, cuda:N", None),
+    "threads": (0, "CPU threads for torch (0 = torch default)", (0, 256)),
+    "autostart": (True, "configure and activate at start (no lifecycle manager needed)", None),
+    "sampler.cfg_scale": (SamplerConfig.cfg_scale, "classifier-free guidance scale", (0.0, 20.0)),
+    "sampler.flow_steps": (
+        SamplerConfig.flow_steps,
+        "flow-head integration steps per token",
+        (1, 128),
+    ),
+    "sampler.iterations": (SamplerConfig.iterations, "unmasking iterations per window", (1, 32)),
+    "sampler.window_tokens": (
+        SamplerConfig.window_tokens,
+        "latent tokens per streamed window (4 frames each)",
+        (1, 64),
+    ),
+    "sampler.history_tokens": (
+        SamplerConfig.history_tokens,
+        "latent tokens of history each window sees",
+        (0, 128),
+    ),
+    "commands.max_text_chars": (1000, "longest accepted command text (characters)", (1, 100000)),
+    "commands.default_duration_s": (5.0, "motion length when a command gives 0 (s)", (0.5, 600.0)),
+    "commands.max_duration_s": (
+        120.0,
+        "longest motion (s); longer requests are clipped",
+        (0.5, 3600.0),
+    ),
+    "commands.max_queue": (8, "commands that may wait behind the current one", (0, 1000)),
+    "commands.max_age_s": (
+        5.0,
+        "drop commands stamped longer ago than this (s); 0 = never",
+        (0.0, 3600.0),
+    ),
+    "stream.lead_s": (
+        0.4,
+        "generate the next chunk when less than this is buffered (s)",
+        (0.0, 10.0),
+    ),
+    "stream.publish_rate_hz": (
+        30.0,
+        "rate of joint_states / joint_command / root pose (Hz)",
+        (1.0, 1000.0),
+    ),
+    "stream.hold_settle_s": (0.2, "time to reach the hold pose after a cancel (s)", (0.0, 5.0)),
+    "safety.velocity_fraction": (
+        0.9,
+        "joints close gaps at this fraction of their speed limit",
+        (0.01, 1.0),
+    ),
+    "safety.check_floor": (True, "reject frames with a foot below the floor", None),
+    "frame_id": ("world", "frame of the root pose", None),
+    "qos.depth": (10, "history depth of the output topics", (1, 10000)),
+    "topics.command": ("~/command", "std_msgs/String commands in", None),
+    "topics.motion_command": ("~/motion_command", "molingo_ros/MotionCommand commands in", None),
+    "topics.status": ("~/status", "molingo_ros/MotionStatus out (transient local)", None),
+    "topics.joint_trajectory": (
+        "/joint_trajectory_controller/joint_trajectory",
+        "trajectory_msgs/JointTrajectory chunks out",
+        None,
+    ),
+    "topics.joint_states": ("/joint_states", "sensor_msgs/JointState out (RViz)", None),
+    "topics.joint_command": ("/joint_command", "sensor_msgs/JointState out (Isaac Sim)", None),
+    "topics.root_pose": ("~/root_pose", "geometry_msgs/PoseStamped floating base out", None),
+    "topics.diagnostics": ("/diagnostics", "diagnostic_msgs/DiagnosticArray out", None),
+    "action": ("~/generate", "molingo_ros/action/GenerateMotion server", None),
+    "record.enabled": (False, "record a rosbag2 of everything published and received", None),
+    "record.path": ("", "bag folder to create; empty = bags/molingo_<date>", None),
+    "record.storage": ("mcap", "bag storage", ("mcap", "sqlite3")),
+}
+
+
+def declare(node: Node) -> None:
+    """Declare every parameter of :data:`PARAMETERS` with its descriptor."""
+    for name, (default, text, rng) in PARAMETERS.items():
+        desc = ParameterDescriptor(description=text)
+        if (
+            isinstance(rng, tuple)
+            and len(rng) == 2
+            and all(isinstance(v, (int, float)) for v in rng)
+        ):
+            if isinstance(default, bool):
+                pass
+            elif isinstance(default, int):
+                desc.integer_range = [
+                    IntegerRange(from_value=int(rng[0]), to_value=int(rng[1]), step=0)
+                ]
+            else:
+                desc.floating_point_range = [
+                    FloatingPointRange(from_value=float(rng[0]), to_value=float(rng[1]), step=0.0)
+                ]
+        elif isinstance(rng, tuple):
+            desc.additional_constraints = "one of: " + ", ".join(map(str, rng))
+        node.declare_parameter(name, default, desc)
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    robot: str
+    model: str
+    device: str
+    threads: int
+    autostart: bool
+    sampler: SamplerConfig
+    limits: CommandLimits
+    lead_s: float
+    publish_rate_hz: float
+    hold_settle_s: float
+    velocity_fraction: float
+    check_floor: bool
+    frame_id: str
+    qos_depth: int
+    topics: dict[str, str]
+    action: str
+    record_enabled: bool
+    record_path: str
+    record_storage: str
+
+
+def read(node: Node) -> NodeConfig:
+    """The node's current parameter values as a :class:`NodeConfig`.
+
+    Raises:
+        ValueError: inconsistent values (the message names them).
+    """
+
+    def p(name: str):
+        return node.get_parameter(name).value
+
+    storage = p("record.storage")
+    if storage not in PARAMETERS["record.storage"][2]:
+        raise ValueError(f"record.storage must be mcap or sqlite3, got {storage!r}")
+    sampler = SamplerConfig(
+        cfg_scale=float(p("sampler.cfg_scale")),
+        flow_steps=int(p("sampler.flow_steps")),
+        iterations=int(p("sampler.iterations")),
+        window_tokens=int(p("sampler.window_tokens")),
+        history_tokens=int(p("sampler.history_tokens")),
+    )
+    limits = CommandLimits(
+        max_text_chars=int(p("commands.max_text_chars")),
+        default_duration_s=float(p("commands.default_duration_s")),
+        max_duration_s=float(p("commands.max_duration_s")),
+        max_queue=int(p("commands.max_queue")),
+        max_age_s=float(p("commands.max_age_s")),
+        min_duration_s=min(0.5, float(p("commands.default_duration_s"))),
+    )
+    return NodeConfig(
+        robot=str(p("robot")),
+        model=str(p("model")),
+        device=str(p("device")),
+        threads=int(p("threads")),
+        autostart=bool(p("autostart")),
+        sampler=sampler,
+        limits=limits,
+        lead_s=float(p("stream.lead_s")),
+        publish_rate_hz=float(p("stream.publish_rate_hz")),
+        hold_settle_s=float(p("stream.hold_settle_s")),
+        velocity_fraction=float(p("safety.velocity_fraction")),
+        check_floor=bool(p("safety.check_floor")),
+        frame_id=str(p("frame_id")),
+        qos_depth=int(p("qos.depth")),
+        topics={k.split(".", 1)[1]: str(p(k)) for k in PARAMETERS if k.startswith("topics.")},
+        action=str(p("action")),
+        record_enabled=bool(p("record.enabled")),
+        record_path=str(p("record.path")),
+        record_storage=str(storage),
+    )
+
+
+__all__ = ["PARAMETERS", "NodeConfig", "declare", "read"]

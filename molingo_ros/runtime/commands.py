@@ -1,0 +1,238 @@
+"""Operator commands: checking them, and the bounded queue they wait in. No ROS imports.
+
+A command is what the operator typed ("walk forward and wave") with a duration, a mode
+(replace what is playing, or queue behind it), a seed and an id. Whatever arrives (over ROS,
+from a CLI, from a script) goes through :func:`check_command`, which either returns a clean
+:class:`Command` or raises :class:`CommandError` with a message that says what was wrong and
+what is allowed. :class:`CommandQueue` keeps at most ``max_queue`` commands and drops commands
+older than ``max_age_s`` when they would start, so a backlog built up during lag is never
+replayed.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+MODES = ("replace", "queue")
+
+
+class CommandError(ValueError):
+    """A command that cannot be executed; the message is meant for the operator."""
+
+
+@dataclass(frozen=True)
+class CommandLimits:
+    """What the node accepts.
+
+    Attributes:
+        max_text_chars: longest command text, in characters.
+        default_duration_s: length of a motion whose command gives none (0), seconds.
+        min_duration_s: shortest motion, seconds.
+        max_duration_s: longest motion, seconds.
+        max_queue: commands waiting behind the current one (replace mode empties the queue).
+        max_age_s: a command stamped more than this many seconds before it would start is
+            dropped as stale (0 disables the check).
+    """
+
+    max_text_chars: int = 1000
+    default_duration_s: float = 5.0
+    min_duration_s: float = 0.5
+    max_duration_s: float = 120.0
+    max_queue: int = 8
+    max_age_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.max_text_chars < 1:
+            raise ValueError(f"max_text_chars must be >= 1, got {self.max_text_chars}")
+        if not 0 < self.min_duration_s <= self.default_duration_s <= self.max_duration_s:
+            raise ValueError(
+                "durations must satisfy 0 < min_duration_s <= default_duration_s <= "
+                f"max_duration_s, got {self.min_duration_s}, {self.default_duration_s}, "
+                f"{self.max_duration_s}"
+            )
+        if self.max_queue < 0 or self.max_age_s < 0:
+            raise ValueError("max_queue and max_age_s must be >= 0")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A checked command.
+
+    Attributes:
+        text: the request, stripped, printable characters only.
+        duration_s: length of the motion, seconds (already defaulted and bounded).
+        mode: "replace" or "queue".
+        seed: random seed of the generator (>= 0).
+        id: identifier (the caller's, or a generated one).
+        stamp_s: when it was issued (seconds, the caller's clock; 0 = unknown).
+    """
+
+    text: str
+    duration_s: float
+    mode: str
+    seed: int
+    id: str
+    stamp_s: float = 0.0
+
+
+def _check_text(text: object, limits: CommandLimits) -> str:
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"the command text is not valid UTF-8 ({exc.reason})") from None
+    if not isinstance(text, str):
+        raise CommandError(f"the command text must be a string, got {type(text).__name__}")
+    if "\ufffd" in text:
+        # ROS string fields decode invalid UTF-8 bytes to U+FFFD.
+        raise CommandError("the command text is not valid UTF-8 (replacement characters found)")
+    if len(text) > limits.max_text_chars:
+        raise CommandError(
+            f"the command text is {len(text)} characters long; the limit is "
+            f"{limits.max_text_chars} (parameter max_text_chars)"
+        )
+    bad = sorted(
+        {
+            c
+            for c in text
+            if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") and c not in "\t\n\r"
+        }
+    )
+    if bad:
+        codes = ", ".join(f"U+{ord(c):04X}" for c in bad[:5])
+        raise CommandError(f"the command text contains control or unassigned characters ({codes})")
+    text = " ".join(text.split())
+    if not text:
+        raise CommandError("the command text is empty; say what the robot should do")
+    return text
+
+
+def check_command(
+    text: object,
+    duration_s: float = 0.0,
+    mode: str | int = "replace",
+    seed: int = -1,
+    command_id: str = "",
+    stamp_s: float = 0.0,
+    limits: CommandLimits = CommandLimits(),
+    rng_seed: int | None = None,
+) -> Command:
+    """Check raw command fields and return a :class:`Command`.
+
+    Args:
+        text: the request (str, or UTF-8 bytes).
+        duration_s: seconds; 0 means ``limits.default_duration_s``; NaN, infinite or negative
+            values are rejected; positive values are clipped to the limits.
+        mode: "replace" / "queue", or the message constants 0 / 1.
+        seed: >= 0 for a reproducible motion, -1 to draw one (``rng_seed`` if given).
+        command_id: the caller's id; empty gets a generated one.
+        stamp_s: when the command was issued (seconds), 0 if unknown.
+
+    Raises:
+        CommandError: with a message naming the problem and the valid values.
+    """
+    clean = _check_text(text, limits)
+    try:
+        duration = float(duration_s)
+    except (TypeError, ValueError):
+        raise CommandError(f"duration_s must be a number of seconds, got {duration_s!r}") from None
+    if not math.isfinite(duration) or duration < 0:
+        raise CommandError(
+            f"duration_s must be 0 (default {limits.default_duration_s:g} s) or a positive "
+            f"number of seconds up to {limits.max_duration_s:g}, got {duration_s!r}"
+        )
+    if duration == 0:
+        duration = limits.default_duration_s
+    duration = min(max(duration, limits.min_duration_s), limits.max_duration_s)
+    if isinstance(mode, int) and not isinstance(mode, bool):
+        if mode not in (0, 1):
+            raise CommandError(f"mode must be 0 (replace) or 1 (queue), got {mode}")
+        mode = MODES[mode]
+    if mode not in MODES:
+        raise CommandError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    seed = int(seed)
+    if seed < -1:
+        raise CommandError(f"seed must be >= 0, or -1 for a random seed, got {seed}")
+    if seed == -1:
+        seed = int(rng_seed if rng_seed is not None else uuid.uuid4().int % (2**31))
+    if not isinstance(command_id, str) or len(command_id) > 256 or "\ufffd" in command_id:
+        raise CommandError("the command id must be a UTF-8 string of at most 256 characters")
+    command_id = command_id.strip() or uuid.uuid4().hex[:12]
+    stamp = float(stamp_s)
+    if not math.isfinite(stamp):
+        raise CommandError(f"the command stamp must be finite, got {stamp_s!r}")
+    return Command(clean, duration, mode, seed, command_id, stamp)
+
+
+@dataclass
+class CommandQueue:
+    """Commands waiting to run, oldest first, at most ``limits.max_queue``.
+
+    Not thread-safe: the caller holds its own lock.
+    """
+
+    limits: CommandLimits = field(default_factory=CommandLimits)
+    _items: deque[Command] = field(default_factory=deque)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(list(self._items))
+
+    def push(self, command: Command) -> list[Command]:
+        """Add a command. Replace mode empties the queue first and returns what it dropped.
+
+        Raises:
+            CommandError: the queue is full (queue mode).
+        """
+        dropped: list[Command] = []
+        if command.mode == "replace":
+            dropped = list(self._items)
+            self._items.clear()
+        elif len(self._items) >= self.limits.max_queue:
+            raise CommandError(
+                f"the command queue is full ({self.limits.max_queue} waiting, parameter "
+                "max_queue); wait, or send with mode replace"
+            )
+        self._items.append(command)
+        return dropped
+
+    def pop_fresh(self, now_s: float) -> tuple[Command | None, list[Command]]:
+        """The next command that is not stale at ``now_s`` (same clock as the stamps), and
+        the stale ones dropped on the way."""
+        stale: list[Command] = []
+        while self._items:
+            cmd = self._items.popleft()
+            if self.is_stale(cmd, now_s):
+                stale.append(cmd)
+                continue
+            return cmd, stale
+        return None, stale
+
+    def is_stale(self, command: Command, now_s: float) -> bool:
+        """True when ``command`` was stamped more than ``max_age_s`` before ``now_s``."""
+        return bool(
+            self.limits.max_age_s > 0
+            and command.stamp_s > 0
+            and now_s - command.stamp_s > self.limits.max_age_s
+        )
+
+    def remove(self, command_id: str) -> Command | None:
+        for cmd in list(self._items):
+            if cmd.id == command_id:
+                self._items.remove(cmd)
+                return cmd
+        return None
+
+    def clear(self) -> list[Command]:
+        out = list(self._items)
+        self._items.clear()
+        return out
+
+
+__all__ = ["MODES", "Command", "CommandError", "CommandLimits", "CommandQueue", "check_command"]
