@@ -2,6 +2,7 @@
 
     ros2 launch molingo_ros molingo.launch.py
     ros2 launch molingo_ros molingo.launch.py params_file:=/path/to/my.yaml autostart:=false
+    ros2 launch molingo_ros molingo.launch.py robot:=h1 record:=true record_path:=/tmp/run1
 
 With autostart:=true (the default) the node is configured and then activated; with false it
 stays unconfigured until driven with `ros2 lifecycle set /molingo_node configure` etc.
@@ -32,13 +33,25 @@ def generate_launch_description() -> LaunchDescription:
     namespace = LaunchConfiguration("namespace")
     autostart = LaunchConfiguration("autostart")
     log_level = LaunchConfiguration("log_level")
+    robot = LaunchConfiguration("robot")
+    record = LaunchConfiguration("record")
+    record_path = LaunchConfiguration("record_path")
 
     node = LifecycleNode(
         package="molingo_ros",
         executable="molingo_node",
         name="molingo_node",
         namespace=namespace,
-        parameters=[params_file],
+        # The launch file drives the lifecycle itself, so the node's own autostart is off.
+        parameters=[
+            params_file,
+            {
+                "robot": robot,
+                "record.enabled": record,
+                "record.path": record_path,
+                "autostart": False,
+            },
+        ],
         arguments=["--ros-args", "--log-level", log_level],
         output="screen",
         emulate_tty=True,
@@ -82,6 +95,17 @@ def generate_launch_description() -> LaunchDescription:
                 "autostart",
                 default_value="true",
                 description="Configure and activate the lifecycle node on start",
+            ),
+            DeclareLaunchArgument(
+                "robot", default_value="g1", description="Robot: g1, h1, t1 or a robot YAML"
+            ),
+            DeclareLaunchArgument(
+                "record", default_value="false", description="Record a rosbag2 (mcap)"
+            ),
+            DeclareLaunchArgument(
+                "record_path",
+                default_value="",
+                description="Bag folder to create (empty: bags/molingo_<date>)",
             ),
             DeclareLaunchArgument(
                 "log_level", default_value="info", description="ROS log level of the node"

@@ -408,7 +408,6 @@ class MolingoNode(LifecycleNode):
         if goal_handle.is_cancel_requested:
             progress._finish("cancelled", "cancelled by the action client")
             result.success, result.error = False, "cancelled"
-            self._publish_status("cancelled", progress, "cancelled by the action client")
             goal_handle.canceled()
         elif progress.state == "done":
             result.success = True
@@ -453,19 +452,11 @@ class MolingoNode(LifecycleNode):
         now = self.now_s()
         frame = ctrl.frame_at(now)
         cur = ctrl.current
-        # Status: on every change of the current command's state, and 2 Hz while streaming.
-        if cur is None:
-            recent = ctrl.recent(1)
-            last = recent[-1] if recent else None
-            if (
-                last is not None
-                and self._last_status[:2] != (last.state, last.command.id)
-                and last.state != "error"
-            ):
-                self._publish_status(
-                    last.state, last, last.error if last.state == "cancelled" else ""
-                )
-        elif (
+        # Status: every command that finished (done, replaced, dropped, cancelled), then the
+        # current one on every change of state and at 2 Hz while it streams.
+        for p in ctrl.drain_finished():
+            self._publish_status(p.state, p, p.error)
+        if cur is not None and (
             self._last_status[:2] != (cur.state, cur.command.id)
             or time.monotonic() - self._last_status_time > 0.5
         ):

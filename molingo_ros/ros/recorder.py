@@ -106,9 +106,19 @@ class BagRecorder:
         self.counts: dict[str, int] = {}
         self.closed = False
 
+    def _exact_cdr(self, data: bytes, msgtype: str) -> bytes:
+        """``data`` cut to the message's CDR length. rclpy's ``serialize_message`` (Kilted
+        wheels, Fast DDS) returns the serialisation buffer with unused bytes at its end; ROS
+        readers ignore them, but strict CDR readers (rosbags) refuse the size mismatch."""
+        msgdef = self._store.get_msgdef(msgtype)
+        func = msgdef.deserialize_cdr_le if data[1] else msgdef.deserialize_cdr_be
+        _, pos = func(data[4:], 0, msgdef.cls, self._store)
+        return bytes(data[: 4 + pos])
+
     def write(self, topic: str, msg: object, stamp_ns: int, latched: bool = False) -> None:
         """Record ``msg`` (an rclpy message) on ``topic`` at ``stamp_ns`` (ns, ROS time)."""
-        data = serialize_message(msg)
+        msgtype = msgtype_name(msg)
+        data = self._exact_cdr(serialize_message(msg), msgtype)
         with self._lock:
             if self.closed:
                 return
@@ -116,7 +126,7 @@ class BagRecorder:
             if conn is None:
                 conn = self._writer.add_connection(
                     topic,
-                    msgtype_name(msg),
+                    msgtype,
                     typestore=self._store,
                     offered_qos_profiles=[_qos(latched, 1 if latched else 10)],
                 )

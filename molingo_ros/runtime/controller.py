@@ -48,6 +48,7 @@ class CommandProgress:
     clamped: int = 0
     error: str = ""
     finished: threading.Event = field(default_factory=threading.Event)
+    reported: bool = False  # set by MotionController.drain_finished
 
     @property
     def realtime_factor(self) -> float:
@@ -127,8 +128,26 @@ class MotionController:
         while len(self._order) > self.config.history:
             old = self._order.popleft()
             q = self._progress.get(old)
-            if q is not None and q.state in FINAL_STATES:
+            if q is not None and q.state in FINAL_STATES and q.reported:
                 del self._progress[old]
+            elif q is not None:
+                self._order.appendleft(old)
+                break
+
+    def drain_finished(self) -> list[CommandProgress]:
+        """Commands that reached a final state since the last call, in acceptance order (for
+        status reporting: replaced, dropped, cancelled and done ones alike)."""
+        with self._lock:
+            out = [
+                p
+                for i in self._order
+                if (p := self._progress.get(i)) is not None
+                and p.state in FINAL_STATES
+                and not p.reported
+            ]
+            for p in out:
+                p.reported = True
+            return out
 
     def recent(self, n: int = 1) -> list[CommandProgress]:
         """The last ``n`` commands accepted, oldest first."""

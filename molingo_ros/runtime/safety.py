@@ -81,9 +81,11 @@ class SafetyFilter:
         """Forget (or set) the last frame sent."""
         self.last_q = None if last_q is None else np.asarray(last_q, dtype=np.float64).copy()
 
-    def _frame_ok(self, qpos: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """Per-frame validity of ``qpos`` (validated after ``last_q`` when there is one)."""
-        q = qpos if self.last_q is None else np.concatenate([self.last_q[None], qpos])
+    def _frame_ok(self, qpos: np.ndarray, after_last: bool = True) -> tuple[np.ndarray, list[str]]:
+        """Per-frame validity of ``qpos`` (validated after ``last_q`` when there is one and
+        ``after_last``; without it, the speed from ``last_q`` to the first frame is not judged)."""
+        with_last = after_last and self.last_q is not None
+        q = np.concatenate([self.last_q[None], qpos]) if with_last else qpos
         finite = np.isfinite(q).all(axis=1)
         ok = finite.copy()
         reasons: list[str] = []
@@ -103,7 +105,7 @@ class SafetyFilter:
             reasons.append(f"{report.self_collision_frames} self-collision frames")
         if report.penetration_frames and self.config.check_floor:
             reasons.append(f"{report.penetration_frames} frames with a foot below the floor")
-        return (ok[1:] if self.last_q is not None else ok), reasons
+        return (ok[1:] if with_last else ok), reasons
 
     def apply(self, qpos: np.ndarray) -> SafeChunk:
         """Filter one chunk (T, nq); updates :attr:`last_q`.
@@ -115,7 +117,9 @@ class SafetyFilter:
         qpos = np.asarray(qpos, dtype=np.float64)
         if qpos.ndim != 2 or qpos.shape[1] != self.robot.nq or len(qpos) == 0:
             raise ValueError(f"qpos must be (T, {self.robot.nq}) with T >= 1, got {qpos.shape}")
-        ok, reasons = self._frame_ok(qpos)
+        # The speed from last_q to the first frame is not a reason to hold it: the clamp
+        # below closes that gap at the speed limit (a hold would never end with 1-frame chunks).
+        ok, reasons = self._frame_ok(qpos, after_last=False)
         prev = self.last_q
         if prev is None:
             valid = np.flatnonzero(ok)

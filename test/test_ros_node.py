@@ -1,0 +1,483 @@
+"""molingo_node end to end: the node runs as its own process (real Fast DDS, its own
+ROS_DOMAIN_ID, localhost discovery), this test process talks to it over topics, the action and
+the parameter service, and the bag it records is read back after SIGINT.
+
+The node uses the shipped model and the real Unitree G1 on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rclpy
+from action_msgs.msg import GoalStatus
+from geometry_msgs.msg import PoseStamped
+from rclpy.action import ActionClient
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.parameter_client import AsyncParameterClient
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.serialization import serialize_message
+from sensor_msgs.msg import JointState
+from std_msgs.msg import String
+from trajectory_msgs.msg import JointTrajectory
+
+from molingo_ros.action import GenerateMotion
+from molingo_ros.msg import MotionCommand, MotionStatus
+from molingo_ros.robot.models import load_robot
+from molingo_ros.ros.messages import from_time, to_time
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_BIN = Path(sys.executable).parent / "molingo_node"
+FPS = 30.0
+
+
+def _domain() -> int:
+    return 20 + os.getpid() % 70
+
+
+def _env(domain: int, tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ROS_DOMAIN_ID=str(domain),
+        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+        ROS_LOG_DIR=str(tmp / "roslog"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
+    return env
+
+
+def _start_node(tmp: Path, domain: int, *params: str) -> subprocess.Popen:
+    args = [str(NODE_BIN), "--ros-args", "--params-file", str(ROOT / "config" / "molingo.yaml")]
+    for p in ("threads:=1", *params):
+        args += ["-p", p]
+    log = open(tmp / f"node_{len(list(tmp.glob('node_*.log')))}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=_env(domain, tmp),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Client:
+    """The operator's side: a plain rclpy node in this process, spun in a thread."""
+
+    def __init__(self, domain: int) -> None:
+        os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+        self.ctx = Context()
+        rclpy.init(context=self.ctx, domain_id=domain)
+        self.node = Node("test_client", context=self.ctx)
+        self.lock = threading.Lock()
+        self.traj: list[JointTrajectory] = []
+        self.js: list[JointState] = []
+        self.cmd_js: list[JointState] = []
+        self.poses: list[PoseStamped] = []
+        self.status: list[MotionStatus] = []
+        n = self.node
+        rel = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+        latched = QoSProfile(
+            depth=1000,
+            reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL,
+        )
+        n.create_subscription(
+            JointTrajectory,
+            "/joint_trajectory_controller/joint_trajectory",
+            self._add(self.traj),
+            rel,
+        )
+        n.create_subscription(JointState, "/joint_states", self._add(self.js), rel)
+        n.create_subscription(JointState, "/joint_command", self._add(self.cmd_js), rel)
+        n.create_subscription(PoseStamped, "/molingo_node/root_pose", self._add(self.poses), rel)
+        n.create_subscription(MotionStatus, "/molingo_node/status", self._add(self.status), latched)
+        self.text_pub = n.create_publisher(String, "/molingo_node/command", 10)
+        self.cmd_pub = n.create_publisher(MotionCommand, "/molingo_node/motion_command", 100)
+        self.action = ActionClient(n, GenerateMotion, "/molingo_node/generate")
+        self.params = AsyncParameterClient(n, "molingo_node")
+        self.executor = SingleThreadedExecutor(context=self.ctx)
+        self.executor.add_node(n)
+        self.thread = threading.Thread(target=self._spin, daemon=True)
+        self.thread.start()
+
+    def _spin(self) -> None:
+        try:
+            self.executor.spin()
+        except Exception:  # noqa: BLE001 - ends with the context
+            pass
+
+    def _add(self, store: list):
+        def cb(msg) -> None:
+            with self.lock:
+                store.append(msg)
+
+        return cb
+
+    def statuses(
+        self, command_id: str | None = None, state: str | None = None
+    ) -> list[MotionStatus]:
+        with self.lock:
+            return [
+                s
+                for s in self.status
+                if (command_id is None or s.command_id == command_id)
+                and (state is None or s.state == state)
+            ]
+
+    def trajectories(self) -> list[JointTrajectory]:
+        with self.lock:
+            return list(self.traj)
+
+    def command(
+        self,
+        text: str,
+        duration: float = 1.5,
+        mode: int = 0,
+        cid: str = "",
+        seed: int = 1,
+        stamp: float | None = None,
+    ) -> MotionCommand:
+        msg = MotionCommand()
+        msg.text, msg.duration_s, msg.mode, msg.id, msg.seed = text, duration, mode, cid, seed
+        msg.header.stamp = to_time(time.time() if stamp is None else stamp)
+        return msg
+
+    def send(self, *args, **kwargs) -> MotionCommand:
+        msg = self.command(*args, **kwargs)
+        self.cmd_pub.publish(msg)
+        return msg
+
+    def wait_state(self, cid: str, state: str, timeout: float = 30.0) -> MotionStatus:
+        _wait(lambda: self.statuses(cid, state), timeout, f"command {cid!r} to be {state}")
+        return self.statuses(cid, state)[0]
+
+    def wait_future(self, future, timeout: float = 60.0):
+        _wait(future.done, timeout, "an action/parameter reply")
+        return future.result()
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=1.0)
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.ctx)
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def g1():
+    return load_robot("g1")
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """(node process, client, bag path): one node for the module's tests, in order."""
+    tmp = tmp_path_factory.mktemp("node")
+    domain = _domain()
+    bag = tmp / "bag"
+    proc = _start_node(
+        tmp, domain, "record.enabled:=true", f"record.path:={bag}", "commands.max_queue:=4"
+    )
+    client = Client(domain)
+    try:
+        _wait(
+            lambda: (
+                client.statuses(state="idle")
+                and client.action.server_is_ready()
+                and client.text_pub.get_subscription_count() > 0
+            ),
+            90,
+            "the node to be ready",
+        )
+        # Configured and active: the first idle status after configure was published.
+        _wait(lambda: (tmp / "node_0.log").read_text().count("ready") > 0, 60, "node ready log")
+        yield proc, client, bag, tmp
+    finally:
+        client.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _check_chunks(chunks: list[JointTrajectory], robot) -> None:
+    assert chunks
+    lower, upper = robot.lower - 1e-6, robot.upper + 1e-6
+    for msg in chunks:
+        assert list(msg.joint_names) == list(robot.joint_names)
+        pos = np.array([p.positions for p in msg.points])
+        vel = np.array([p.velocities for p in msg.points])
+        assert pos.shape == (len(msg.points), robot.num_joints)
+        assert np.isfinite(pos).all() and np.isfinite(vel).all()
+        assert (pos >= lower).all() and (pos <= upper).all(), "a point outside the joint limits"
+        tfs = [from_time(p.time_from_start) for p in msg.points]
+        assert np.allclose(np.diff(tfs), 1 / FPS, atol=1e-6)
+
+
+def test_topic_command_streams_valid_chunks_that_join(session, g1):
+    proc, client, _, _ = session
+    n0 = len(client.trajectories())
+    js0 = len(client.js)
+    client.text_pub.publish(String(data="a person walks forward"))
+    # std_msgs/String gets a generated id: find it through the status of this text.
+    _wait(
+        lambda: [s for s in client.statuses(state="done") if s.text == "a person walks forward"],
+        40,
+        "the walk to finish",
+    )
+    chunks = [m for m in client.trajectories()[n0:] if len(m.points) > 1]
+    _check_chunks(chunks, g1)
+    frames = sum(len(m.points) for m in chunks)
+    assert frames == round(5.0 * FPS)  # the default duration of config/molingo.yaml
+    # Consecutive chunks continue each other's timing and positions (no jump).
+    limits = g1.velocity_limits / FPS
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        end_a = from_time(a.header.stamp) + from_time(a.points[-1].time_from_start)
+        assert from_time(b.header.stamp) == pytest.approx(end_a + 1 / FPS, abs=2e-3)
+        step = np.abs(np.array(b.points[0].positions) - np.array(a.points[-1].positions))
+        assert (step <= limits + 1e-6).all()
+    # JointState (RViz and Isaac Sim topics) and the floating base came along at the motion rate.
+    assert len(client.js) - js0 >= 100
+    last = client.js[-1]
+    assert list(last.name) == list(g1.joint_names) and len(last.velocity) == g1.num_joints
+    assert client.cmd_js and list(client.cmd_js[-1].name) == list(g1.joint_names)
+    pose = client.poses[-1]
+    assert pose.header.frame_id == "world"
+    q = pose.pose.orientation
+    assert math.isclose(q.x**2 + q.y**2 + q.z**2 + q.w**2, 1.0, abs_tol=1e-6)
+    assert 0.3 < pose.pose.position.z < 1.2  # a standing G1's pelvis height, metres
+    assert proc.poll() is None
+
+
+def test_action_goal_gives_feedback_and_result(session):
+    _, client, _, _ = session
+    feedback: list = []
+    goal = GenerateMotion.Goal(
+        command=client.command("a person waves the right hand", 1.5, cid="wave1")
+    )
+    handle = client.wait_future(
+        client.action.send_goal_async(goal, feedback_callback=feedback.append)
+    )
+    assert handle.accepted
+    res = client.wait_future(handle.get_result_async())
+    assert res.status == GoalStatus.STATUS_SUCCEEDED, res.result.error
+    assert res.result.success and res.result.error == ""
+    assert res.result.command_id == "wave1"
+    assert res.result.frames == 45 and res.result.duration_s == pytest.approx(1.5)
+    assert feedback and max(f.feedback.frames_streamed for f in feedback) > 0
+    assert any(f.feedback.latency_s > 0 for f in feedback)
+    assert client.statuses("wave1", "done")
+
+
+def test_replace_takes_over_at_the_next_window(session):
+    _, client, _, _ = session
+    client.send("a person walks forward", 6.0, mode=0, cid="long")
+    client.wait_state("long", "streaming")
+    n0 = len(client.trajectories())
+    client.send("a person bows", 1.0, mode=0, cid="bow")
+    cancelled = client.wait_state("long", "cancelled")
+    assert "replaced by bow" in cancelled.error
+    client.wait_state("bow", "done")
+    after = [m for m in client.trajectories()[n0:] if len(m.points) > 1]
+    # The bow's frames: 30, in at most two chunks (one window + the rest), continuing the walk.
+    assert 1 <= len(after) <= 3
+
+
+def test_queue_plays_commands_in_order(session):
+    _, client, _, _ = session
+    client.send("a person raises both hands", 1.0, mode=0, cid="q1")
+    client.send("a person kicks", 1.0, mode=1, cid="q2")
+    queued = client.wait_state("q2", "queued", 10)
+    assert queued.command_id == "q2"
+    d1 = client.wait_state("q1", "done")
+    s2 = client.wait_state("q2", "streaming")
+    assert from_time(s2.header.stamp) >= from_time(
+        client.wait_state("q1", "streaming").header.stamp
+    )
+    client.wait_state("q2", "done")
+    assert from_time(client.wait_state("q2", "done").header.stamp) > from_time(d1.header.stamp)
+
+
+def test_cancel_holds_the_robot(session, g1):
+    _, client, _, _ = session
+    feedback: list = []
+    goal = GenerateMotion.Goal(command=client.command("a person runs", 10.0, cid="run"))
+    handle = client.wait_future(
+        client.action.send_goal_async(goal, feedback_callback=feedback.append)
+    )
+    _wait(lambda: feedback and feedback[-1].feedback.frames_streamed > 0, 30, "frames to stream")
+    n0 = len(client.trajectories())
+    client.wait_future(handle.cancel_goal_async())
+    res = client.wait_future(handle.get_result_async())
+    assert res.status == GoalStatus.STATUS_CANCELED
+    assert not res.result.success and res.result.error == "cancelled"
+    assert res.result.frames < 300
+    _wait(lambda: any(len(m.points) == 1 for m in client.trajectories()[n0:]), 5, "the hold")
+    hold = next(m for m in client.trajectories()[n0:] if len(m.points) == 1)
+    assert np.allclose(hold.points[0].velocities, 0.0)
+    _check_chunks([hold], g1)
+    time.sleep(1.0)
+    later = [m for m in client.trajectories()[n0:] if len(m.points) > 1]
+    assert not later, "chunks kept coming after the cancel"
+
+
+def _errors_since(client: Client, n0: int) -> list[str]:
+    with client.lock:
+        return [s.error for s in client.status[n0:] if s.state == "error"]
+
+
+def test_bad_input_is_reported_and_the_node_keeps_serving(session):
+    proc, client, _, _ = session
+    n0 = len(client.status)
+    client.text_pub.publish(String(data=""))
+    client.text_pub.publish(String(data="walk " * 20_000))  # 100 kB
+    client.text_pub.publish(String(data="\x1b[2J walk forward"))
+    # Invalid UTF-8 on the wire: serialise a valid string and break its bytes.
+    raw = bytearray(serialize_message(String(data="hello world")))
+    raw[8:12] = b"\xff\xfe\xc3\x28"
+    client.text_pub.publish(bytes(raw))
+    client.send("a person walks", float("nan"), cid="nan")
+    client.send("a person walks", -2.0, cid="neg")
+    client.send("a person walks", 1.0, cid="stale", stamp=time.time() - 3600)
+    expected = ["empty", "characters long", "control", "UTF-8", "duration_s", "duration_s", "stale"]
+    _wait(lambda: len(_errors_since(client, n0)) >= len(expected), 15, "7 error statuses")
+    errors = _errors_since(client, n0)
+    for word in expected:
+        assert any(word in e for e in errors), (word, errors)
+    # Through the action: the result says why.
+    goal = GenerateMotion.Goal(command=client.command("   ", 1.0, cid="blank"))
+    handle = client.wait_future(client.action.send_goal_async(goal))
+    res = client.wait_future(handle.get_result_async())
+    assert res.status == GoalStatus.STATUS_ABORTED and "empty" in res.result.error
+    # An unknown robot is refused with the valid names.
+    reply = client.wait_future(client.params.set_parameters([Parameter("robot", value="nao_v9")]))
+    assert not reply.results[0].successful and "g1" in reply.results[0].reason
+    assert any("nao_v9" in e for e in _errors_since(client, n0))
+    # Still serving.
+    client.send("a person waves both hands", 1.0, cid="after_bad")
+    client.wait_state("after_bad", "done")
+    assert proc.poll() is None
+
+
+def test_a_flood_of_commands_is_bounded(session):
+    proc, client, _, _ = session
+    rss0 = _rss_mb(proc.pid)
+    n0 = len(client.status)
+    t0 = time.monotonic()
+    for i in range(50):
+        client.send(f"a person walks forward number {i}", 1.0, mode=1, cid=f"flood{i}")
+        time.sleep(0.018)
+    assert time.monotonic() - t0 < 1.5
+    _wait(
+        lambda: sum("queue is full" in e for e in _errors_since(client, n0)) >= 40,
+        20,
+        "queue-full errors",
+    )
+    full = sum("queue is full" in e for e in _errors_since(client, n0))
+    assert 40 <= full <= 50 - 4  # max_queue 4 behind the one playing
+    # 50 replacing commands: each takes over the last; only the last one plays out.
+    for i in range(50):
+        client.send("a person bows", 1.0, mode=0, cid=f"rep{i}")
+        time.sleep(0.018)
+    client.wait_state("rep49", "done", 40)
+    assert client.statuses("rep0", "cancelled")
+    assert _rss_mb(proc.pid) - rss0 < 150
+    assert proc.poll() is None
+
+
+def test_lifecycle_deactivate_refuses_commands_and_reactivates(session):
+    _, client, _, _ = session
+    from lifecycle_msgs.msg import Transition
+    from lifecycle_msgs.srv import ChangeState
+
+    change = client.node.create_client(ChangeState, "/molingo_node/change_state")
+    assert change.wait_for_service(timeout_sec=10)
+
+    def transition(tid: int) -> bool:
+        req = ChangeState.Request()
+        req.transition.id = tid
+        return client.wait_future(change.call_async(req), 120).success
+
+    assert transition(Transition.TRANSITION_DEACTIVATE)
+    n0 = len(client.status)
+    client.send("a person walks", 1.0, cid="while_inactive")
+    _wait(lambda: any("not active" in e for e in _errors_since(client, n0)), 10, "not-active error")
+    assert transition(Transition.TRANSITION_ACTIVATE)
+    client.send("a person walks", 1.0, cid="reactivated")
+    client.wait_state("reactivated", "done")
+
+
+def test_sigint_exits_cleanly_and_the_bag_is_complete(session):
+    proc, client, bag, _ = session
+    from rosbags.rosbag2 import Reader
+
+    from molingo_ros.ros.recorder import project_typestore
+
+    time.sleep(0.5)
+    received = {from_time(m.header.stamp) for m in client.trajectories()}
+    statuses = len(client.status)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=20) == 0
+    store = project_typestore()
+    counts: dict[str, int] = {}
+    stamps = set()
+    with Reader(bag) as reader:
+        for conn, _, raw in reader.messages():
+            counts[conn.topic] = counts.get(conn.topic, 0) + 1
+            if conn.topic == "/joint_trajectory_controller/joint_trajectory":
+                stamps.add(from_time(store.deserialize_cdr(raw, conn.msgtype).header.stamp))
+    assert received and received <= stamps
+    assert counts["/molingo_node/status"] >= statuses - 1
+    assert counts["/joint_states"] >= 300 and counts["/joint_command"] == counts["/joint_states"]
+    assert counts["/molingo_node/root_pose"] == counts["/joint_states"]
+    assert counts["/molingo_node/command"] >= 4 and counts["/molingo_node/motion_command"] >= 50
+    assert counts["/diagnostics"] >= 5
+    assert (bag / "metadata.yaml").exists()
+
+
+def test_unknown_robot_at_start_leaves_the_node_up_and_unconfigured(tmp_path):
+    domain = _domain() + 1
+    proc = _start_node(tmp_path, domain, "robot:=nao_v9")
+    client = Client(domain)
+    try:
+        _wait(lambda: any("nao_v9" in s.error for s in client.statuses(state="error")), 60, "error")
+        err = next(s.error for s in client.statuses(state="error") if "nao_v9" in s.error)
+        assert "configure failed" in err and "g1" in err
+        n0 = len(client.status)
+        _wait(lambda: client.cmd_pub.get_subscription_count() > 0, 10, "discovery")
+        client.send("a person walks", 1.0, cid="x")
+        _wait(lambda: any("not active" in e for e in _errors_since(client, n0)), 10, "not-active")
+        assert proc.poll() is None
+    finally:
+        client.close()
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
