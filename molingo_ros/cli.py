@@ -7,6 +7,7 @@ molingo retarget INPUT --robot g1|h1|t1|ROBOT.yaml --out OUT.npz [--report R.jso
 molingo retarget-report --robot g1 --clips bandai-test|deepmimic|all --out R.json [--markdown R.md]
 molingo generate "TEXT" [--seconds S] [--then "TEXT@SECONDS" ...] [--seed N] [--device D]
                  --out OUT.npz [--robot g1] [--video OUT.mp4]
+molingo send "TEXT" [--mode replace|queue] [--duration S] [--wait]   (to a running molingo_node)
 """
 
 from __future__ import annotations
@@ -364,9 +365,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_passthrough(args: argparse.Namespace) -> int:
-    """``molingo eval`` / ``molingo train sae|generator``: the modules' own command lines."""
+    """``molingo eval`` / ``send`` / ``train STAGE``: the modules' own command lines."""
     if args.command == "eval":
         from molingo_ros.model.evaluate import main as run
+    elif args.command == "send":
+        from molingo_ros.ros.send import main as run
     elif args.stage == "sae":
         from molingo_ros.model.train_sae import main as run
     elif args.stage == "generator":
@@ -461,6 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("rest", nargs=argparse.REMAINDER)
     ev.set_defaults(func=cmd_passthrough)
+    snd = commands.add_parser(
+        "send", help="send a text command to a running molingo_node", add_help=False
+    )
+    snd.add_argument("rest", nargs=argparse.REMAINDER)
+    snd.set_defaults(func=cmd_passthrough)
     tr = commands.add_parser("train", help="train a stage: sae, generator or evaluator")
     tr.add_argument("stage", choices=["sae", "generator", "evaluator"])
     tr.add_argument("rest", nargs=argparse.REMAINDER)
@@ -471,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # eval / train hand the rest of the line (options included) to their own parsers.
-    if argv[:1] == ["eval"] or (
+    if argv[:1] in (["eval"], ["send"]) or (
         argv[:1] == ["train"] and argv[1:2] and not argv[1].startswith("-")
     ):
         ns = argparse.Namespace(

@@ -436,6 +436,39 @@ def test_lifecycle_deactivate_refuses_commands_and_reactivates(session):
     client.wait_state("reactivated", "done")
 
 
+def _molingo(
+    tmp: Path, domain: int, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "molingo"), *args],
+        env=_env(domain, tmp),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_operator_cli_sends_waits_and_reports(session):
+    _, client, _, tmp = session
+    out = _molingo(
+        tmp, _domain(), "send", "a person bows", "--duration", "1", "--wait", "--id", "cli1"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "done: cli1: 30 frames" in out.stdout
+    assert client.statuses("cli1", "done")
+    bad = _molingo(tmp, _domain(), "send", "\x07 beep", "--wait")
+    assert bad.returncode == 1 and "control" in bad.stderr
+    queued = _molingo(
+        tmp, _domain(), "send", "a person waves", "--mode", "queue", "--duration", "1"
+    )
+    assert queued.returncode == 0 and "accepted" in queued.stdout
+
+
+def test_operator_cli_without_a_node_says_so(tmp_path):
+    out = _molingo(tmp_path, _domain() + 2, "send", "walk", "--server-timeout", "1", timeout=30)
+    assert out.returncode == 2 and "no action server" in out.stderr
+
+
 def test_sigint_exits_cleanly_and_the_bag_is_complete(session):
     proc, client, bag, _ = session
     from rosbags.rosbag2 import Reader

@@ -16,9 +16,13 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 
 def to_time(seconds: float) -> Time:
-    """Seconds (ROS clock) -> builtin_interfaces/Time."""
-    ns = int(round(seconds * 1e9))
-    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+    """Seconds (ROS clock) -> builtin_interfaces/Time (whole and fractional seconds converted
+    apart, so epoch-sized times keep their sub-microsecond part)."""
+    sec = math.floor(seconds)
+    ns = int(round((seconds - sec) * 1e9))
+    if ns >= 1_000_000_000:
+        sec, ns = sec + 1, ns - 1_000_000_000
+    return Time(sec=int(sec), nanosec=ns)
 
 
 def from_time(t: Time) -> float:
@@ -87,7 +91,9 @@ def root_pose(q_root: np.ndarray, stamp_s: float, frame_id: str) -> PoseStamped:
     msg.header.stamp = to_time(stamp_s)
     msg.header.frame_id = frame_id
     x, y, z, qx, qy, qz, qw = (float(v) for v in q_root[:7])
-    n = math.sqrt(qx * qx + qy * qy + qz * qz + qw * qw) or 1.0
+    n = math.sqrt(qx * qx + qy * qy + qz * qz + qw * qw)
+    if not n > 0:  # no rotation given (or NaN): identity, never an invalid pose
+        qx, qy, qz, qw, n = 0.0, 0.0, 0.0, 1.0, 1.0
     msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = x, y, z
     o = msg.pose.orientation
     o.x, o.y, o.z, o.w = qx / n, qy / n, qz / n, qw / n

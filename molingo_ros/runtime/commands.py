@@ -154,6 +154,12 @@ def check_command(
         mode = MODES[mode]
     if mode not in MODES:
         raise CommandError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, float))
+        or (isinstance(seed, float) and not (math.isfinite(seed) and seed == int(seed)))
+    ):
+        raise CommandError(f"seed must be an integer >= 0, or -1 for a random seed, got {seed!r}")
     seed = int(seed)
     if seed < -1:
         raise CommandError(f"seed must be >= 0, or -1 for a random seed, got {seed}")
@@ -162,7 +168,10 @@ def check_command(
     if not isinstance(command_id, str) or len(command_id) > 256 or "\ufffd" in command_id:
         raise CommandError("the command id must be a UTF-8 string of at most 256 characters")
     command_id = command_id.strip() or uuid.uuid4().hex[:12]
-    stamp = float(stamp_s)
+    try:
+        stamp = float(stamp_s)
+    except (TypeError, ValueError):
+        raise CommandError(f"the command stamp must be seconds, got {stamp_s!r}") from None
     if not math.isfinite(stamp):
         raise CommandError(f"the command stamp must be finite, got {stamp_s!r}")
     return Command(clean, duration, mode, seed, command_id, stamp)

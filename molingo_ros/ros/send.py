@@ -1,0 +1,113 @@
+"""``molingo send``: the operator's command line for a running molingo_node.
+
+    molingo send "walk forward, then wave with your right hand" --duration 6 --wait
+    molingo send "bow" --mode queue
+    molingo send "run" --wait --timeout 30      # Ctrl-C while waiting cancels the goal
+
+Sends the text as a GenerateMotion goal. Without ``--wait`` it returns once the node accepted
+the goal (the motion plays on). With ``--wait`` it shows a progress bar of the frames streamed
+and prints the result. Exit status: 0 success/accepted, 1 failed/rejected/cancelled, 2 no node.
+Use the same ROS_DOMAIN_ID (and discovery settings) as the node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+DEFAULT_ACTION = "/molingo_node/generate"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="molingo send", description=__doc__.split("\n\n")[0])
+    p.add_argument("text", help="what the robot should do")
+    p.add_argument("--mode", choices=["replace", "queue"], default="replace")
+    p.add_argument("--duration", type=float, default=0.0, help="seconds (0: node default)")
+    p.add_argument("--seed", type=int, default=-1, help="-1: random")
+    p.add_argument("--id", default="", help="command id (default: the node assigns one)")
+    p.add_argument("--wait", action="store_true", help="show progress and wait for the result")
+    p.add_argument("--action", default=DEFAULT_ACTION, help=f"action name ({DEFAULT_ACTION})")
+    p.add_argument("--server-timeout", type=float, default=10.0, help="seconds to find the node")
+    p.add_argument("--timeout", type=float, default=0.0, help="seconds to wait (0: no limit)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import rclpy
+    from rclpy.action import ActionClient
+    from rclpy.node import Node
+    from tqdm import tqdm
+
+    from molingo_ros.action import GenerateMotion
+    from molingo_ros.msg import MotionCommand
+    from molingo_ros.ros.messages import to_time
+
+    rclpy.init(args=None)
+    node = Node("molingo_send")
+    client = ActionClient(node, GenerateMotion, args.action)
+    try:
+        if not client.wait_for_server(timeout_sec=args.server_timeout):
+            print(
+                f"molingo send: no action server {args.action} within {args.server_timeout:g} s "
+                "(is molingo_node running and active, on this ROS_DOMAIN_ID?)",
+                file=sys.stderr,
+            )
+            return 2
+        cmd = MotionCommand()
+        cmd.header.stamp = to_time(node.get_clock().now().nanoseconds * 1e-9)
+        cmd.text = args.text
+        cmd.duration_s = float(args.duration)
+        cmd.mode = MotionCommand.MODE_QUEUE if args.mode == "queue" else MotionCommand.MODE_REPLACE
+        cmd.seed = int(args.seed)
+        cmd.id = args.id
+        total = int(round(args.duration * 30)) if args.duration > 0 else None
+        bar = tqdm(total=total, unit="frame", desc="streamed", disable=not args.wait)
+
+        def on_feedback(fb) -> None:
+            f = fb.feedback
+            bar.n = int(f.frames_streamed)
+            bar.set_postfix(latency=f"{f.latency_s * 1000:.0f} ms", rtf=f"{f.realtime_factor:.1f}x")
+            bar.refresh()
+
+        goal_future = client.send_goal_async(
+            GenerateMotion.Goal(command=cmd), feedback_callback=on_feedback
+        )
+        rclpy.spin_until_future_complete(node, goal_future, timeout_sec=args.server_timeout)
+        handle = goal_future.result()
+        if handle is None or not handle.accepted:
+            bar.close()
+            print("molingo send: the goal was rejected (is the node active?)", file=sys.stderr)
+            return 1
+        if not args.wait:
+            print(f"accepted: {args.text!r} ({args.mode})")
+            return 0
+        result_future = handle.get_result_async()
+        deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+        try:
+            while not result_future.done():
+                rclpy.spin_once(node, timeout_sec=0.1)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError
+        except (KeyboardInterrupt, TimeoutError) as exc:
+            why = "timed out" if isinstance(exc, TimeoutError) else "interrupted"
+            cancel = handle.cancel_goal_async()
+            rclpy.spin_until_future_complete(node, cancel, timeout_sec=5.0)
+            bar.close()
+            print(f"molingo send: {why}; the goal was cancelled (the robot holds)", file=sys.stderr)
+            return 1
+        bar.close()
+        res = result_future.result().result
+        if res.success:
+            print(f"done: {res.command_id}: {res.frames} frames, {res.duration_s:.2f} s of motion")
+            return 0
+        print(f"failed: {res.command_id}: {res.error}", file=sys.stderr)
+        return 1
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

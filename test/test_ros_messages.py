@@ -1,0 +1,171 @@
+"""Robot frames to ROS messages (molingo_ros.ros.messages): times, trajectories, joint states
+and root poses, checked field by field and through a CDR round trip."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from builtin_interfaces.msg import Duration, Time
+from geometry_msgs.msg import PoseStamped
+from rclpy.serialization import deserialize_message, serialize_message
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory
+
+from molingo_ros.ros.messages import (
+    from_time,
+    hold_trajectory,
+    joint_state,
+    joint_trajectory,
+    root_pose,
+    to_duration,
+    to_time,
+)
+
+pytestmark = pytest.mark.ros
+
+NAMES = ["left_hip_pitch_joint", "left_knee_joint", "right_elbow_joint"]
+FPS = 30.0
+
+
+def frames(n: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1.0, 1.0, (n, len(NAMES))), rng.uniform(-3.0, 3.0, (n, len(NAMES)))
+
+
+def duration_s(d: Duration) -> float:
+    return d.sec + d.nanosec * 1e-9
+
+
+@pytest.mark.parametrize(
+    ("seconds", "sec", "nanosec"),
+    [
+        (0.0, 0, 0),
+        (1.5, 1, 500_000_000),
+        (86400.125, 86400, 125_000_000),
+        (1.9999999996, 2, 0),  # rounds up to the next second: no nanosec = 1e9
+        (1.9999999994, 1, 999_999_999),
+        (1e-9, 0, 1),
+    ],
+)
+def test_to_time(seconds, sec, nanosec):
+    t = to_time(seconds)
+    assert isinstance(t, Time)
+    assert (t.sec, t.nanosec) == (sec, nanosec)
+    assert 0 <= t.nanosec < 1_000_000_000
+    d = to_duration(seconds)
+    assert isinstance(d, Duration)
+    assert (d.sec, d.nanosec) == (sec, nanosec)
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.123456789, 42.000000001, 1.9999999996, 1.7e9 + 0.5])
+def test_time_round_trip(seconds):
+    assert from_time(to_time(seconds)) == pytest.approx(
+        seconds, abs=1e-6 if seconds > 1e6 else 1e-9
+    )
+
+
+def test_wall_clock_times_are_within_float_resolution():
+    # Near 1.7e9 s (epoch time) a float64 second has a resolution of ~0.24 us; the conversion
+    # must not lose more than that (it carries into sec correctly and stays < 1e9 ns).
+    t = Time(sec=1_712_345_678, nanosec=999_999_900)
+    back = to_time(from_time(t))
+    assert 0 <= back.nanosec < 1_000_000_000
+    assert abs((back.sec - t.sec) * 1_000_000_000 + back.nanosec - t.nanosec) < 1_000
+    exact = to_time(1712345678.25)  # exactly representable input
+    assert exact.sec == 1712345678
+    assert abs(exact.nanosec - 250_000_000) < 1_000
+
+
+def test_joint_trajectory_timing_and_values():
+    pos, vel = frames(5)
+    msg = joint_trajectory(NAMES, pos, vel, start_s=100.25, fps=FPS)
+    assert isinstance(msg, JointTrajectory)
+    assert from_time(msg.header.stamp) == pytest.approx(100.25, abs=1e-9)
+    assert list(msg.joint_names) == NAMES
+    assert len(msg.points) == 5
+    for i, p in enumerate(msg.points):
+        assert duration_s(p.time_from_start) == pytest.approx(i / FPS, abs=1e-9)
+        assert np.array_equal(np.asarray(p.positions), pos[i])
+        assert np.array_equal(np.asarray(p.velocities), vel[i])
+        assert len(p.accelerations) == 0
+
+
+def test_joint_trajectory_offset_continues_a_chunk():
+    pos, vel = frames(4)
+    msg = joint_trajectory(NAMES, pos, vel, start_s=10.0, fps=FPS, offset_s=0.5)
+    due = [from_time(msg.header.stamp) + duration_s(p.time_from_start) for p in msg.points]
+    assert due == pytest.approx([10.5 + i / FPS for i in range(4)], abs=1e-9)
+
+
+def test_joint_trajectory_copies_the_arrays():
+    pos, vel = frames(2)
+    msg = joint_trajectory(NAMES, pos, vel, 0.0, FPS)
+    pos[:] = 0.0
+    assert np.asarray(msg.points[0].positions).any()
+    names = list(NAMES)
+    msg2 = joint_trajectory(names, pos, vel, 0.0, FPS)
+    names.append("extra")
+    assert len(msg2.joint_names) == len(NAMES)
+
+
+def test_hold_trajectory():
+    q = np.array([0.1, -0.2, 0.3])
+    msg = hold_trajectory(NAMES, q, now_s=7.5, settle_s=0.25)
+    assert list(msg.joint_names) == NAMES
+    assert from_time(msg.header.stamp) == pytest.approx(7.5)
+    assert len(msg.points) == 1
+    p = msg.points[0]
+    assert np.array_equal(np.asarray(p.positions), q)
+    assert np.array_equal(np.asarray(p.velocities), np.zeros(3))
+    assert duration_s(p.time_from_start) == pytest.approx(0.25, abs=1e-9)
+
+
+def test_joint_state():
+    q, v = np.array([0.5, 1.0, -1.5]), np.array([0.0, 2.0, -2.0])
+    msg = joint_state(NAMES, q, v, stamp_s=3.000000002)
+    assert isinstance(msg, JointState)
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec) == (3, 2)
+    assert list(msg.name) == NAMES
+    assert list(msg.position) == q.tolist()
+    assert list(msg.velocity) == v.tolist()
+    assert len(msg.effort) == 0
+
+
+def test_root_pose_normalises_the_quaternion():
+    q_root = np.array([1.0, -2.0, 0.75, 0.0, 0.0, 2.0, 2.0, 9.9, 9.9])  # joints after [:7]
+    msg = root_pose(q_root, stamp_s=5.5, frame_id="world")
+    assert isinstance(msg, PoseStamped)
+    assert msg.header.frame_id == "world"
+    assert from_time(msg.header.stamp) == pytest.approx(5.5)
+    p, o = msg.pose.position, msg.pose.orientation
+    assert (p.x, p.y, p.z) == (1.0, -2.0, 0.75)
+    s = 1 / math.sqrt(2)
+    assert (o.x, o.y, o.z) == (0.0, 0.0, pytest.approx(s))
+    assert o.w == pytest.approx(s)
+    assert math.hypot(o.x, o.y, o.z, o.w) == pytest.approx(1.0)
+
+
+def test_root_pose_keeps_a_unit_quaternion():
+    msg = root_pose(np.array([0, 0, 0.8, 0.0, 0.0, 0.0, 1.0]), 0.0, "odom")
+    o = msg.pose.orientation
+    assert (o.x, o.y, o.z, o.w) == (0.0, 0.0, 0.0, 1.0)
+    assert msg.header.frame_id == "odom"
+
+
+def test_messages_survive_cdr_round_trip():
+    pos, vel = frames(3)
+    traj = joint_trajectory(NAMES, pos, vel, start_s=12.345678901, fps=FPS)
+    data = serialize_message(traj)
+    assert isinstance(data, bytes) and len(data) > 0
+    back = deserialize_message(data, JointTrajectory)
+    assert back == traj
+    assert (back.header.stamp.sec, back.header.stamp.nanosec) == (12, 345_678_901)
+    assert np.array_equal(np.asarray(back.points[2].positions), pos[2])
+    assert duration_s(back.points[2].time_from_start) == pytest.approx(2 / FPS, abs=1e-9)
+
+    state = joint_state(NAMES, pos[0], vel[0], 1.0)
+    assert deserialize_message(serialize_message(state), JointState) == state
+    pose = root_pose(np.array([1, 2, 3, 0, 0, 0, 2.0]), 1.0, "world")
+    assert deserialize_message(serialize_message(pose), PoseStamped) == pose
