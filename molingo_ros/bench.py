@@ -1,5 +1,6 @@
-"""Benchmarks (``make bench``): dataset build and cached load, clip reading, features, and
-retargeting (retarget + validate on one core, and the comparison with GMR on the same clips).
+"""Benchmarks (``make bench``): dataset build and cached load, clip reading, features,
+retargeting (retarget + validate on one core, and the comparison with GMR on the same clips),
+the text-to-motion model, and molingo_node's latency over ROS 2.
 
 Writes the results to BENCHMARKS.md (the machine named) and prints them. Times are wall-clock
 on whatever else the machine is doing: compare ratios measured in one run.
@@ -255,7 +256,30 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the model benchmark, appended to --out (e.g. on a GPU machine)",
     )
+    parser.add_argument(
+        "--ros-only",
+        action="store_true",
+        help="only the molingo_node latency benchmark, appended to --out",
+    )
     args = parser.parse_args(argv)
+    if args.ros_only:
+        from molingo_ros.ros.bench_node import bench_node
+
+        block = [
+            f"## molingo_node over ROS 2 (Fast DDS, localhost) — {time.strftime('%Y-%m-%d')}",
+            "",
+            f"Machine: {machine()}. The node and the client are separate processes.",
+            "",
+            "| what | result |",
+            "|---|---|",
+            *[f"| {name} | {value} |" for name, value in bench_node()],
+            "",
+        ]
+        text = "\n".join(block)
+        with args.out.open("a") as f:
+            f.write("\n" + text)
+        print(text)
+        return 0
     if args.model_only:
         import torch
 
@@ -276,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = bench_clip() + bench_dataset(args.workers)
     retarget_rows, gmr_table = bench_retarget()
     model_rows = bench_model("cpu")
+    from molingo_ros.ros.bench_node import bench_node
+
+    ros_rows = bench_node()
     stamp = time.strftime("%Y-%m-%d")
     lines = [
         "# Benchmarks",
@@ -316,6 +343,15 @@ def main(argv: list[str] | None = None) -> int:
         "| what | result |",
         "|---|---|",
         *[f"| {name} | {value} |" for name, value in model_rows],
+        "",
+        f"## molingo_node over ROS 2 (Fast DDS, localhost) — {stamp}",
+        "",
+        f"Machine: {machine()}. The node and the client are separate processes "
+        "(`python -m molingo_ros.bench --ros-only` reruns this part).",
+        "",
+        "| what | result |",
+        "|---|---|",
+        *[f"| {name} | {value} |" for name, value in ros_rows],
         "",
     ]
     text = "\n".join(lines)

@@ -265,10 +265,11 @@ class MolingoNode(LifecycleNode):
 
     def _publish(self, pub, msg, latched: bool = False) -> None:
         """Publish and record (the bag holds exactly what was published)."""
+        stamp_ns = self.get_clock().now().nanoseconds  # the bag time is the publish time
         pub.publish(msg)
         rec = self.recorder
         if rec is not None:
-            rec.write(pub.topic_name, msg, self.get_clock().now().nanoseconds, latched)
+            rec.write(pub.topic_name, msg, stamp_ns, latched)
 
     def _record_input(self, topic: str, msg) -> None:
         rec = self.recorder
