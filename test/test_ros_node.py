@@ -497,7 +497,7 @@ def test_sigint_exits_cleanly_and_the_bag_is_complete(session):
     assert (bag / "metadata.yaml").exists()
 
 
-def test_unknown_robot_at_start_leaves_the_node_up_and_unconfigured(tmp_path):
+def test_unknown_robot_at_start_leaves_the_node_up_and_unconfigured_until_sigterm(tmp_path):
     domain = _domain() + 1
     proc = _start_node(tmp_path, domain, "robot:=nao_v9")
     client = Client(domain)
@@ -512,5 +512,5 @@ def test_unknown_robot_at_start_leaves_the_node_up_and_unconfigured(tmp_path):
         assert proc.poll() is None
     finally:
         client.close()
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGTERM)  # SIGTERM (e.g. from systemd or docker stop)
         assert proc.wait(timeout=20) == 0
