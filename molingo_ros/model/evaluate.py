@@ -243,6 +243,25 @@ class EvalConfig:
     evaluator: Path | None = None
     seed: int = 0
     sets: tuple[str, ...] = ("test", "heldout", "composed")
+    reconstruction: bool = False
+
+
+RECON_SUFFIX = " (SAE reconstruction)"
+
+
+@torch.no_grad()
+def reconstruct(model: MoLingo, items: list[PromptItem]) -> list[np.ndarray]:
+    """The real motions encoded by the model's SAE (posterior means) and decoded again, with
+    the sampler's output smoothing: the ceiling the generator works under."""
+    out = []
+    for it in items:
+        x = torch.tensor(np.asarray(it.real), dtype=torch.float32, device=model.feature_mean.device)
+        n = len(x) // model.sae.config.frames_per_token * model.sae.config.frames_per_token
+        xn = ((x[:n] - model.feature_mean) / model.feature_std)[None]
+        mu, _ = model.sae.encode(xn)
+        feats = (model.sae.decode(mu) * model.feature_std + model.feature_mean)[0]
+        out.append(smooth_features(feats.float().cpu().numpy(), SamplerConfig.output_smoothing))
+    return out
 
 
 def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
@@ -266,16 +285,19 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         real_emb = embed_motions(ev, [it.real for it in items])
         text_emb = embed_texts(ev, [it.text for it in items]) if set_name != "composed" else None
         rows: dict[str, dict[str, list[float]]] = {}
-        methods = ["real", "retrieval", *models]
+        recons = [m + RECON_SUFFIX for m in models] if cfg.reconstruction else []
+        methods = ["real", "retrieval", *models, *recons]
         for method in methods:
             vals: dict[str, list[float]] = {}
-            runs = 1 if method == "real" else cfg.repeats
+            runs = 1 if method == "real" or method in recons else cfg.repeats
             t0 = time.time()
             for r in tqdm(range(runs), disable=not progress, desc=f"{set_name}/{method}"):
                 rng = np.random.default_rng([cfg.seed, r])
                 seams = [it.seams for it in items]
                 if method == "real":
                     feats = [it.real for it in items]
+                elif method in recons:
+                    feats = reconstruct(models[method.removesuffix(RECON_SUFFIX)], items)
                 elif method == "retrieval":
                     pairs = [retrieval.motion_for(it, rng) for it in items]
                     feats, seams = [p[0] for p in pairs], [p[1] for p in pairs]
@@ -388,6 +410,11 @@ def main(argv: list[str] | None = None) -> int:
         "--foot-lock", action="store_true", help="remove foot sliding (SamplerConfig.foot_lock)"
     )
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument(
+        "--reconstruction",
+        action="store_true",
+        help="add a row per model: the real motions through its SAE (the generator's ceiling)",
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.threads:
@@ -413,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         mmodality_prompts=args.mmodality_prompts,
         sampler=sampler,
         sets=tuple(args.sets.split(",")),
+        reconstruction=args.reconstruction,
     )
     results = evaluate(cfg, progress=not args.quiet)
     args.out.parent.mkdir(parents=True, exist_ok=True)
