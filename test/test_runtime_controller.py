@@ -29,11 +29,27 @@ def _cmd(
     return check_command(text, duration, mode, seed, cid, stamp, limits or CommandLimits())
 
 
+class SimClock:
+    """Simulated time: generation takes no time on it, so timelines are exact."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _controller(engine, limits=None, lead_s: float = 0.4) -> tuple[MotionController, SimClock]:
+    clock = SimClock()
+    return MotionController(engine, limits, ControllerConfig(lead_s=lead_s), clock=clock), clock
+
+
 def _run(ctrl: MotionController, t0: float, t1: float, dt: float = 0.05) -> list:
     """Step the controller from t0 to t1 as the node's worker would; returns the chunks."""
     out = []
     t = t0
     while t < t1:
+        ctrl.clock.t = t
         tc = ctrl.step(t)
         if tc is not None:
             out.append(tc)
@@ -73,12 +89,13 @@ def test_engine_trims_the_last_chunk(engine):
 
 def test_controller_timeline_is_contiguous_and_exact(engine):
     engine.reset()
-    ctrl = MotionController(engine, config=ControllerConfig(lead_s=0.4))
+    ctrl, _ = _controller(engine)
     p = ctrl.submit(_cmd("a person walks forward", 2.5, cid="w"), now_s=100.0)
     assert p.state == "generating" and p.frames_total == 75
     chunks = _run(ctrl, 100.0, 104.0)
     assert sum(tc.chunk.frames for tc in chunks) == 75
-    assert chunks[0].start_s == pytest.approx(100.0)
+    delay = ctrl.config.start_delay_s
+    assert chunks[0].start_s == pytest.approx(100.0 + delay)  # due just after it was made
     for a, b in zip(chunks, chunks[1:], strict=False):
         assert b.start_s == pytest.approx(a.end_s + 1 / 30)
     # Generated ahead of playback, never more than lead + one window.
@@ -96,7 +113,7 @@ def test_controller_timeline_is_contiguous_and_exact(engine):
 def test_controller_replace_queue_stale_and_cancel(engine):
     engine.reset()
     limits = CommandLimits(max_queue=2, max_age_s=1.5)
-    ctrl = MotionController(engine, limits, ControllerConfig(lead_s=0.4))
+    ctrl, _ = _controller(engine, limits)
     ctrl.submit(_cmd("a person walks forward", 4.0, cid="a", limits=limits), 0.0)
     first = _run(ctrl, 0.0, 0.2)  # times in seconds from an arbitrary origin
     assert len(first) == 1 and first[0].command_id == "a"
@@ -110,7 +127,7 @@ def test_controller_replace_queue_stale_and_cancel(engine):
     t = 30.0
     ctrl.submit(_cmd("a person kicks", 1.0, cid="c", stamp=t, limits=limits), t)
     ctrl.submit(_cmd("a person punches", 1.0, mode="queue", cid="d", stamp=t, limits=limits), t)
-    ctrl.submit(_cmd("a person runs", 1.0, mode="queue", cid="e", stamp=t - 0.5, limits=limits), t)
+    ctrl.submit(_cmd("a person runs", 1.0, mode="queue", cid="e", stamp=t - 1.45, limits=limits), t)
     with pytest.raises(CommandError, match="max_queue"):
         ctrl.submit(_cmd("a person runs", 1.0, mode="queue", cid="f", limits=limits), t)
     with pytest.raises(CommandError, match="already queued or running"):
@@ -121,8 +138,12 @@ def test_controller_replace_queue_stale_and_cancel(engine):
     chunks = _run(ctrl, t, t + 4.0)
     order = [tc.command_id for tc in chunks]
     assert order.index("d") > max(i for i, c in enumerate(order) if c == "c")
-    # e was stamped 0.5 s before c started; when its turn came (after c and d, 2.5 s on) it
-    # was older than max_age_s and was dropped, not played.
+    # A queued command starts generating as soon as the one before is fully generated: c,
+    # then d right away (no pause between them on the timeline); e was fresh when submitted
+    # (1.45 s old) but older than max_age_s (1.5 s) when its turn came: dropped, not played.
+    c_end = max(tc.end_s for tc in chunks if tc.command_id == "c")
+    d_start = min(tc.start_s for tc in chunks if tc.command_id == "d")
+    assert d_start == pytest.approx(c_end + 1 / 30)
     assert "e" not in order and ctrl.progress("e").state == "error"
     assert "stale" in ctrl.progress("e").error
     # Cancel mid-stream: the hold is the frame due now; nothing buffered beyond it remains.
@@ -141,3 +162,75 @@ def test_controller_replace_queue_stale_and_cancel(engine):
     first_q = nxt[0].chunk.qpos[0][engine.robot.joint_q_indices]
     step = np.abs(first_q - hold[engine.robot.joint_q_indices]) * 30
     assert (step <= engine.robot.velocity_limits + 1e-6).all()
+
+
+class HookedEngine(MotionEngine):
+    """The real engine, with a callback run right after a chunk is generated: an operator
+    acting while generation is in flight."""
+
+    hook = None
+
+    def next_chunk(self, *args, **kwargs):
+        out = super().next_chunk(*args, **kwargs)
+        if self.hook is not None:
+            hook, self.hook = self.hook, None
+            hook()
+        return out
+
+
+def _root_step(a, b) -> float:
+    return float(np.linalg.norm(b[:3] - a[:3]))
+
+
+def test_replace_during_generation_discards_the_chunk_without_a_jump(engine):
+    hooked = HookedEngine(engine.model, engine.robot, engine.config)
+    ctrl, clock = _controller(hooked)
+    ctrl.submit(_cmd("a person walks forward", 6.0, cid="a"), 0.0)
+    before = _run(ctrl, 0.0, 1.0)
+    last = ctrl.horizon(-1.0)[1][-1]
+    hooked.hook = lambda: ctrl.submit(_cmd("a person runs", 2.0, cid="b"), clock.t)
+    t = 1.0
+    while ctrl.step(t) is None and t < 5.0 and ctrl.progress("b") is None:
+        t += 0.05
+    assert ctrl.progress("a").state == "cancelled"
+    # The in-flight chunk of "a" was never placed; "b" continues from what was.
+    assert all(tc.command_id == "a" for tc in before)
+    after = _run(ctrl, t, t + 0.5)
+    assert after and after[0].command_id == "b"
+    first_b = after[0].chunk.qpos[0]
+    walk_speed = max(
+        _root_step(x, y)
+        for x, y in zip(before[0].chunk.qpos[:-1], before[0].chunk.qpos[1:], strict=True)
+    )
+    assert _root_step(last, first_b) < 3 * walk_speed + 0.01  # no jump of the floating base
+
+
+def test_cancel_one_command_keeps_the_queue_and_the_hold_is_continuous(engine):
+    ctrl, clock = _controller(engine)
+    ctrl.submit(_cmd("a person walks forward", 4.0, cid="a"), 0.0)
+    ctrl.submit(_cmd("a person bows", 1.0, mode="queue", cid="b"), 0.0)
+    _run(ctrl, 0.0, 1.0)
+    clock.t = 1.0
+    hold = ctrl.cancel("a", 1.0)
+    assert hold is not None and ctrl.progress("a").state == "cancelled"
+    assert ctrl.progress("b").state in ("queued", "generating")
+    nxt = _run(ctrl, 1.0, 1.5)
+    assert nxt[0].command_id == "b"
+    # b starts from the held pose: the floating base does not jump, joints within limits.
+    assert _root_step(hold, nxt[0].chunk.qpos[0]) < 0.05
+    idx = engine.robot.joint_q_indices
+    step = np.abs(nxt[0].chunk.qpos[0][idx] - hold[idx]) * 30
+    assert (step <= engine.robot.velocity_limits + 1e-6).all()
+
+
+def test_horizon_is_the_planned_future(engine):
+    ctrl, _ = _controller(engine)
+    ctrl.submit(_cmd("a person walks forward", 3.0, cid="a"), 10.0)
+    chunks = _run(ctrl, 10.0, 11.0)
+    times, q, v = ctrl.horizon(10.5)
+    assert times[0] >= 10.5 - 1e-9 and np.allclose(np.diff(times), 1 / 30)
+    assert times[-1] == pytest.approx(ctrl.buffered_until())
+    i = int(round((times[0] - chunks[0].start_s) * 30))
+    all_q = np.concatenate([tc.chunk.qpos for tc in chunks])
+    assert np.allclose(q, all_q[i:])
+    assert ctrl.horizon(1e9)[0].size == 0

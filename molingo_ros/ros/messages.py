@@ -60,6 +60,37 @@ def joint_trajectory(
     return msg
 
 
+def timed_trajectory(
+    joint_names: list[str],
+    times_s: np.ndarray,
+    positions: np.ndarray,
+    velocities: np.ndarray,
+    stop_at_end: bool = True,
+) -> JointTrajectory:
+    """Points due at ``times_s`` (s, ROS time, increasing): ``header.stamp = times_s[0]``,
+    ``time_from_start = times_s - times_s[0]``. ``stop_at_end`` zeroes the last point's
+    velocities: joint_trajectory_controller (Jazzy and later, by default) refuses
+    trajectories that end moving; each streamed message is replaced by the next one long
+    before its end, so that last point is never reached while the motion goes on."""
+    t = np.asarray(times_s, dtype=np.float64)
+    if t.ndim != 1 or len(t) == 0 or np.any(np.diff(t) <= 0):
+        raise ValueError("times_s must be a non-empty, strictly increasing 1-D array")
+    vel = np.array(velocities, dtype=np.float64, copy=True)
+    if stop_at_end:
+        vel[-1] = 0.0
+    msg = JointTrajectory()
+    msg.header.stamp = to_time(float(t[0]))
+    msg.joint_names = list(joint_names)
+    pos = np.asarray(positions, dtype=np.float64)
+    for i in range(len(t)):
+        p = JointTrajectoryPoint()
+        p.positions = pos[i].tolist()
+        p.velocities = vel[i].tolist()
+        p.time_from_start = to_duration(float(t[i] - t[0]))
+        msg.points.append(p)
+    return msg
+
+
 def hold_trajectory(
     joint_names: list[str], q_joints: np.ndarray, now_s: float, settle_s: float
 ) -> JointTrajectory:
@@ -106,6 +137,7 @@ __all__ = [
     "joint_state",
     "joint_trajectory",
     "root_pose",
+    "timed_trajectory",
     "to_duration",
     "to_time",
 ]

@@ -22,6 +22,7 @@ Run: ``molingo_node --ros-args --params-file config/molingo.yaml`` (or ``ros2 ru
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallb
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from trajectory_msgs.msg import JointTrajectory
@@ -89,7 +91,9 @@ class MolingoNode(LifecycleNode):
         self._outputs: list = []
         self._timers: list = []
         self._status_lock = threading.Lock()
-        self._publish_lock = threading.Lock()
+        self._publish_lock = threading.RLock()
+        self._accept_lock = threading.Lock()
+        self._goals = 0  # action goals executing (each holds an executor thread)
         depth = self.cfg.qos_depth
         topics = self.cfg.topics
         # Always-on endpoints (they answer "not active" errors in every lifecycle state).
@@ -124,6 +128,9 @@ class MolingoNode(LifecycleNode):
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
             callback_group=self._action_group,
         )
+        # Wakes the executor's wait at least 10 times a second in every lifecycle state, so
+        # the SIGINT/SIGTERM handler (Python, main thread) runs promptly.
+        self._wake_timer = self.create_timer(0.1, lambda: None)
         self._publish_status("idle")
 
     # -- parameters --------------------------------------------------------------------------
@@ -168,7 +175,9 @@ class MolingoNode(LifecycleNode):
             self._report_error(f"configure failed: {type(exc).__name__}: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.engine = engine
-        self.controller = MotionController(engine, cfg.limits, ControllerConfig(lead_s=cfg.lead_s))
+        self.controller = MotionController(
+            engine, cfg.limits, ControllerConfig(lead_s=cfg.lead_s), clock=self.now_s
+        )
         depth = cfg.qos_depth
         t = cfg.topics
         self._traj_pub = self.create_lifecycle_publisher(
@@ -187,6 +196,10 @@ class MolingoNode(LifecycleNode):
         if cfg.record_enabled:
             try:
                 path = Path(cfg.record_path) if cfg.record_path else default_bag_path()
+                base, n = path, 1
+                while path.exists():  # configured again (cleanup -> configure): a new bag
+                    n += 1
+                    path = base.with_name(f"{base.name}_{n}")
                 self.recorder = BagRecorder(path, cfg.record_storage)
             except Exception as exc:  # noqa: BLE001
                 self._report_error(f"recording could not start: {exc}")
@@ -216,20 +229,22 @@ class MolingoNode(LifecycleNode):
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        with self._accept_lock:  # no command slips in between
+            self.active = False
         self._hold("deactivated")
-        self.active = False
         self._publish_status("idle")
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._hold("cleanup")
         self._release()
         self._publish_status("idle")
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        if self.active:
-            self._hold("shutdown")
-        self.active = False
+        with self._accept_lock:
+            self.active = False
+        self._hold("shutdown")
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
@@ -252,11 +267,27 @@ class MolingoNode(LifecycleNode):
         except Exception:  # noqa: BLE001
             pass
 
+    def stop(self, reason: str) -> None:
+        """Stop serving: refuse commands, publish a hold, close the bag (idempotent; used on
+        SIGINT/SIGTERM while the context is still up)."""
+        with self._accept_lock:
+            self.active = False
+        if rclpy.ok(context=self.context):
+            try:
+                self._hold(reason)
+            except Exception as exc:  # noqa: BLE001 - the bag must still be closed
+                print(f"molingo_node: hold on {reason} failed: {exc}", file=sys.stderr)
+        self.close_recorder()
+
     def close_recorder(self) -> None:
         rec, self.recorder = self.recorder, None
         if rec is not None:
             rec.close()
-            self.get_logger().info(f"bag closed: {rec.path} ({sum(rec.counts.values())} messages)")
+            text = f"bag closed: {rec.path} ({sum(rec.counts.values())} messages)"
+            if rclpy.ok(context=self.context):
+                self.get_logger().info(text)
+            else:  # the ROS logger cannot publish to /rosout any more
+                print(f"[molingo_node] {text}", file=sys.stderr)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -306,20 +337,19 @@ class MolingoNode(LifecycleNode):
             self._publish(self._status_pub, msg, latched=True)
 
     def _hold(self, reason: str, command_id: str | None = None) -> None:
-        """Stop at the current frame and publish the hold."""
+        """Stop at the current frame (one command, or everything) and publish the hold. Under
+        the publish lock, so no chunk made before it can be published after it."""
         ctrl, engine = self.controller, self.engine
         if ctrl is None or engine is None:
             return
-        now = self.now_s()
-        q = ctrl.cancel(command_id, now, reason) if command_id else ctrl.hold(now, reason)
-        if q is not None and self._outputs:
-            idx = engine.robot.joint_q_indices
-            with self._publish_lock:
+        with self._publish_lock:
+            now = self.now_s()
+            q = ctrl.cancel(command_id, now, reason) if command_id else ctrl.hold(now, reason)
+            if q is not None and self._outputs:
+                idx = engine.robot.joint_q_indices
+                settle = max(self.cfg.hold_settle_s, 1e-3)
                 self._publish(
-                    self._traj_pub,
-                    M.hold_trajectory(
-                        engine.joint_names, q[idx], now, max(self.cfg.hold_settle_s, 1e-3)
-                    ),
+                    self._traj_pub, M.hold_trajectory(engine.joint_names, q[idx], now, settle)
                 )
 
     # -- commands ----------------------------------------------------------------------------
@@ -329,13 +359,14 @@ class MolingoNode(LifecycleNode):
 
     def _accept(self, command: Command):
         """Submit to the controller; errors are reported and re-raised as CommandError."""
-        if not self.active or self.controller is None:
-            state = "unconfigured" if self.controller is None else "inactive"
-            raise CommandError(
-                f"{NODE_NAME} is not active ({state}); configure and activate it first"
-            )
-        self.commands_total += 1
-        progress = self.controller.submit(command, self.now_s())
+        with self._accept_lock:
+            if not self.active or self.controller is None:
+                state = "unconfigured" if self.controller is None else "inactive"
+                raise CommandError(
+                    f"{NODE_NAME} is not active ({state}); configure and activate it first"
+                )
+            self.commands_total += 1
+            progress = self.controller.submit(command, self.now_s())
         self._publish_status(progress.state, progress)
         return progress
 
@@ -375,16 +406,36 @@ class MolingoNode(LifecycleNode):
 
     # -- action ------------------------------------------------------------------------------
 
+    def max_goals(self) -> int:
+        """Action goals that may execute at once (each holds an executor thread)."""
+        return self.cfg.limits.max_queue + 2
+
     def _on_goal(self, goal_request) -> GoalResponse:
         if not self.active:
             self._report_error(f"goal rejected: {NODE_NAME} is not active")
             return GoalResponse.REJECT
+        if self._goals >= self.max_goals():
+            self._report_error(
+                f"goal rejected: {self._goals} goals are executing already (limit "
+                f"commands.max_queue + 2 = {self.max_goals()})"
+            )
+            return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 
     def _execute(self, goal_handle):
+        with self._accept_lock:
+            self._goals += 1
+        try:
+            return self._execute_goal(goal_handle)
+        finally:
+            with self._accept_lock:
+                self._goals -= 1
+
+    def _execute_goal(self, goal_handle):
         result = GenerateMotion.Result()
         msg = goal_handle.request.command
         result.command_id = msg.id
+        self._record_input(f"{self.cfg.action}/command", msg)
         try:
             progress = self._accept(self._command_from_msg(msg))
         except CommandError as exc:
@@ -428,18 +479,21 @@ class MolingoNode(LifecycleNode):
         tc = ctrl.step(self.now_s())
         if tc is None:
             return
-        c = tc.chunk
         idx = engine.robot.joint_q_indices
         with self._publish_lock:
-            self._publish(
-                self._traj_pub,
-                M.joint_trajectory(
-                    c.joint_names, c.qpos[:, idx], c.joint_velocities, tc.start_s, c.fps
-                ),
-            )
+            if not ctrl.is_current(tc):  # a cancel/hold/replace came first: never after it
+                return
+            # The whole planned future: joint_trajectory_controller replaces its trajectory
+            # with each message, so each carries every frame due from now on.
+            times, q, v = ctrl.horizon(self.now_s() + 0.5 / engine.fps)
+            if len(times):
+                self._publish(
+                    self._traj_pub, M.timed_trajectory(engine.joint_names, times, q[:, idx], v)
+                )
         p = ctrl.progress(tc.command_id)
         if p is not None:
             self._publish_status(p.state, p)
+        c = tc.chunk
         if c.rejected:
             self.get_logger().warning(
                 f"validation held {c.rejected} frames of command {tc.command_id}: "
@@ -508,12 +562,31 @@ class MolingoNode(LifecycleNode):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console script ``molingo_node``: run until SIGINT/SIGTERM, then close the bag."""
-    rclpy.init(args=argv if argv is not None else sys.argv)
+    """Console script ``molingo_node``: run until SIGINT/SIGTERM; then publish a hold, close
+    the bag and exit with status 0."""
+    # Our own SIGINT/SIGTERM handling: rclpy's would shut the context down before the hold
+    # could be published.
+    rclpy.init(
+        args=argv if argv is not None else sys.argv,
+        signal_handler_options=SignalHandlerOptions.NO,
+    )
     node = MolingoNode()
-    executor = MultiThreadedExecutor(num_threads=4)
+    # Each executing action goal holds a thread; 4 more serve timers, topics and services.
+    executor = MultiThreadedExecutor(num_threads=4 + node.max_goals())
     executor.add_node(node)
-    rc = 0
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        try:
+            node.stop(f"{signal.Signals(signum).name}")
+        finally:
+            rclpy.try_shutdown()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         if node.cfg.autostart:
             if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
@@ -525,12 +598,11 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.active = False
-        node.close_recorder()
+        node.stop("exit")
         executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
         rclpy.try_shutdown()
-    return rc
+    return 0
 
 
 if __name__ == "__main__":

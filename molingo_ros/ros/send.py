@@ -38,13 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     import rclpy
     from rclpy.action import ActionClient
     from rclpy.node import Node
+    from rclpy.signals import SignalHandlerOptions
     from tqdm import tqdm
 
     from molingo_ros.action import GenerateMotion
     from molingo_ros.msg import MotionCommand
     from molingo_ros.ros.messages import to_time
 
-    rclpy.init(args=None)
+    # Python's own SIGINT handling (KeyboardInterrupt), so Ctrl-C can still cancel the goal.
+    rclpy.init(args=None, signal_handler_options=SignalHandlerOptions.NO)
     node = Node("molingo_send")
     client = ActionClient(node, GenerateMotion, args.action)
     try:

@@ -134,6 +134,19 @@ class MotionEngine:
         self.safety = SafetyFilter(self.robot, self.fps, self.config.safety)
         self._text: str | None = None
         self.frames_out = 0
+        self._root_offset = np.zeros(2)
+        self._anchor: np.ndarray | None = None
+
+    def rebase(self, q_last: np.ndarray) -> None:
+        """Continue from ``q_last`` (nq,), the last frame actually sent, instead of the
+        engine's own last output (frames generated but never sent: a discarded chunk, a hold).
+        The next chunk's floating base is shifted in x, y to continue from it, and the safety
+        filter approaches its joint angles from it at the speed limits."""
+        q = np.asarray(q_last, dtype=np.float64)
+        if q.shape != (self.robot.nq,):
+            raise ValueError(f"q_last must have shape ({self.robot.nq},), got {q.shape}")
+        self.safety.last_q = q.copy()
+        self._anchor = q.copy()
 
     @property
     def last_q(self) -> np.ndarray | None:
@@ -159,6 +172,14 @@ class MotionEngine:
         window = self.stream.next_window()
         t1 = time.perf_counter()
         qpos = self.retargeter.process(window.to_motion())
+        qpos[:, :2] += self._root_offset
+        if self._anchor is not None and self.robot.spec.floating_base:
+            # First frame = the anchor plus the motion's own first step.
+            step = qpos[1, :2] - qpos[0, :2] if len(qpos) > 1 else np.zeros(2)
+            delta = self._anchor[:2] + step - qpos[0, :2]
+            self._root_offset += delta
+            qpos[:, :2] += delta
+        self._anchor = None
         t2 = time.perf_counter()
         prev = self.safety.last_q
         safe = self.safety.apply(qpos)

@@ -36,15 +36,20 @@ class SafetyConfig:
             filter has to close a gap (0 < f <= 1).
         validator: the checks (limits, speeds, self-collision, floor).
         check_floor: reject frames with a foot below the floor (validator tolerance).
+        max_root_speed_m_s: the floating base moves at most this fast (m/s, any direction);
+            faster steps (a jump of the root) are slowed to it and counted as clamped.
     """
 
     velocity_fraction: float = 0.9
     validator: ValidatorConfig = field(default_factory=ValidatorConfig)
     check_floor: bool = True
+    max_root_speed_m_s: float = 8.0
 
     def __post_init__(self) -> None:
         if not 0 < self.velocity_fraction <= 1:
             raise ValueError(f"velocity_fraction must be in (0, 1], got {self.velocity_fraction}")
+        if not self.max_root_speed_m_s > 0:
+            raise ValueError(f"max_root_speed_m_s must be positive, got {self.max_root_speed_m_s}")
 
 
 @dataclass
@@ -76,6 +81,7 @@ class SafetyFilter:
         self.config = config or SafetyConfig()
         self.last_q: np.ndarray | None = None
         self._max_step = robot.velocity_limits * self.config.velocity_fraction / self.fps
+        self._max_root_step = self.config.max_root_speed_m_s / self.fps
 
     def reset(self, last_q: np.ndarray | None = None) -> None:
         """Forget (or set) the last frame sent."""
@@ -138,9 +144,17 @@ class SafetyFilter:
             else:
                 q = qpos[t].copy()
                 lo, hi = prev[idx] - self._max_step, prev[idx] + self._max_step
+                slowed = False
                 if np.any(q[idx] < lo) or np.any(q[idx] > hi):
                     q[idx] = np.clip(q[idx], lo, hi)
-                    clamped += 1
+                    slowed = True
+                if self.robot.spec.floating_base:
+                    step = q[:3] - prev[:3]
+                    norm = float(np.linalg.norm(step))
+                    if norm > self._max_root_step:
+                        q[:3] = prev[:3] + step * (self._max_root_step / norm)
+                        slowed = True
+                clamped += slowed
                 out[t] = q
             prev = out[t]
         # Second pass: the clamped frames are new configurations; check the whole output.
