@@ -568,7 +568,7 @@ def test_operator_cli_ctrl_c_cancels_the_goal(session):
 
 def test_operator_cli_without_a_node_says_so(tmp_path):
     out = _molingo(tmp_path, _domain() + 2, "send", "walk", "--server-timeout", "1", timeout=30)
-    assert out.returncode == 2 and "no action server" in out.stderr
+    assert out.returncode == 2 and "no action server" in out.stderr, (out.returncode, out.stderr)
 
 
 def test_sigint_holds_exits_cleanly_and_the_bags_are_complete(session):
