@@ -169,3 +169,33 @@ def test_messages_survive_cdr_round_trip():
     assert deserialize_message(serialize_message(state), JointState) == state
     pose = root_pose(np.array([1, 2, 3, 0, 0, 0, 2.0]), 1.0, "world")
     assert deserialize_message(serialize_message(pose), PoseStamped) == pose
+
+
+def test_config_file_lists_every_parameter_with_its_default():
+    from pathlib import Path
+
+    import yaml
+
+    from molingo_ros.ros.params import PARAMETERS, to_yaml
+
+    path = Path(__file__).resolve().parents[1] / "config" / "molingo.yaml"
+    assert path.read_text() == to_yaml(), "regenerate: python -m molingo_ros.ros.params"
+    params = yaml.safe_load(path.read_text())["molingo_node"]["ros__parameters"]
+    for name, (default, _, _) in PARAMETERS.items():
+        node = params
+        for part in name.split("."):
+            node = node[part]
+        assert node == default, name
+
+
+def test_skeleton_markers():
+    from visualization_msgs.msg import Marker
+
+    from molingo_ros.ros.messages import skeleton_markers
+
+    pos = np.array([[0.0, 0.0, 1.0], [0.0, 0.1, 0.5], [0.0, -0.1, 0.5]])
+    arr = skeleton_markers(pos, np.array([-1, 0, 0]), 3.5, "world", (0.0, 1.0, 0.0))
+    bones, joints = arr.markers
+    assert bones.type == Marker.LINE_LIST and len(bones.points) == 4  # two bones
+    assert joints.type == Marker.SPHERE_LIST and len(joints.points) == 3
+    assert joints.points[1].y == pytest.approx(1.1) and bones.header.frame_id == "world"

@@ -10,9 +10,10 @@ import math
 
 import numpy as np
 from builtin_interfaces.msg import Duration, Time
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import Point, PoseStamped
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+from visualization_msgs.msg import Marker, MarkerArray
 
 
 def to_time(seconds: float) -> Time:
@@ -116,6 +117,41 @@ def joint_state(
     return msg
 
 
+def skeleton_markers(
+    positions_m: np.ndarray,
+    parents: np.ndarray,
+    stamp_s: float,
+    frame_id: str,
+    offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    namespace: str = "human",
+) -> MarkerArray:
+    """A skeleton (J, 3 joint positions in m, world frame, z up; parent indices, -1 = root)
+    as two markers: the bones (LINE_LIST) and the joints (SPHERE_LIST), moved by
+    ``offset_m``."""
+    pts = np.asarray(positions_m, dtype=np.float64) + np.asarray(offset_m)
+    stamp = to_time(stamp_s)
+    bones = Marker()
+    bones.header.stamp, bones.header.frame_id = stamp, frame_id
+    bones.ns, bones.id, bones.type, bones.action = namespace, 0, Marker.LINE_LIST, Marker.ADD
+    bones.pose.orientation.w = 1.0
+    bones.scale.x = 0.025
+    bones.color.r, bones.color.g, bones.color.b, bones.color.a = 0.95, 0.55, 0.15, 1.0
+    for j, parent in enumerate(np.asarray(parents)):
+        if parent >= 0:
+            for k in (int(parent), j):
+                bones.points.append(Point(x=pts[k, 0], y=pts[k, 1], z=pts[k, 2]))
+    joints = Marker()
+    joints.header.stamp, joints.header.frame_id = stamp, frame_id
+    joints.ns, joints.id, joints.type, joints.action = namespace, 1, Marker.SPHERE_LIST, Marker.ADD
+    joints.pose.orientation.w = 1.0
+    joints.scale.x = joints.scale.y = joints.scale.z = 0.05
+    joints.color.r, joints.color.g, joints.color.b, joints.color.a = 0.2, 0.2, 0.25, 1.0
+    joints.points = [Point(x=p[0], y=p[1], z=p[2]) for p in pts]
+    out = MarkerArray()
+    out.markers = [bones, joints]
+    return out
+
+
 def root_pose(q_root: np.ndarray, stamp_s: float, frame_id: str) -> PoseStamped:
     """Floating-base pose from ``q[:7]`` (xyz in m, quaternion xyzw) in ``frame_id``."""
     msg = PoseStamped()
@@ -137,6 +173,7 @@ __all__ = [
     "joint_state",
     "joint_trajectory",
     "root_pose",
+    "skeleton_markers",
     "timed_trajectory",
     "to_duration",
     "to_time",

@@ -42,6 +42,7 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from trajectory_msgs.msg import JointTrajectory
+from visualization_msgs.msg import MarkerArray
 
 from molingo_ros.action import GenerateMotion
 from molingo_ros.msg import MotionCommand, MotionStatus
@@ -192,7 +193,16 @@ class MolingoNode(LifecycleNode):
         self._pose_pub = self.create_lifecycle_publisher(
             PoseStamped, t["root_pose"], _reliable(depth)
         )
-        self._outputs = [self._traj_pub, self._js_pub, self._cmd_pub, self._pose_pub]
+        self._marker_pub = self.create_lifecycle_publisher(
+            MarkerArray, t["human_markers"], _reliable(depth)
+        )
+        self._outputs = [
+            self._traj_pub,
+            self._js_pub,
+            self._cmd_pub,
+            self._pose_pub,
+            self._marker_pub,
+        ]
         if cfg.record_enabled:
             try:
                 path = Path(cfg.record_path) if cfg.record_path else default_bag_path()
@@ -524,6 +534,12 @@ class MolingoNode(LifecycleNode):
         self._publish(self._js_pub, js)
         self._publish(self._cmd_pub, js)
         self._publish(self._pose_pub, M.root_pose(q, now, self.cfg.frame_id))
+        if self.cfg.markers_enabled:
+            human = ctrl.human_at(now)
+            if human is not None:
+                offset = (0.0, self.cfg.markers_offset_y_m, 0.0)
+                markers = M.skeleton_markers(human[0], human[1], now, self.cfg.frame_id, offset)
+                self._publish(self._marker_pub, markers)
 
     def _diagnostics_tick(self) -> None:
         ctrl, engine = self.controller, self.engine

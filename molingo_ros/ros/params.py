@@ -78,6 +78,12 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     ),
     "safety.check_floor": (True, "reject frames with a foot below the floor", None),
     "frame_id": ("world", "frame of the root pose", None),
+    "markers.enabled": (True, "publish the generated human skeleton as markers", None),
+    "markers.offset_y_m": (
+        1.0,
+        "the skeleton is drawn this far to the robot's side (m, +y)",
+        (-10.0, 10.0),
+    ),
     "qos.depth": (10, "history depth of the output topics", (1, 10000)),
     "topics.command": ("~/command", "std_msgs/String commands in", None),
     "topics.motion_command": ("~/motion_command", "molingo_ros/MotionCommand commands in", None),
@@ -90,12 +96,58 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "topics.joint_states": ("/joint_states", "sensor_msgs/JointState out (RViz)", None),
     "topics.joint_command": ("/joint_command", "sensor_msgs/JointState out (Isaac Sim)", None),
     "topics.root_pose": ("~/root_pose", "geometry_msgs/PoseStamped floating base out", None),
+    "topics.human_markers": (
+        "~/human_markers",
+        "visualization_msgs/MarkerArray of the generated human skeleton out (RViz)",
+        None,
+    ),
     "topics.diagnostics": ("/diagnostics", "diagnostic_msgs/DiagnosticArray out", None),
     "action": ("~/generate", "molingo_ros/action/GenerateMotion server", None),
     "record.enabled": (False, "record a rosbag2 of everything published and received", None),
     "record.path": ("", "bag folder to create; empty = bags/molingo_<date>", None),
     "record.storage": ("mcap", "bag storage", ("mcap", "sqlite3")),
 }
+
+
+def to_yaml(node_name: str = "molingo_node") -> str:
+    """``config/molingo.yaml``: every parameter with its default, description and range
+    (``python -m molingo_ros.ros.params > config/molingo.yaml``; a test keeps them equal)."""
+    import json
+
+    lines = [
+        "# Parameters of molingo_node (every one is declared with a description and a range; see",
+        "# molingo_ros/ros/params.py, which writes this file: python -m molingo_ros.ros.params).",
+        "#   molingo_node --ros-args --params-file config/molingo.yaml",
+        "#   ros2 launch molingo_ros molingo.launch.py            (uses the installed copy)",
+        "# Topic names are also remappable the ROS way: --ros-args -r /joint_states:=/robot/js",
+        f"{node_name}:",
+        "  ros__parameters:",
+    ]
+    groups: dict[str, list] = {}
+    for name, (default, text, rng) in PARAMETERS.items():
+        group, _, key = name.rpartition(".")
+        groups.setdefault(group, []).append((key, default, text, rng))
+    for group, items in groups.items():
+        indent = "    "
+        if group:
+            lines.append(f"    {group}:")
+            indent = "      "
+        for key, default, text, rng in items:
+            extra = ""
+            if isinstance(rng, tuple) and all(isinstance(x, (int, float)) for x in rng):
+                extra = f" [{rng[0]}, {rng[1]}]"
+            elif isinstance(rng, tuple):
+                extra = f" ({' | '.join(rng)})"
+            value = (
+                ("true" if default else "false")
+                if isinstance(default, bool)
+                else json.dumps(default)
+                if isinstance(default, str)
+                else repr(default)
+            )
+            lines.append(f"{indent}# {text}{extra}")
+            lines.append(f"{indent}{key}: {value}")
+    return "\n".join(lines) + "\n"
 
 
 def declare(node: Node) -> None:
@@ -137,6 +189,8 @@ class NodeConfig:
     velocity_fraction: float
     check_floor: bool
     frame_id: str
+    markers_enabled: bool
+    markers_offset_y_m: float
     qos_depth: int
     topics: dict[str, str]
     action: str
@@ -187,6 +241,8 @@ def read(node: Node) -> NodeConfig:
         velocity_fraction=float(p("safety.velocity_fraction")),
         check_floor=bool(p("safety.check_floor")),
         frame_id=str(p("frame_id")),
+        markers_enabled=bool(p("markers.enabled")),
+        markers_offset_y_m=float(p("markers.offset_y_m")),
         qos_depth=int(p("qos.depth")),
         topics={k.split(".", 1)[1]: str(p(k)) for k in PARAMETERS if k.startswith("topics.")},
         action=str(p("action")),
@@ -196,4 +252,8 @@ def read(node: Node) -> NodeConfig:
     )
 
 
-__all__ = ["PARAMETERS", "NodeConfig", "declare", "read"]
+__all__ = ["PARAMETERS", "NodeConfig", "declare", "read", "to_yaml"]
+
+
+if __name__ == "__main__":
+    print(to_yaml(), end="")

@@ -279,9 +279,7 @@ class MotionController:
                 n = min(
                     tc.chunk.frames, int(np.floor((now_s - tc.start_s) * tc.chunk.fps + 1e-9)) + 1
                 )
-                tc.chunk.qpos = tc.chunk.qpos[:n]
-                tc.chunk.joint_velocities = tc.chunk.joint_velocities[:n]
-                tc.chunk.root_velocity = tc.chunk.root_velocity[:n]
+                tc.chunk = tc.chunk.head(n)
                 kept.append(tc)
         self._buffer = kept
         self.engine.rebase(hold_q)
@@ -411,6 +409,17 @@ class MotionController:
                     return c.qpos[i], c.joint_velocities[i], c.root_velocity[i]
             c = self._buffer[0].chunk
             return c.qpos[0], np.zeros_like(c.joint_velocities[0]), np.zeros(3)
+
+    def human_at(self, now_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """(human joint positions (J, 3) m, parents (J,)) of the generated skeleton due at
+        ``now_s`` (the last one after the buffer ends); None when unknown."""
+        with self._lock:
+            for tc in reversed(self._buffer):
+                c = tc.chunk
+                if tc.start_s <= now_s + 1e-9 and c.human_positions_m is not None:
+                    i = min(int(np.floor((now_s - tc.start_s) * c.fps + 1e-9)), c.frames - 1)
+                    return c.human_positions_m[i], c.human_parents
+            return None
 
     def buffered_ahead_s(self, now_s: float) -> float:
         end = self.buffered_until()

@@ -15,7 +15,7 @@ command flows out of the current motion instead of jumping.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,9 @@ class RobotChunk:
         generate_s, retarget_s, validate_s: wall-clock seconds spent in each stage.
         rejected, clamped: frames held or slowed by the safety filter.
         reasons: why frames were rejected.
+        human_positions_m: (T, J, 3) the generated human skeleton the frames were retargeted
+            from (m, world frame, z up, shifted with the robot's root), or None.
+        human_parents: (J,) parent index of each human joint (-1 for the root).
     """
 
     qpos: np.ndarray
@@ -78,6 +81,21 @@ class RobotChunk:
     rejected: int = 0
     clamped: int = 0
     reasons: list[str] = field(default_factory=list)
+    human_positions_m: np.ndarray | None = None
+    human_parents: np.ndarray | None = None
+
+    def head(self, n: int) -> RobotChunk:
+        """The first ``n`` frames (a copy of the per-frame arrays)."""
+        n = max(0, min(int(n), self.frames))
+        return replace(
+            self,
+            qpos=self.qpos[:n].copy(),
+            joint_velocities=self.joint_velocities[:n].copy(),
+            root_velocity=self.root_velocity[:n].copy(),
+            human_positions_m=None
+            if self.human_positions_m is None
+            else self.human_positions_m[:n].copy(),
+        )
 
     @property
     def frames(self) -> int:
@@ -171,7 +189,8 @@ class MotionEngine:
         t0 = time.perf_counter()
         window = self.stream.next_window()
         t1 = time.perf_counter()
-        qpos = self.retargeter.process(window.to_motion())
+        human = window.to_motion()
+        qpos = self.retargeter.process(human)
         qpos[:, :2] += self._root_offset
         if self._anchor is not None and self.robot.spec.floating_base:
             # First frame = the anchor plus the motion's own first step.
@@ -185,8 +204,12 @@ class MotionEngine:
         safe = self.safety.apply(qpos)
         t3 = time.perf_counter()
         q = safe.qpos
+        skeleton = human.positions_m.copy()
+        # The skeleton follows the robot's re-anchoring (the offset after this chunk's shift).
+        skeleton[..., :2] += self._root_offset
         if max_frames is not None:
             q = q[: max(1, int(max_frames))]
+            skeleton = skeleton[: len(q)]
             self.safety.last_q = q[-1].copy()
         idx = self.robot.joint_q_indices
         with_prev = q if prev is None else np.concatenate([prev[None], q])
@@ -209,6 +232,8 @@ class MotionEngine:
             rejected=safe.rejected,
             clamped=safe.clamped,
             reasons=safe.reasons,
+            human_positions_m=skeleton,
+            human_parents=np.asarray(human.parents),
         )
 
     def warm_up(self) -> float:
