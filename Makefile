@@ -2,8 +2,8 @@
 #   make setup   build/refresh .venv (idempotent; instant when nothing changed)
 #   make test    setup, then ruff + pytest
 #   make lint    setup, then ruff
-#   make demo    setup, then render a demo motion to out/demo.mp4 and, retargeted onto
-#                the G1, to out/demo_g1.mp4
+#   make demo    setup, then the main job: molingo_node + molingo_sim (MuJoCo) + a short
+#                operator session; leaves out/demo/sim.mp4, a bag and a summary
 #   make bench   setup, then the benchmarks
 #   make clean   remove build outputs and caches (keeps .venv and the dataset cache .cache/)
 #   make distclean  clean, and remove .venv too
@@ -30,7 +30,7 @@ test: setup
 
 demo: setup
 	@mkdir -p out
-	$(VENV)/bin/molingo demo --out out/demo.mp4
+	$(VENV)/bin/molingo session --out out/demo
 
 bench: setup
 	$(PY) -m molingo_ros.bench

@@ -31,10 +31,10 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", sorted(glob("launch/*.launch.py"))),
-        (f"share/{PACKAGE}/config", sorted(glob("config/*.yaml"))),
+        (f"share/{PACKAGE}/config", sorted(glob("config/*.yaml") + glob("config/*.rviz"))),
         (f"share/{PACKAGE}/config/robots", sorted(glob("config/robots/*.yaml"))),
         # `ros2 run` looks in lib/<package>; these wrappers exec the console scripts in bin/.
-        (f"lib/{PACKAGE}", ["scripts/molingo", "scripts/molingo_node"]),
+        (f"lib/{PACKAGE}", ["scripts/molingo", "scripts/molingo_node", "scripts/molingo_sim"]),
     ],
     # Unpinned, light. The full, pinned set (torch CPU, rclpy wheels, ...) is requirements.txt.
     install_requires=["numpy", "scipy", "pyyaml"],
@@ -43,6 +43,7 @@ setup(
         "console_scripts": [
             "molingo = molingo_ros.cli:main",
             "molingo_node = molingo_ros.ros.node:main",
+            "molingo_sim = molingo_ros.ros.sim_node:main",
         ],
     },
 )

@@ -3,6 +3,11 @@
     ros2 launch molingo_ros molingo.launch.py
     ros2 launch molingo_ros molingo.launch.py params_file:=/path/to/my.yaml autostart:=false
     ros2 launch molingo_ros molingo.launch.py robot:=h1 record:=true record_path:=/tmp/run1
+    ros2 launch molingo_ros molingo.launch.py rviz:=true sim:=true   # RViz view, MuJoCo sim
+
+rviz:=true opens config/molingo.rviz (the robot from robot_description, which your robot's
+description launch publishes with robot_state_publisher, and the generated human skeleton);
+sim:=true also starts molingo_sim (MuJoCo, the same robot), which then owns /joint_states.
 
 With autostart:=true (the default) the node is configured and then activated; with false it
 stays unconfigured until driven with `ros2 lifecycle set /molingo_node configure` etc.
@@ -18,8 +23,8 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, RegisterEventHandler
 from launch.conditions import IfCondition
 from launch.events import matches_action
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import LifecycleNode
+from launch.substitutions import LaunchConfiguration, PythonExpression
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
@@ -36,6 +41,9 @@ def generate_launch_description() -> LaunchDescription:
     robot = LaunchConfiguration("robot")
     record = LaunchConfiguration("record")
     record_path = LaunchConfiguration("record_path")
+    rviz = LaunchConfiguration("rviz")
+    sim = LaunchConfiguration("sim")
+    share = get_package_share_directory("molingo_ros")
 
     node = LifecycleNode(
         package="molingo_ros",
@@ -50,6 +58,13 @@ def generate_launch_description() -> LaunchDescription:
                 "record.enabled": record,
                 "record.path": record_path,
                 "autostart": False,
+                # RViz's fixed frame is the root link; the simulator publishes /joint_states.
+                "markers.frame_id": PythonExpression(
+                    ["'pelvis' if '", rviz, "' == 'true' else 'world'"]
+                ),
+                "topics.joint_states": PythonExpression(
+                    ["'/molingo_node/joint_states' if '", sim, "' == 'true' else '/joint_states'"]
+                ),
             },
         ],
         arguments=["--ros-args", "--log-level", log_level],
@@ -81,6 +96,21 @@ def generate_launch_description() -> LaunchDescription:
         condition=IfCondition(autostart),
     )
 
+    rviz_node = Node(
+        package="rviz2",
+        executable="rviz2",
+        arguments=["-d", os.path.join(share, "config", "molingo.rviz")],
+        condition=IfCondition(rviz),
+    )
+    sim_node = Node(
+        package="molingo_ros",
+        executable="molingo_sim",
+        name="molingo_sim",
+        parameters=[{"robot": robot}],
+        output="screen",
+        condition=IfCondition(sim),
+    )
+
     return LaunchDescription(
         [
             DeclareLaunchArgument(
@@ -107,11 +137,17 @@ def generate_launch_description() -> LaunchDescription:
                 default_value="",
                 description="Bag folder to create (empty: bags/molingo_<date>)",
             ),
+            DeclareLaunchArgument("rviz", default_value="false", description="Start RViz 2"),
+            DeclareLaunchArgument(
+                "sim", default_value="false", description="Start molingo_sim (MuJoCo)"
+            ),
             DeclareLaunchArgument(
                 "log_level", default_value="info", description="ROS log level of the node"
             ),
             activate_when_configured,
             node,
             configure,
+            rviz_node,
+            sim_node,
         ]
     )

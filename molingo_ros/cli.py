@@ -8,6 +8,7 @@ molingo retarget-report --robot g1 --clips bandai-test|deepmimic|all --out R.jso
 molingo generate "TEXT" [--seconds S] [--then "TEXT@SECONDS" ...] [--seed N] [--device D]
                  --out OUT.npz [--robot g1] [--video OUT.mp4]
 molingo send "TEXT" [--mode replace|queue] [--duration S] [--wait]   (to a running molingo_node)
+molingo session [--out DIR] [--robot g1] [--gif G.gif]   (node + MuJoCo sim + an operator session)
 """
 
 from __future__ import annotations
@@ -370,6 +371,8 @@ def cmd_passthrough(args: argparse.Namespace) -> int:
         from molingo_ros.model.evaluate import main as run
     elif args.command == "send":
         from molingo_ros.ros.send import main as run
+    elif args.command == "session":
+        from molingo_ros.ros.session import main as run
     elif args.stage == "sae":
         from molingo_ros.model.train_sae import main as run
     elif args.stage == "generator":
@@ -469,6 +472,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     snd.add_argument("rest", nargs=argparse.REMAINDER)
     snd.set_defaults(func=cmd_passthrough)
+    ses = commands.add_parser(
+        "session", help="the main job: node + simulator + an operator session", add_help=False
+    )
+    ses.add_argument("rest", nargs=argparse.REMAINDER)
+    ses.set_defaults(func=cmd_passthrough)
     tr = commands.add_parser("train", help="train a stage: sae, generator or evaluator")
     tr.add_argument("stage", choices=["sae", "generator", "evaluator"])
     tr.add_argument("rest", nargs=argparse.REMAINDER)
@@ -479,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # eval / train hand the rest of the line (options included) to their own parsers.
-    if argv[:1] in (["eval"], ["send"]) or (
+    if argv[:1] in (["eval"], ["send"], ["session"]) or (
         argv[:1] == ["train"] and argv[1:2] and not argv[1].startswith("-")
     ):
         ns = argparse.Namespace(

@@ -199,3 +199,15 @@ def test_skeleton_markers():
     assert bones.type == Marker.LINE_LIST and len(bones.points) == 4  # two bones
     assert joints.type == Marker.SPHERE_LIST and len(joints.points) == 3
     assert joints.points[1].y == pytest.approx(1.1) and bones.header.frame_id == "world"
+
+
+def test_world_to_root_inverts_the_root_pose():
+    from scipy.spatial.transform import Rotation
+
+    from molingo_ros.ros.messages import world_to_root
+
+    rot = Rotation.from_euler("xyz", [0.1, -0.2, 1.3])
+    q_root = np.r_[[0.5, -1.0, 0.8], rot.as_quat()]  # scipy: x, y, z, w
+    local = np.array([[0.1, 0.2, 0.3], [0.0, 0.0, 0.0], [-0.4, 0.1, 0.9]])
+    world = rot.apply(local) + q_root[:3]
+    assert np.allclose(world_to_root(world, q_root), local)

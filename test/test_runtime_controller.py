@@ -139,13 +139,12 @@ def test_controller_replace_queue_stale_and_cancel(engine):
     order = [tc.command_id for tc in chunks]
     assert order.index("d") > max(i for i, c in enumerate(order) if c == "c")
     # A queued command starts generating as soon as the one before is fully generated: c,
-    # then d right away (no pause between them on the timeline); e was fresh when submitted
-    # (1.45 s old) but older than max_age_s (1.5 s) when its turn came: dropped, not played.
+    # then d right away (no pause between them on the timeline), then e; e was 1.45 s old on
+    # arrival (fresh) and waiting in the queue does not make it stale.
     c_end = max(tc.end_s for tc in chunks if tc.command_id == "c")
     d_start = min(tc.start_s for tc in chunks if tc.command_id == "d")
     assert d_start == pytest.approx(c_end + 1 / 30)
-    assert "e" not in order and ctrl.progress("e").state == "error"
-    assert "stale" in ctrl.progress("e").error
+    assert order[-1] == "e" and ctrl.progress("e").state in ("streaming", "done")
     # Cancel mid-stream: the hold is the frame due now; nothing buffered beyond it remains.
     t = 40.0
     ctrl.submit(_cmd("a person walks forward", 5.0, cid="h", limits=limits), t)

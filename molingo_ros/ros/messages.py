@@ -152,6 +152,22 @@ def skeleton_markers(
     return out
 
 
+def world_to_root(points_m: np.ndarray, q_root: np.ndarray) -> np.ndarray:
+    """World points (N, 3) expressed in the floating base's frame given by ``q_root`` =
+    (x, y, z m, qx, qy, qz, qw)."""
+    x, y, z, w = (float(v) for v in (*q_root[3:6], q_root[6]))
+    n = math.sqrt(x * x + y * y + z * z + w * w) or 1.0
+    x, y, z, w = x / n, y / n, z / n, w / n
+    rot = np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+    return (np.asarray(points_m, dtype=np.float64) - np.asarray(q_root[:3])) @ rot
+
+
 def root_pose(q_root: np.ndarray, stamp_s: float, frame_id: str) -> PoseStamped:
     """Floating-base pose from ``q[:7]`` (xyz in m, quaternion xyzw) in ``frame_id``."""
     msg = PoseStamped()
@@ -177,4 +193,5 @@ __all__ = [
     "timed_trajectory",
     "to_duration",
     "to_time",
+    "world_to_root",
 ]

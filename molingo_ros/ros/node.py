@@ -28,6 +28,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import rclpy
 from action_msgs.msg import GoalStatus  # noqa: F401  (documents the action's states)
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -537,8 +538,11 @@ class MolingoNode(LifecycleNode):
         if self.cfg.markers_enabled:
             human = ctrl.human_at(now)
             if human is not None:
-                offset = (0.0, self.cfg.markers_offset_y_m, 0.0)
-                markers = M.skeleton_markers(human[0], human[1], now, self.cfg.frame_id, offset)
+                pts = human[0] + np.array([0.0, self.cfg.markers_offset_y_m, 0.0])
+                frame = self.cfg.markers_frame_id
+                if frame != self.cfg.frame_id:  # into the robot's root link frame
+                    pts = M.world_to_root(pts, q[:7])
+                markers = M.skeleton_markers(pts, human[1], now, frame)
                 self._publish(self._marker_pub, markers)
 
     def _diagnostics_tick(self) -> None:

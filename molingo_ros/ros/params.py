@@ -79,6 +79,12 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "safety.check_floor": (True, "reject frames with a foot below the floor", None),
     "frame_id": ("world", "frame of the root pose", None),
     "markers.enabled": (True, "publish the generated human skeleton as markers", None),
+    "markers.frame_id": (
+        "world",
+        "frame of the skeleton markers: the world frame_id, or the robot's root link (e.g. "
+        "pelvis: the points are then expressed in it, for RViz without a world->root TF)",
+        None,
+    ),
     "markers.offset_y_m": (
         1.0,
         "the skeleton is drawn this far to the robot's side (m, +y)",
@@ -191,6 +197,7 @@ class NodeConfig:
     frame_id: str
     markers_enabled: bool
     markers_offset_y_m: float
+    markers_frame_id: str
     qos_depth: int
     topics: dict[str, str]
     action: str
@@ -243,6 +250,7 @@ def read(node: Node) -> NodeConfig:
         frame_id=str(p("frame_id")),
         markers_enabled=bool(p("markers.enabled")),
         markers_offset_y_m=float(p("markers.offset_y_m")),
+        markers_frame_id=str(p("markers.frame_id")),
         qos_depth=int(p("qos.depth")),
         topics={k.split(".", 1)[1]: str(p(k)) for k in PARAMETERS if k.startswith("topics.")},
         action=str(p("action")),

@@ -34,8 +34,8 @@ class CommandLimits:
         min_duration_s: shortest motion, seconds.
         max_duration_s: longest motion, seconds.
         max_queue: commands waiting behind the current one (replace mode empties the queue).
-        max_age_s: a command stamped more than this many seconds before it would start is
-            dropped as stale (0 disables the check).
+        max_age_s: a command stamped more than this many seconds before it arrives is
+            refused as stale (0 disables the check).
     """
 
     max_text_chars: int = 1000
@@ -210,6 +210,10 @@ class CommandQueue:
             )
         self._items.append(command)
         return dropped
+
+    def pop(self) -> Command | None:
+        """The next command (oldest first), or None."""
+        return self._items.popleft() if self._items else None
 
     def pop_fresh(self, now_s: float) -> tuple[Command | None, list[Command]]:
         """The next command that is not stale at ``now_s`` (same clock as the stamps), and

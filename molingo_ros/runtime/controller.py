@@ -8,7 +8,8 @@ frames:
   next window is generated for it, flowing on from the motion's history; frames already sent
   still play); *queue* puts it behind the others (bounded). A queued command starts being
   generated as soon as the one before it is fully generated, so it follows without a pause;
-  one that is older than ``max_age_s`` by then is dropped as stale.
+  a command stamped more than ``max_age_s`` before it arrives is refused as stale (lag in
+  transport, never replayed).
 - :meth:`step` (called in a loop by a worker) generates the next chunk whenever less than
   ``lead_s`` seconds are buffered ahead of now, and places it on the timeline right after
   the buffered frames (or ``start_delay_s`` after the time generation finished, when the
@@ -304,11 +305,9 @@ class MotionController:
             self.playing.append(cur)
             self.current = None
         if self.current is None:
-            nxt, stale = self.queue.pop_fresh(now_s)
-            for cmd in stale:
-                self._progress[cmd.id]._finish(
-                    "error", f"dropped: stale (older than {self.limits.max_age_s:g} s when due)"
-                )
+            # Staleness is judged on arrival (submit): time spent waiting in this queue behind
+            # other commands is what the operator asked for, not lag.
+            nxt = self.queue.pop()
             if nxt is not None:
                 self.current = self._progress[nxt.id]
                 self.current.state = "generating"

@@ -65,7 +65,8 @@ class RobotChunk:
         rejected, clamped: frames held or slowed by the safety filter.
         reasons: why frames were rejected.
         human_positions_m: (T, J, 3) the generated human skeleton the frames were retargeted
-            from (m, world frame, z up, shifted with the robot's root), or None.
+            from (m, world frame, z up; moved in x, y so its root joint is over the robot's
+            root in every frame), or None.
         human_parents: (J,) parent index of each human joint (-1 for the root).
     """
 
@@ -204,9 +205,10 @@ class MotionEngine:
         safe = self.safety.apply(qpos)
         t3 = time.perf_counter()
         q = safe.qpos
+        # The skeleton, carried along with the robot's floating base (its root joint over the
+        # robot's root, frame by frame) so the two can be shown side by side.
         skeleton = human.positions_m.copy()
-        # The skeleton follows the robot's re-anchoring (the offset after this chunk's shift).
-        skeleton[..., :2] += self._root_offset
+        skeleton[..., :2] += q[:, None, :2] - skeleton[:, :1, :2]
         if max_frames is not None:
             q = q[: max(1, int(max_frames))]
             skeleton = skeleton[: len(q)]

@@ -1,0 +1,262 @@
+"""molingo_sim: the embedded simulator. Plays what molingo_node publishes on the robot's
+MuJoCo model, as a simulator would, and checks it.
+
+- subscribes the JointTrajectory stream (the topic a ros2_control joint_trajectory_controller
+  listens to) and the root pose, and follows them like that controller: each message replaces
+  the plan from its first point; between points the joints are interpolated; after the end
+  the last pose is held;
+- plays them on the MuJoCo Menagerie model of the same robot: kinematic replay with the
+  floating base (default), or physics with PD joint tracking (``physics: true``, reporting
+  whether the robot stays upright);
+- publishes ``/joint_states`` (what the simulated robot does) and ``/clock``;
+- keeps frames and renders them offscreen to MP4/GIF at shutdown (``video``), with the
+  generated human skeleton (the node's markers) beside the robot;
+- checks what it receives (joint order by name, points out of limits, stamps going back,
+  trajectories arriving after the plan ran out) and where the feet are; writes a JSON report
+  (``report``) at shutdown.
+
+Run: ``molingo_sim --ros-args -p robot:=g1 -p video:=out/sim.mp4 -p report:=out/sim.json``.
+Give molingo_node another joint-states topic (``-p topics.joint_states:=...``) when both run.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory
+from visualization_msgs.msg import Marker, MarkerArray
+
+from molingo_ros.robot.models import load_robot
+from molingo_ros.ros.messages import from_time, joint_state, to_time
+from molingo_ros.sim.player import MujocoRobot, PhysicsConfig, SceneRenderer, write_video
+from molingo_ros.sim.timeline import TrajectoryTimeline
+
+PARAMS = {
+    "robot": "g1",
+    "rate_hz": 30.0,
+    "physics": False,
+    "video": "",
+    "video_fps": 10.0,
+    "video_width": 640,
+    "video_height": 480,
+    "report": "",
+    "topics.joint_trajectory": "/joint_trajectory_controller/joint_trajectory",
+    "topics.root_pose": "/molingo_node/root_pose",
+    "topics.human_markers": "/molingo_node/human_markers",
+    "topics.joint_states": "/joint_states",
+    "topics.clock": "/clock",
+}
+
+
+class SimNode(Node):
+    def __init__(self) -> None:
+        super().__init__("molingo_sim")
+        for name, default in PARAMS.items():
+            self.declare_parameter(name, default)
+        p = {name: self.get_parameter(name).value for name in PARAMS}
+        self.p = p
+        self.robot = load_robot(p["robot"])
+        self.sim = MujocoRobot(self.robot)
+        self.timeline = TrajectoryTimeline(
+            self.robot.joint_names, self.robot.lower, self.robot.upper
+        )
+        self.physics = PhysicsConfig() if p["physics"] else None
+        self.lock = threading.Lock()
+        self.roots: list[tuple[float, np.ndarray]] = []  # (stamp, x y z qx qy qz qw)
+        self.skeleton: tuple[float, np.ndarray, np.ndarray] | None = None
+        self.states: list[tuple[float, np.ndarray, tuple | None]] = []  # video frames
+        self.stamps: list[float] = []  # stamps of the streamed messages, in arrival order
+        self.feet: list[float] = []
+        self.root_z: list[float] = []
+        self.fell_at: float | None = None
+        self.frames_played = 0
+        self._last_video_t = -np.inf
+        self._started = False
+        qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+        self.create_subscription(JointTrajectory, p["topics.joint_trajectory"], self._on_traj, qos)
+        self.create_subscription(PoseStamped, p["topics.root_pose"], self._on_root, qos)
+        self.create_subscription(MarkerArray, p["topics.human_markers"], self._on_markers, qos)
+        self.js_pub = self.create_publisher(JointState, p["topics.joint_states"], 10)
+        self.clock_pub = self.create_publisher(Clock, p["topics.clock"], 10)
+        self.create_timer(1.0 / float(p["rate_hz"]), self._tick)
+        self.get_logger().info(
+            f"molingo_sim: {self.robot.name} from {self.sim.path.name}, "
+            f"{'physics (PD tracking)' if self.physics else 'kinematic replay'}"
+        )
+
+    def now_s(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_traj(self, msg: JointTrajectory) -> None:
+        offsets = np.array([from_time(pt.time_from_start) for pt in msg.points])
+        positions = np.array([list(pt.positions) for pt in msg.points])
+        stamp = from_time(msg.header.stamp)
+        with self.lock:
+            if len(msg.points) > 1:
+                self.stamps.append(stamp)
+            ok = self.timeline.add(stamp, list(msg.joint_names), offsets, positions, self.now_s())
+        if not ok:
+            self.get_logger().warning(f"trajectory refused: {self.timeline.report.notes[-1]}")
+
+    def _on_root(self, msg: PoseStamped) -> None:
+        p, o = msg.pose.position, msg.pose.orientation
+        with self.lock:
+            self.roots.append(
+                (from_time(msg.header.stamp), np.array([p.x, p.y, p.z, o.x, o.y, o.z, o.w]))
+            )
+            if len(self.roots) > 300:
+                del self.roots[:100]
+
+    def _on_markers(self, msg: MarkerArray) -> None:
+        for m in msg.markers:
+            if m.type == Marker.SPHERE_LIST:
+                pts = np.array([[q.x, q.y, q.z] for q in m.points])
+                bones = next((b for b in msg.markers if b.type == Marker.LINE_LIST), None)
+                parents = _parents_from_bones(pts, bones)
+                with self.lock:
+                    self.skeleton = (from_time(m.header.stamp), pts, parents)
+
+    def _root_at(self, t: float) -> np.ndarray | None:
+        best = None
+        for stamp, root in self.roots:
+            if stamp <= t + 1e-3:
+                best = root
+        return best if best is not None else (self.roots[-1][1] if self.roots else None)
+
+    def _tick(self) -> None:
+        t = self.now_s()
+        self.clock_pub.publish(Clock(clock=to_time(t)))
+        with self.lock:
+            joints = self.timeline.sample(t)
+            root = self._root_at(t)
+            skeleton = self.skeleton
+            self.timeline.forget_before(t - 2.0)
+        if joints is None or root is None:
+            return
+        q = np.concatenate([root, joints])
+        if self.physics is None:
+            self.sim.set_configuration(q)
+        else:
+            if not self._started:
+                self.sim.set_configuration(q)
+            self.sim.physics_step(q, 1.0 / float(self.p["rate_hz"]), self.physics)
+            if self.fell_at is None and self.sim.root_height() < self.physics.upright_height_m:
+                self.fell_at = t
+                self.get_logger().warning(f"the robot fell at t={t:.2f}")
+        self._started = True
+        self.frames_played += 1
+        self.feet.append(self.sim.foot_height_z())
+        self.root_z.append(self.sim.root_height())
+        actual = self.sim.configuration()
+        v = np.zeros(len(joints))
+        self.js_pub.publish(joint_state(self.robot.joint_names, actual[7:], v, t))
+        if self.p["video"] and t - self._last_video_t >= 1.0 / float(self.p["video_fps"]) - 1e-6:
+            self._last_video_t = t
+            sk = None if skeleton is None else (skeleton[1].copy(), skeleton[2])
+            self.states.append((t, actual.copy(), sk))
+
+    # -- end ---------------------------------------------------------------------------------
+
+    def report(self) -> dict:
+        stamps = np.array(self.stamps)
+        feet = np.array(self.feet) if self.feet else np.zeros(1)
+        out = {
+            "robot": self.robot.name,
+            "mode": "physics" if self.physics else "kinematic",
+            **self.timeline.report.to_dict(),
+            "stamps_increasing": bool(np.all(np.diff(stamps) > 0)) if len(stamps) > 1 else True,
+            "streamed_stamps": [round(float(s), 6) for s in stamps],
+            "frames_played": self.frames_played,
+            "feet_min_height_m": float(feet.min()),
+            "feet_max_low_height_m": float(np.percentile(feet, 99)),
+            "root_height_min_m": float(min(self.root_z)) if self.root_z else None,
+            "fell_at": self.fell_at,
+            "upright": self.fell_at is None,
+        }
+        return out
+
+    def finish(self) -> None:
+        """Write the report and the video (called once, at shutdown)."""
+        rep = self.report()
+        if self.p["video"] and self.states:
+            t0 = time.perf_counter()
+            renderer = SceneRenderer(
+                self.sim, int(self.p["video_width"]), int(self.p["video_height"])
+            )
+            frames = []
+            for _, q, sk in self.states:
+                self.sim.set_configuration(q)
+                look = q[:3] + np.array([0.0, 0.5, 0.0])
+                frames.append(renderer.render(sk, look_at=look))
+            renderer.close()
+            path = write_video(frames, self.p["video"], float(self.p["video_fps"]))
+            rep["video"] = str(path)
+            rep["video_frames"] = len(frames)
+            rep["render_s"] = round(time.perf_counter() - t0, 1)
+            print(f"[molingo_sim] video: {path} ({len(frames)} frames)", file=sys.stderr)
+        if self.p["report"]:
+            Path(self.p["report"]).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.p["report"]).write_text(json.dumps(rep, indent=1))
+            print(f"[molingo_sim] report: {self.p['report']}", file=sys.stderr)
+
+
+def _parents_from_bones(points: np.ndarray, bones: Marker | None) -> np.ndarray:
+    """Parent index of each joint from the LINE_LIST (pairs parent -> child)."""
+    parents = -np.ones(len(points), dtype=np.int64)
+    if bones is None:
+        return parents
+    seg = np.array([[q.x, q.y, q.z] for q in bones.points])
+    for a, b in zip(seg[0::2], seg[1::2], strict=False):
+        ia = int(np.argmin(np.linalg.norm(points - a, axis=1)))
+        ib = int(np.argmin(np.linalg.norm(points - b, axis=1)))
+        parents[ib] = ia
+    return parents
+
+
+def main(argv: list[str] | None = None) -> int:
+    rclpy.init(
+        args=argv if argv is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO
+    )
+    node = SimNode()
+    node.create_timer(0.1, lambda: None)  # keeps the wait short so signals are handled
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame) -> None:
+        if not stop.is_set():
+            stop.set()
+            rclpy.try_shutdown()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        try:
+            node.finish()
+        finally:
+            executor.shutdown(timeout_sec=1.0)
+            node.destroy_node()
+            rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
