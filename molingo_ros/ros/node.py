@@ -597,13 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame) -> None:
-        if stopping.is_set():
-            return
-        stopping.set()
-        try:
-            node.stop(f"{signal.Signals(signum).name}")
-        finally:
-            rclpy.try_shutdown()
+        stopping.set()  # the loop below ends; then the hold and the bag, context still up
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -614,11 +608,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 node.get_logger().error("autostart: configure failed; the node stays unconfigured")
         node.get_logger().info("ready")
-        executor.spin()
+        # spin_once in a loop (not spin): the signal handler only sets a flag, and the
+        # context stays valid until the loop has ended.
+        while not stopping.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.stop("exit")
+        node.stop("shutdown (signal)" if stopping.is_set() else "shutdown")
         executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
         rclpy.try_shutdown()

@@ -238,14 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame) -> None:
-        if not stop.is_set():
-            stop.set()
-            rclpy.try_shutdown()
+        stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        executor.spin()
+        # spin_once in a loop (not spin): the signal handler only sets a flag, and the
+        # context stays valid until the loop has ended.
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:

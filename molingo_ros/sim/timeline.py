@@ -85,6 +85,12 @@ class TrajectoryTimeline:
                 f"{offsets.shape} and {len(names)} names"
             )
             return False
+        if not (np.isfinite(pos).all() and np.isfinite(offsets).all()):
+            r.notes.append(f"non-finite values in the message at {stamp_s:.3f}")
+            return False
+        if np.any(np.diff(offsets) <= 0):
+            r.notes.append(f"time_from_start does not increase in the message at {stamp_s:.3f}")
+            return False
         if sorted(names) != sorted(self.joint_names) or len(set(names)) != len(names):
             r.name_mismatches += 1
             unknown = sorted(set(names) - set(self.joint_names))[:3]
