@@ -283,7 +283,7 @@ def print_summary(s: dict) -> None:
     print(f"exit codes: node {s['node_exit']}, sim {s['sim_exit']}; {s['wall_s']} s in all")
 
 
-def to_gif(video: Path, gif: Path, fps: float = 10.0, width: int = 480, every: int = 1) -> Path:
+def to_gif(video: Path, gif: Path, fps: float = 10.0, width: int = 400, every: int = 1) -> Path:
     """A README-sized GIF from the session's MP4 (every ``every``-th frame, ``width`` px)."""
     import imageio_ffmpeg
     import numpy as np
