@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Train every model of docs/MODEL.md on this machine's CPU (or its GPU), resuming where a
-# previous run stopped. Two chains run side by side, one core each:
-#   main:      SAE (semantic loss) -> generator (cross-attention, 4k steps) -> decoder
-#              fine-tuning; then the generator on to 8k steps + fine-tuning = the shipped
-#              model (runs/gen_long/molingo_ft.safetensors)
-#   ablations: plain VAE (no semantic loss) -> its generator; AdaLN generator on the main SAE
-# Usage: tools/train_all.sh [runs-folder]      (logs in <runs>/*.log)
+# previous run stopped. Chains run side by side, one core each:
+#   shipped:   SAE width 192 (7k steps) -> generator (8k steps) -> decoder fine-tuning
+#              = the shipped model (runs/gen_w192/molingo_ft.safetensors); run after the others
+#              or alone: tools/train_all.sh runs shipped
+#   main (v1): SAE width 128 (4k) -> generator (4k) -> fine-tuning; the generator on to 8k
+#              steps (runs/gen_long: the first shipped model)
+#   ablations: plain VAE (no semantic loss) -> its generator; AdaLN generator on the v1 SAE
+# Usage: tools/train_all.sh [runs-folder] [shipped]      (logs in <runs>/*.log)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-runs}
@@ -48,6 +50,19 @@ ablation_chain() {
   $PY -m molingo_ros.model.train_sae --copy-decoder "$RUNS/gen/molingo_ft.safetensors" \
       "$RUNS/gen_adaln/molingo.safetensors" --out "$RUNS/gen_adaln/molingo_ft.safetensors"
 }
+shipped_chain() {
+  $PY -m molingo_ros.model.train_sae --out "$RUNS/sae_w192" --width 192 --steps 7000 \
+      --threads 1 --quiet
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_w192/sae.safetensors" \
+      --out "$RUNS/gen_w192" --steps 8000 --threads 1 --quiet
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_w192/molingo.safetensors" \
+      --out "$RUNS/gen_w192/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
+  touch "$RUNS/gen_w192/done"
+}
+if [ "${2:-}" = shipped ]; then
+  shipped_chain > "$RUNS/shipped.log" 2>&1
+  exit
+fi
 (main_chain > "$RUNS/main.log" 2>&1; echo "main chain rc $?" >> "$RUNS/main.log") &
 (ablation_chain > "$RUNS/ablation.log" 2>&1; echo "ablation chain rc $?" >> "$RUNS/ablation.log") &
 wait
