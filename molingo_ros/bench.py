@@ -246,6 +246,19 @@ def bench_model(device: str = "cpu", model_path: Path | None = None) -> list[tup
     ]
 
 
+def _append_section(
+    out: Path, title: str, rows: list[tuple[str, str]], note: str | None = None
+) -> int:
+    """Append a titled results table to ``out`` (and print it)."""
+    block = [f"## {title}", "", *([note, ""] if note else [])]
+    block += ["| what | result |", "|---|---|", *[f"| {n} | {v} |" for n, v in rows], ""]
+    text = "\n".join(block)
+    with out.open("a") as f:
+        f.write("\n" + text)
+    print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -265,38 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.ros_only:
         from molingo_ros.ros.bench_node import bench_node
 
-        block = [
-            f"## molingo_node over ROS 2 (Fast DDS, localhost) — {time.strftime('%Y-%m-%d')}",
-            "",
-            f"Machine: {machine()}. The node and the client are separate processes.",
-            "",
-            "| what | result |",
-            "|---|---|",
-            *[f"| {name} | {value} |" for name, value in bench_node()],
-            "",
-        ]
-        text = "\n".join(block)
-        with args.out.open("a") as f:
-            f.write("\n" + text)
-        print(text)
-        return 0
+        title = f"molingo_node over ROS 2 (Fast DDS, localhost) — {time.strftime('%Y-%m-%d')}"
+        note = f"Machine: {machine()}. The node and the client are separate processes."
+        return _append_section(args.out, title, bench_node(), note)
     if args.model_only:
         import torch
 
         where = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else machine()
-        block = [
-            f"## Text to motion on {args.device} ({where}) — {time.strftime('%Y-%m-%d')}",
-            "",
-            "| what | result |",
-            "|---|---|",
-            *[f"| {name} | {value} |" for name, value in bench_model(args.device)],
-            "",
-        ]
-        text = "\n".join(block)
-        with args.out.open("a") as f:
-            f.write("\n" + text)
-        print(text)
-        return 0
+        title = f"Text to motion on {args.device} ({where}) — {time.strftime('%Y-%m-%d')}"
+        return _append_section(args.out, title, bench_model(args.device))
     rows = bench_clip() + bench_dataset(args.workers)
     retarget_rows, gmr_table = bench_retarget()
     model_rows = bench_model("cpu")

@@ -22,7 +22,6 @@ Run: ``molingo_node --ros-args --params-file config/molingo.yaml`` (or ``ros2 ru
 from __future__ import annotations
 
 import gc
-import signal
 import sys
 import threading
 import time
@@ -36,7 +35,7 @@ from geometry_msgs.msg import PoseStamped
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
@@ -50,6 +49,7 @@ from molingo_ros.msg import MotionCommand, MotionStatus
 from molingo_ros.ros import messages as M
 from molingo_ros.ros import params as P
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
+from molingo_ros.ros.spin import spin_until_signal
 from molingo_ros.runtime.commands import Command, CommandError, check_command
 from molingo_ros.runtime.controller import ControllerConfig, MotionController
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
@@ -107,7 +107,7 @@ class MolingoNode(LifecycleNode):
         self.create_subscription(
             String,
             topics["command"],
-            self._on_string,
+            lambda raw: self._on_command_bytes(raw, String, topics["command"]),
             _reliable(100),
             callback_group=self._input_group,
             raw=True,
@@ -115,7 +115,7 @@ class MolingoNode(LifecycleNode):
         self.create_subscription(
             MotionCommand,
             topics["motion_command"],
-            self._on_motion_command,
+            lambda raw: self._on_command_bytes(raw, MotionCommand, topics["motion_command"]),
             _reliable(100),
             callback_group=self._input_group,
             raw=True,
@@ -381,33 +381,29 @@ class MolingoNode(LifecycleNode):
         self._publish_status(progress.state, progress)
         return progress
 
-    def _on_string(self, raw: bytes) -> None:
+    def _on_command_bytes(self, raw: bytes, msg_type, topic: str) -> None:
+        """A command topic's raw message: decoded here (never inside rclpy), recorded,
+        checked, submitted; anything wrong becomes an error status."""
         from rclpy.serialization import deserialize_message
 
         try:
-            msg = deserialize_message(raw, String)
+            msg = deserialize_message(raw, msg_type)
         except Exception as exc:  # noqa: BLE001
             self._report_error(f"undecodable command message: {exc}")
             return
-        self._record_input(self.cfg.topics["command"], msg)
+        self._record_input(topic, msg)
+        if msg_type is String:
+            cid, text = "", str(msg.data)
+        else:
+            cid, text = msg.id[:256], str(msg.text)
         try:
-            self._accept(self._command_from_fields(msg.data, 0.0, "replace", -1, "", self.now_s()))
+            if msg_type is String:
+                command = self._command_from_fields(msg.data, 0.0, "replace", -1, "", self.now_s())
+            else:
+                command = self._command_from_msg(msg)
+            self._accept(command)
         except CommandError as exc:
-            self._report_error(f"command rejected: {exc}", text=str(msg.data)[:200])
-
-    def _on_motion_command(self, raw: bytes) -> None:
-        from rclpy.serialization import deserialize_message
-
-        try:
-            msg = deserialize_message(raw, MotionCommand)
-        except Exception as exc:  # noqa: BLE001
-            self._report_error(f"undecodable command message: {exc}")
-            return
-        self._record_input(self.cfg.topics["motion_command"], msg)
-        try:
-            self._accept(self._command_from_msg(msg))
-        except CommandError as exc:
-            self._report_error(f"command rejected: {exc}", msg.id[:256], str(msg.text)[:200])
+            self._report_error(f"command rejected: {exc}", cid, text[:200])
 
     def _command_from_msg(self, msg: MotionCommand) -> Command:
         stamp = M.from_time(msg.header.stamp)
@@ -594,13 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     # Each executing action goal holds a thread; 4 more serve timers, topics and services.
     executor = MultiThreadedExecutor(num_threads=4 + node.max_goals())
     executor.add_node(node)
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame) -> None:
-        stopping.set()  # the loop below ends; then the hold and the bag, context still up
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    signalled = False
     try:
         if node.cfg.autostart:
             if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
@@ -608,14 +598,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 node.get_logger().error("autostart: configure failed; the node stays unconfigured")
         node.get_logger().info("ready")
-        # spin_once in a loop (not spin): the signal handler only sets a flag, and the
-        # context stays valid until the loop has ended.
-        while not stopping.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        signalled = spin_until_signal(executor)
     finally:
-        node.stop("shutdown (signal)" if stopping.is_set() else "shutdown")
+        node.stop("shutdown (signal)" if signalled else "shutdown")  # hold + bag, context up
         executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
         rclpy.try_shutdown()

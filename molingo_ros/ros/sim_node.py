@@ -22,7 +22,6 @@ Give molingo_node another joint-states topic (``-p topics.joint_states:=...``) w
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
@@ -42,6 +41,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from molingo_ros.robot.models import load_robot
 from molingo_ros.ros.messages import from_time, joint_state, to_time
+from molingo_ros.ros.spin import spin_until_signal
 from molingo_ros.sim.player import MujocoRobot, PhysicsConfig, SceneRenderer, write_video
 from molingo_ros.sim.timeline import TrajectoryTimeline
 
@@ -235,23 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     node.create_timer(0.1, lambda: None)  # keeps the wait short so signals are handled
     executor = SingleThreadedExecutor()
     executor.add_node(node)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     try:
-        # spin_once in a loop (not spin): the signal handler only sets a flag, and the
-        # context stays valid until the loop has ended.
-        while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        spin_until_signal(executor)
     finally:
         try:
-            node.finish()
+            node.finish()  # report and video, with the context still up
         finally:
             executor.shutdown(timeout_sec=1.0)
             node.destroy_node()
