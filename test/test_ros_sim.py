@@ -67,3 +67,13 @@ def test_the_replayed_robot_stays_on_the_floor(session):
 def test_the_video_shows_the_session(session):
     assert session.video is not None and session.video.stat().st_size > 1000
     assert session.report["video_frames"] >= 8  # 2 fps over about 5 s
+
+
+def test_the_summary_reads_for_an_operator(session, capsys):
+    from molingo_ros.ros.session import print_summary
+
+    print_summary(session.summary)
+    out = capsys.readouterr().out
+    assert "latency to first motion" in out and "validation:" in out
+    assert "joint names mismatched 0" in out and str(session.bag) in out
+    assert "exit codes: node 0, sim 0" in out
