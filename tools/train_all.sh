@@ -7,7 +7,7 @@
 #   main (v1): SAE width 128 (4k) -> generator (4k) -> fine-tuning; the generator on to 8k
 #              steps (runs/gen_long: the first shipped model)
 #   ablations: plain VAE (no semantic loss) -> its generator; AdaLN generator on the v1 SAE
-# Usage: tools/train_all.sh [runs-folder] [shipped]      (logs in <runs>/*.log)
+# Usage: tools/train_all.sh [runs-folder] [shipped|ablation_v2]      (logs in <runs>/*.log)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-runs}
@@ -59,6 +59,16 @@ shipped_chain() {
       --out "$RUNS/gen_w192/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
   touch "$RUNS/gen_w192/done"
 }
+ablation_v2_chain() {  # after the shipped chain: AdaLN on the v2 SAE, same 8k steps
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_w192/sae.safetensors" \
+      --out "$RUNS/gen_w192_adaln" --conditioning adaln --steps 8000 --threads 1 --quiet
+  $PY -m molingo_ros.model.train_sae --copy-decoder "$RUNS/gen_w192/molingo_ft.safetensors" \
+      "$RUNS/gen_w192_adaln/molingo.safetensors" --out "$RUNS/gen_w192_adaln/molingo_ft.safetensors"
+}
+if [ "${2:-}" = ablation_v2 ]; then
+  ablation_v2_chain > "$RUNS/ablation_v2.log" 2>&1
+  exit
+fi
 if [ "${2:-}" = shipped ]; then
   shipped_chain > "$RUNS/shipped.log" 2>&1
   exit
