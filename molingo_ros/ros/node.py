@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import rclpy
-from action_msgs.msg import GoalStatus  # noqa: F401  (documents the action's states)
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
 from rcl_interfaces.msg import SetParametersResult
@@ -49,7 +48,7 @@ from molingo_ros.msg import MotionCommand, MotionStatus
 from molingo_ros.ros import messages as M
 from molingo_ros.ros import params as P
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
-from molingo_ros.ros.spin import spin_until_signal
+from molingo_ros.ros.spin import close, spin_until_signal
 from molingo_ros.runtime.commands import Command, CommandError, check_command
 from molingo_ros.runtime.controller import ControllerConfig, MotionController
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
@@ -104,22 +103,18 @@ class MolingoNode(LifecycleNode):
             DiagnosticArray, topics["diagnostics"], _reliable(depth)
         )
         self._input_group = MutuallyExclusiveCallbackGroup()
-        self.create_subscription(
-            String,
-            topics["command"],
-            lambda raw: self._on_command_bytes(raw, String, topics["command"]),
-            _reliable(100),
-            callback_group=self._input_group,
-            raw=True,
-        )
-        self.create_subscription(
-            MotionCommand,
-            topics["motion_command"],
-            lambda raw: self._on_command_bytes(raw, MotionCommand, topics["motion_command"]),
-            _reliable(100),
-            callback_group=self._input_group,
-            raw=True,
-        )
+        for msg_type, topic in (
+            (String, topics["command"]),
+            (MotionCommand, topics["motion_command"]),
+        ):
+            self.create_subscription(
+                msg_type,
+                topic,
+                lambda raw, t=msg_type, name=topic: self._on_command_bytes(raw, t, name),
+                _reliable(100),
+                callback_group=self._input_group,
+                raw=True,
+            )
         self._action_group = ReentrantCallbackGroup()
         self._action = ActionServer(
             self,
@@ -130,9 +125,6 @@ class MolingoNode(LifecycleNode):
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
             callback_group=self._action_group,
         )
-        # Wakes the executor's wait at least 10 times a second in every lifecycle state, so
-        # the SIGINT/SIGTERM handler (Python, main thread) runs promptly.
-        self._wake_timer = self.create_timer(0.1, lambda: None)
         self._publish_status("idle")
 
     # -- parameters --------------------------------------------------------------------------
@@ -600,10 +592,10 @@ def main(argv: list[str] | None = None) -> int:
         node.get_logger().info("ready")
         signalled = spin_until_signal(executor)
     finally:
-        node.stop("shutdown (signal)" if signalled else "shutdown")  # hold + bag, context up
-        executor.shutdown(timeout_sec=1.0)
-        node.destroy_node()
-        rclpy.try_shutdown()
+        try:
+            node.stop("shutdown (signal)" if signalled else "shutdown")  # hold + bag, context up
+        finally:
+            close(executor, node)
     return 0
 
 

@@ -41,7 +41,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from molingo_ros.robot.models import load_robot
 from molingo_ros.ros.messages import from_time, joint_state, to_time
-from molingo_ros.ros.spin import spin_until_signal
+from molingo_ros.ros.spin import close, spin_until_signal
 from molingo_ros.sim.player import MujocoRobot, PhysicsConfig, SceneRenderer, write_video
 from molingo_ros.sim.timeline import TrajectoryTimeline
 
@@ -232,7 +232,6 @@ def main(argv: list[str] | None = None) -> int:
         args=argv if argv is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO
     )
     node = SimNode()
-    node.create_timer(0.1, lambda: None)  # keeps the wait short so signals are handled
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
@@ -241,9 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             node.finish()  # report and video, with the context still up
         finally:
-            executor.shutdown(timeout_sec=1.0)
-            node.destroy_node()
-            rclpy.try_shutdown()
+            close(executor, node)
     return 0
 
 

@@ -2,8 +2,9 @@
 
 rclpy's own signal handling shuts the context down at once, so a node could no longer publish
 its last words (a hold, a video, a closed bag). :func:`spin_until_signal` installs handlers
-that only set a flag; the executor is spun in short steps until the flag is set (or the
-context goes down), then returns, and the caller cleans up with the context still up.
+that only set a flag; the executor is spun in short steps (``spin_once`` with a timeout, so the
+handler runs within a step even when nothing else wakes the executor) until the flag is set (or
+the context goes down), then returns, and the caller cleans up with the context still up.
 Initialise rclpy with ``signal_handler_options=SignalHandlerOptions.NO``.
 """
 
@@ -33,4 +34,11 @@ def spin_until_signal(executor: Executor, step_s: float = 0.1) -> bool:
     return stop.is_set()
 
 
-__all__ = ["spin_until_signal"]
+def close(executor: Executor, node) -> None:
+    """The shutdown order that does not crash rclpy: executor, node, then the context."""
+    executor.shutdown(timeout_sec=1.0)
+    node.destroy_node()
+    rclpy.try_shutdown()
+
+
+__all__ = ["close", "spin_until_signal"]

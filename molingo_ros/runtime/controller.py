@@ -147,15 +147,6 @@ class MotionController:
         with self._lock:
             return self._progress.get(command_id)
 
-    def active(self) -> list[CommandProgress]:
-        """Commands not finished yet: playing, current, queued (in that order)."""
-        with self._lock:
-            out = list(self.playing)
-            if self.current is not None:
-                out.append(self.current)
-            out += [self._progress[c.id] for c in self.queue]
-            return out
-
     def drain_finished(self) -> list[CommandProgress]:
         """Commands that reached a final state since the last call, in acceptance order (for
         status reporting: replaced, dropped, cancelled and done ones alike)."""
