@@ -44,6 +44,10 @@ def test_eval_table_on_real_data(tmp_path):
     assert test["untrained"]["r3"]["mean"] < 0.4  # near chance (3/32) for an untrained model
     assert test["untrained"]["fid"]["runs"] == 2 and "mmodality" in test["untrained"]
     assert "seam_jerk_ratio" in results["rows"]["composed"]["untrained"]
+    # turning rate against the real take of the same prompt, on the walks and runs
+    assert test["real"]["turn_err"]["mean"] == 0.0
+    assert test["untrained"]["turn_err"]["mean"] > test["retrieval"]["turn_err"]["mean"] > 0.0
+    assert "turn_err" not in results["rows"]["composed"]["untrained"]
     table = markdown(results)
     assert "| real |" in table and "| untrained |" in table and "R@3" in table
 
@@ -72,3 +76,46 @@ def test_the_shipped_sae_reconstructs_real_motion_and_an_untrained_one_does_not(
     print(errors)
     assert errors["shipped"] < 0.08  # measured 0.063 (shipped model, 4 test takes)
     assert errors["untrained"] > 2 * errors["shipped"]
+
+
+def test_batched_generation_follows_the_stream():
+    """generate_batch (the evaluation's batched sampler) makes for one prompt exactly the frames
+    that the streaming generate() makes for the same timed commands and seed, shortened
+    windows at the segment starts included; batches mix prompts of different seams and lengths."""
+    from molingo_ros.model.evaluate import PromptItem, generate_batch
+    from molingo_ros.model.sampler import generate
+    from molingo_ros.motion.features import features_to_positions
+
+    torch.manual_seed(0)
+    model = MoLingo(
+        SAEConfig(width=32, res_depth=1),
+        GeneratorConfig(
+            dim=32, layers=1, heads=2, flow_width=32, flow_depth=1, adapter_layers=1, max_tokens=32
+        ),
+    ).eval()
+    fast = SamplerConfig(iterations=2, flow_steps=2, window_tokens=4, history_tokens=8)
+    dummy = np.zeros((60, 257), dtype=np.float32)
+    item = PromptItem([("a person walks forward", 0), ("a person waves", 21)], 58, dummy)
+    batched = generate_batch(model, [item], fast, seed=3)[0]
+    streamed = generate(
+        model, [("a person walks forward", 0.0), ("a person waves", 21 / 30)], 58 / 30, fast, 3
+    )
+    assert batched.shape == (58, 257)
+    # the segment starts at frame 21: windows of 16 and 8 frames, the command from frame 24
+    assert streamed.frame_labels[23] == "a person walks forward"
+    assert streamed.frame_labels[24] == "a person waves"
+    # same latents; the stream re-decodes 16 tokens of context per window, the batch decodes
+    # once: equal up to float rounding
+    positions, _ = features_to_positions(batched, 21)
+    np.testing.assert_allclose(positions, streamed.positions_m, atol=1e-4)
+    # a batch of prompts with different lengths and seams
+    items = [
+        item,
+        PromptItem([("a person bows", 0)], 40, dummy),
+        PromptItem(
+            [("a person runs", 0), ("a person kicks", 5), ("a person walks", 33)], 60, dummy
+        ),
+    ]
+    out = generate_batch(model, items, fast, seed=1)
+    assert [len(f) for f in out] == [58, 40, 60]
+    assert all(np.isfinite(f).all() for f in out)

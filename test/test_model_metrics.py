@@ -159,3 +159,42 @@ def test_floor_penetration_of_lowered_clip(dataset):
     mean, deepest = metrics.floor_penetration(lowered)
     assert deepest == pytest.approx(0.05, abs=1e-9)
     assert mean == pytest.approx(0.05, abs=0.005)
+
+
+def test_turn_rate_of_known_headings():
+    heading = np.linspace(0.0, np.pi / 2, 151)  # a quarter turn over 150 frames = 5 s
+    assert metrics.turn_rate_deg_s(heading, FPS) == pytest.approx(18.0)
+    assert metrics.turn_rate_deg_s(-heading, FPS) == pytest.approx(-18.0)
+    assert metrics.turn_rate_error([18.0, 0.0], [9.0, -3.0]) == pytest.approx(6.0)
+    with pytest.raises(ValueError):
+        metrics.turn_rate_deg_s(np.array([0.0]), FPS)
+    with pytest.raises(ValueError):
+        metrics.turn_rate_error([1.0], [1.0, 2.0])
+
+
+def test_turn_rate_of_real_walks_and_turns(dataset):
+    """Straight walks barely turn; turning walks turn left (positive) or right, and a mirrored
+    take turns the other way by the same amount."""
+    from molingo_ros.motion.features import integrate_root
+
+    def rate(i: int) -> float:
+        return metrics.turn_rate_deg_s(
+            integrate_root(dataset.clip_features(i), 21).heading_rad, FPS
+        )
+
+    by_content: dict[str, list[float]] = {}
+    for i in dataset.indices("test", mirrored=False):
+        content = dataset.records[i].content
+        if content in ("walk", "walk-turn-left", "walk-turn-right"):
+            by_content.setdefault(content, []).append(rate(i))
+    assert abs(np.mean(by_content["walk"])) < 2.0
+    assert np.mean(by_content["walk-turn-left"]) > 10.0
+    assert np.mean(by_content["walk-turn-right"]) < -10.0
+    source = next(
+        i
+        for i in dataset.indices("test", mirrored=False)
+        if dataset.records[i].content == "walk-turn-left"
+    )
+    mirror = dataset.find(dataset.records[source].name + "_mirror")
+    assert dataset.records[mirror].content == "walk-turn-right"
+    assert rate(mirror) == pytest.approx(-rate(source), abs=1.0)

@@ -83,15 +83,52 @@ def test_stream_is_reproducible_and_continuous(model):
 
 
 def test_command_change_takes_effect_at_the_next_window(model):
-    motion = generate(model, [("walk forward", 0.0), ("wave your right hand", 0.5)], 1.6, FAST)
-    assert motion.num_frames == 48
-    assert motion.frame_labels[0] == "walk forward"
-    assert motion.frame_labels[16] == "wave your right hand"  # window 2 starts at 16/30 s
-    assert motion.text == "walk forward then wave your right hand"
+    # A command set on a live stream takes effect at the next window.
+    stream = MotionStream(model, FAST, seed=0)
+    stream.set_text("walk forward")
+    first = stream.next_window()
+    stream.set_text("wave your right hand")
+    second = stream.next_window()
+    assert (first.text, second.text) == ("walk forward", "wave your right hand")
+    assert len(first.features) == len(second.features) == 16
     with pytest.raises(ValueError):
         MotionStream(model, FAST).set_text("   ")
     with pytest.raises(RuntimeError, match="set_text"):
         MotionStream(model, FAST).next_window()
+
+
+def test_timed_commands_start_on_their_own_token(model):
+    # 0.3 s = frame 9: the first window is cut to 3 tokens (12 frames), the command owns
+    # frame 12 on (not frame 16, where the next full window would start).
+    motion = generate(model, [("walk forward", 0.0), ("wave your right hand", 0.3)], 1.6, FAST)
+    assert motion.num_frames == 48
+    assert motion.frame_labels[11] == "walk forward"
+    assert motion.frame_labels[12] == "wave your right hand"
+    assert motion.text == "walk forward then wave your right hand"
+    # the shortened window joins the next without a jump of the root
+    root_step = np.linalg.norm(np.diff(motion.positions_m[:, 0, :2], axis=0), axis=1)
+    assert root_step[11] <= 3 * np.median(root_step) + 0.05
+
+
+def test_short_windows():
+    from molingo_ros.model.sampler import tokens_until
+
+    assert tokens_until(0, None, 196, 8) == 8
+    assert tokens_until(0, 9.0, 196, 8) == 3  # ends at frame 12, the first token edge >= 9
+    assert tokens_until(0, 12.0, 196, 8) == 3
+    assert tokens_until(12, 12.0, 196, 8) == 8  # the command has started: full windows again
+    assert tokens_until(184, None, 190, 8) == 2  # 6 frames left: 2 tokens, not 8
+    assert tokens_until(0, 100.0, 196, 8) == 8
+
+
+def test_window_size_is_checked(model):
+    stream = MotionStream(model, FAST, seed=0)
+    stream.set_text("walk forward")
+    assert len(stream.next_window(tokens=1).features) == 4
+    for bad in (0, 5, -1):
+        with pytest.raises(ValueError, match="1..4"):
+            stream.next_window(tokens=bad)
+    assert stream.frames_emitted == 4
 
 
 def test_generate_cli(tmp_path, model_file, capsys):

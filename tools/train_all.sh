@@ -7,7 +7,9 @@
 #   main (v1): SAE width 128 (4k) -> generator (4k) -> fine-tuning; the generator on to 8k
 #              steps (runs/gen_long: the first shipped model)
 #   ablations: plain VAE (no semantic loss) -> its generator; AdaLN generator on the v1 SAE
-# Usage: tools/train_all.sh [runs-folder] [shipped|ablation_v2]      (logs in <runs>/*.log)
+#   v3:        v2 with the root loss in the SAE (--root-weight 1)
+#   vae_v2:    the plain-VAE ablation (no semantic loss) at the shipped size and steps
+# Usage: tools/train_all.sh [runs-folder] [shipped|ablation_v2|vae_v2|v3]      (logs in <runs>/*.log)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-runs}
@@ -65,6 +67,32 @@ ablation_v2_chain() {  # after the shipped chain: AdaLN on the v2 SAE, same 8k s
   $PY -m molingo_ros.model.train_sae --copy-decoder "$RUNS/gen_w192/molingo_ft.safetensors" \
       "$RUNS/gen_w192_adaln/molingo.safetensors" --out "$RUNS/gen_w192_adaln/molingo_ft.safetensors"
 }
+vae_v2_chain() {  # the plain-VAE ablation at the shipped model's size and steps
+  $PY -m molingo_ros.model.train_sae --out "$RUNS/vae_w192" --width 192 --steps 7000 \
+      --semantic-weight 0 --threads 1 --quiet
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/vae_w192/sae.safetensors" \
+      --out "$RUNS/gen_vae_w192" --steps 8000 --threads 1 --quiet
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_vae_w192/molingo.safetensors" \
+      --out "$RUNS/gen_vae_w192/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
+  touch "$RUNS/gen_vae_w192/done"
+}
+v3_chain() {  # v2 with the root loss in the SAE (straight walks stay straight)
+  $PY -m molingo_ros.model.train_sae --out "$RUNS/sae_v3" --width 192 --steps 7000 \
+      --root-weight 1 --threads 1 --quiet
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_v3/sae.safetensors" \
+      --out "$RUNS/gen_v3" --steps 8000 --threads 1 --quiet
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_v3/molingo.safetensors" \
+      --out "$RUNS/gen_v3/molingo_ft.safetensors" --steps 1500 --root-weight 1 --threads 1 --quiet
+  touch "$RUNS/gen_v3/done"
+}
+if [ "${2:-}" = v3 ]; then
+  v3_chain > "$RUNS/v3.log" 2>&1
+  exit
+fi
+if [ "${2:-}" = vae_v2 ]; then
+  vae_v2_chain > "$RUNS/vae_v2.log" 2>&1
+  exit
+fi
 if [ "${2:-}" = ablation_v2 ]; then
   ablation_v2_chain > "$RUNS/ablation_v2.log" 2>&1
   exit

@@ -44,15 +44,18 @@ from molingo_ros.model.sampler import (
     lock_feet,
     sample_tokens,
     smooth_features,
+    tokens_until,
 )
 from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder
 from molingo_ros.motion import captions as caption_lib
 from molingo_ros.motion.blend import join_motions
+from molingo_ros.motion.captions import LOCOMOTION_CONTENTS
 from molingo_ros.motion.dataset import MotionDataset, build_dataset
 from molingo_ros.motion.features import (
     canonicalize,
     features_to_motion,
     features_to_positions,
+    integrate_root,
     motion_to_features,
 )
 from molingo_ros.motion.rigs import BANDAI
@@ -112,40 +115,58 @@ def prompt_sets(dataset: MotionDataset, composed: int, seed: int) -> dict[str, l
 def generate_batch(
     model: MoLingo, items: list[PromptItem], config: SamplerConfig, seed: int, batch: int = 128
 ) -> list[np.ndarray]:
-    """Raw features for every item, generated window by window as :class:`MotionStream`
-    does (visible history, the command of each window = the segment it starts in)."""
-    gen = torch.Generator(device=model.feature_mean.device).manual_seed(seed)
+    """Raw features for every item, generated window by window as :func:`generate` does:
+    visible history, the command of each window = the segment it starts in, and the window
+    before a segment's start shortened so that the segment begins on its own token. Items at
+    the same point of their stream (same length, same window) are sampled together."""
+    dev = model.feature_mean.device
+    gen = torch.Generator(device=dev).manual_seed(seed)
     step = model.sae.config.frames_per_token
+    dim = model.sae.config.latent_dim
     out: list[np.ndarray] = [np.zeros(0)] * len(items)
     null = model.text_memory([NULL_PROMPT])
-    order = np.argsort([it.frames for it in items])
+    order = [int(i) for i in np.argsort([it.frames for it in items], kind="stable")]
     for start in range(0, len(items), batch):
         sel = order[start : start + batch]
-        group = [items[i] for i in sel]
-        tokens_needed = max(-(-it.frames // step) for it in group)
-        b = len(group)
-        latents = torch.zeros(b, 0, model.sae.config.latent_dim, device=model.feature_mean.device)
-        produced = 0
-        while produced < tokens_needed:
-            frame = produced * step
-            texts = []
-            for it in group:
-                text = it.segments[0][0]
-                for t, s in it.segments:
-                    if s <= frame:
-                        text = t
-                texts.append(text)
-            memory = model.text_memory(texts)
-            history = (
-                latents[:, -config.history_tokens :] if config.history_tokens else latents[:, :0]
-            )
-            new = sample_tokens(model, history, config.window_tokens, memory, null, config, gen)
-            latents = torch.cat([latents, new], dim=1)
-            produced += config.window_tokens
-        feats = model.decode_latents(latents).float().cpu().numpy()
-        for j, it in enumerate(group):
-            f = smooth_features(feats[j, : it.frames], config.output_smoothing)
-            out[sel[j]] = lock_feet(f) if config.foot_lock else f
+        latents = {i: torch.zeros(0, dim, device=dev) for i in sel}
+        while True:
+            plan: dict[tuple[int, int], list[int]] = {}
+            for i in sel:
+                it, done = items[i], len(latents[i]) * step
+                if done >= it.frames:
+                    continue
+                upcoming = [s for s in it.seams if s > done]
+                n = tokens_until(
+                    done, upcoming[0] if upcoming else None, it.frames, config.window_tokens, step
+                )
+                plan.setdefault((len(latents[i]), n), []).append(i)
+            if not plan:
+                break
+            for (length, n), group in sorted(plan.items()):
+                texts = []
+                for i in group:
+                    text = items[i].segments[0][0]
+                    for t, s in items[i].segments:
+                        if s <= length * step:
+                            text = t
+                    texts.append(text)
+                h = min(length, config.history_tokens)
+                history = torch.stack([latents[i][length - h :] for i in group])
+                new = sample_tokens(model, history, n, model.text_memory(texts), null, config, gen)
+                for j, i in enumerate(group):
+                    latents[i] = torch.cat([latents[i], new[j]])
+        # The decoder is causal: padding at the end leaves the earlier frames as they are.
+        longest = max(len(v) for v in latents.values())
+        padded = torch.stack(
+            [
+                torch.cat([latents[i], latents[i].new_zeros(longest - len(latents[i]), dim)])
+                for i in sel
+            ]
+        )
+        feats = model.decode_latents(padded).float().cpu().numpy()
+        for j, i in enumerate(sel):
+            f = smooth_features(feats[j, : items[i].frames], config.output_smoothing)
+            out[i] = lock_feet(f) if config.foot_lock else f
     return out
 
 
@@ -232,6 +253,11 @@ def physical(
     }
 
 
+def turn_rate(features: np.ndarray) -> float:
+    """Net turning rate (deg/s) of raw features (see :func:`metrics.turn_rate_deg_s`)."""
+    return M.turn_rate_deg_s(integrate_root(np.asarray(features), 21).heading_rad, 30.0)
+
+
 @dataclass
 class EvalConfig:
     models: dict[str, Path] = field(default_factory=dict)
@@ -283,6 +309,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     window_frames = cfg.sampler.window_tokens * 4
     for set_name, items in sets.items():
         real_emb = embed_motions(ev, [it.real for it in items])
+        real_turn = [turn_rate(it.real) if it.label else 0.0 for it in items]
         text_emb = embed_texts(ev, [it.text for it in items]) if set_name != "composed" else None
         rows: dict[str, dict[str, list[float]]] = {}
         recons = [m + RECON_SUFFIX for m in models] if cfg.reconstruction else []
@@ -321,6 +348,15 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
                 if r == 0:
                     gen_windows = window_frames if method in models else None
                     row.update(physical(feats, gen_windows, seams))
+                    turning = [
+                        k
+                        for k, it in enumerate(items)
+                        if it.label and it.label[0] in LOCOMOTION_CONTENTS
+                    ]
+                    if turning:
+                        row["turn_err"] = M.turn_rate_error(
+                            [turn_rate(feats[k]) for k in turning], [real_turn[k] for k in turning]
+                        )
                 for k, v in row.items():
                     vals.setdefault(k, []).append(float(v))
             if method in models and set_name == "test" and cfg.mmodality_prompts:
@@ -356,6 +392,7 @@ COLUMNS = [
     ("penetration_m", "penetr. m↓"),
     ("jerk_m_s3", "jerk m/s³"),
     ("seam_jerk_ratio", "seam/in-window jerk"),
+    ("turn_err", "turn err °/s↓"),
 ]
 
 

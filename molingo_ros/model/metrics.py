@@ -352,3 +352,26 @@ def seam_jerk_ratio(
     if rest == 0.0:
         return float("inf") if seam > 0 else float("nan")
     return float(seam / rest)
+
+
+def turn_rate_deg_s(heading_rad: np.ndarray, fps: float) -> float:
+    """Net turning rate of a clip (deg/s, counter-clockwise positive seen from above): the
+    change of the root heading (yaw about z, radians, unwrapped as integrated) from the first
+    to the last frame over the clip's duration. A straight walk gives about 0, a quarter turn
+    over 5 s 18 deg/s."""
+    h = np.asarray(heading_rad, dtype=np.float64).reshape(-1)
+    if len(h) < 2 or not np.all(np.isfinite(h)):
+        raise ValueError("heading_rad must hold at least 2 finite values")
+    return float(np.degrees(h[-1] - h[0]) * fps / (len(h) - 1))
+
+
+def turn_rate_error(generated: Sequence[float], real: Sequence[float]) -> float:
+    """Mean absolute difference (deg/s) between paired turning rates (see
+    :func:`turn_rate_deg_s`): a generated "walk forward" that curves, or a turn that turns
+    twice as far as the real take of the same label, both count."""
+    g, r = np.asarray(generated, float), np.asarray(real, float)
+    if g.shape != r.shape or g.ndim != 1 or len(g) == 0:
+        raise ValueError(
+            f"need two 1-D sequences of the same non-zero length, got {g.shape}, {r.shape}"
+        )
+    return float(np.mean(np.abs(g - r)))

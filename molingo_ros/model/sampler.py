@@ -89,6 +89,22 @@ def lock_feet(feats: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     return out
 
 
+def tokens_until(
+    frames_done: int,
+    next_command_frame: float | None,
+    frames_needed: int,
+    window_tokens: int,
+    frames_per_token: int = 4,
+) -> int:
+    """Tokens for the next window: a full window, shortened so that it ends at the first token
+    boundary at or after the next command's start (when one is known) and does not run past
+    ``frames_needed`` by a whole token or more. Frames count from the start of the stream."""
+    limit = frames_needed - frames_done
+    if next_command_frame is not None and next_command_frame > frames_done:
+        limit = min(limit, next_command_frame - frames_done)
+    return int(max(1, min(window_tokens, math.ceil(limit / frames_per_token))))
+
+
 def default_model_path() -> Path:
     """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
     return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
@@ -386,24 +402,36 @@ class MotionStream:
         self._memory = self.model.text_memory([self._text])
 
     @torch.no_grad()
-    def next_window(self) -> WindowOutput:
-        """Generate, decode and return the next window of frames."""
+    def next_window(self, tokens: int | None = None) -> WindowOutput:
+        """Generate, decode and return the next window of frames.
+
+        Args:
+            tokens: new latent tokens in this window (4 frames each), 1 to
+                ``config.window_tokens`` (the default). A shorter window lets a command whose
+                start time is known begin on its own token instead of at the next full window
+                (:func:`generate` does this).
+        """
         if self._memory is None:
             raise RuntimeError("call set_text() before next_window()")
         start = time.perf_counter()
         cfg = self.config
+        n_new = cfg.window_tokens if tokens is None else int(tokens)
+        if not 1 <= n_new <= cfg.window_tokens:
+            raise ValueError(
+                f"tokens must be in 1..{cfg.window_tokens} (window_tokens), got {tokens}"
+            )
         history = (
             self._latents[:, -cfg.history_tokens :] if cfg.history_tokens else self._latents[:, :0]
         )
         # bf16 on CUDA (tensor cores); float32 on the CPU.
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             new = sample_tokens(
-                self.model, history, cfg.window_tokens, self._memory, self._null, cfg, self._gen
+                self.model, history, n_new, self._memory, self._null, cfg, self._gen
             ).float()
         self._latents = torch.cat([self._latents, new], dim=1)
-        ctx = self._latents[:, -(cfg.window_tokens + cfg.decode_context_tokens) :]
+        ctx = self._latents[:, -(n_new + cfg.decode_context_tokens) :]
         feats = self.model.decode_latents(ctx)[0].float().cpu().numpy()
-        feats = feats[-cfg.window_tokens * self.model.sae.config.frames_per_token :]
+        feats = feats[-n_new * self.model.sae.config.frames_per_token :]
         feats = smooth_features(feats, cfg.output_smoothing, self._smoothed)
         self._smoothed = feats[-1].copy()
         if cfg.foot_lock:
@@ -437,22 +465,34 @@ def generate(
     seed: int = 0,
 ) -> Motion:
     """Generate ``seconds`` of motion for timed commands ``[(text, start_s), ...]`` (the
-    first at 0 s) by streaming; frame labels say which command owns each frame."""
+    first at 0 s) by streaming; frame labels say which command owns each frame.
+
+    The start times are known ahead, so the window before a command is shortened and the
+    command begins on its own token (within 3 frames of its time), not at the next full
+    window as a command arriving live does."""
     if not commands:
         raise ValueError("at least one command is needed")
     commands = sorted(commands, key=lambda c: c[1])
     stream = MotionStream(model, config, seed)
+    step = model.sae.config.frames_per_token
     feats, labels = [], []
     k = 0
     frames_needed = int(round(seconds * FPS))
     while stream.frames_emitted < frames_needed:
-        now = stream.frames_emitted / FPS
-        while k < len(commands) and commands[k][1] <= now + 1e-9:
+        done = stream.frames_emitted
+        while k < len(commands) and commands[k][1] * FPS <= done + 1e-6:
             stream.set_text(commands[k][0])
             k += 1
         if stream._memory is None:
             stream.set_text(commands[0][0])
-        out = stream.next_window()
+        tokens = tokens_until(
+            done,
+            commands[k][1] * FPS if k < len(commands) else None,
+            frames_needed,
+            config.window_tokens,
+            step,
+        )
+        out = stream.next_window(tokens)
         feats.append(out.features)
         labels += [out.text] * len(out.features)
     all_feats = np.concatenate(feats)[:frames_needed]
@@ -472,4 +512,5 @@ __all__ = [
     "default_model_path",
     "generate",
     "integrate_root",
+    "tokens_until",
 ]
