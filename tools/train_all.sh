@@ -84,6 +84,15 @@ v3_chain() {  # v2 with the root loss in the SAE (straight walks stay straight)
   $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_v3/molingo.safetensors" \
       --out "$RUNS/gen_v3/molingo_ft.safetensors" --steps 1500 --root-weight 1 --threads 1 --quiet
   touch "$RUNS/gen_v3/done"
+  # On with a longer visible history (24 tokens = 3.2 s, was 12), so that a turn in progress
+  # is seen whole and ends (v3 at 12 tokens: turns kept turning); sample with history_tokens 24.
+  [ -d "$RUNS/gen_v3_h24" ] || { cp -r "$RUNS/gen_v3" "$RUNS/gen_v3_h24"; rm -f "$RUNS/gen_v3_h24/done" "$RUNS/gen_v3_h24/molingo_ft.safetensors"; }
+  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_v3/sae.safetensors" \
+      --out "$RUNS/gen_v3_h24" --steps 12000 --window-tokens 32 --max-prefix-tokens 24 \
+      --threads 1 --quiet
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_v3_h24/molingo.safetensors" \
+      --out "$RUNS/gen_v3_h24/molingo_ft.safetensors" --steps 1500 --root-weight 1 --threads 1 --quiet
+  touch "$RUNS/gen_v3_h24/done"
 }
 if [ "${2:-}" = v3 ]; then
   v3_chain > "$RUNS/v3.log" 2>&1

@@ -285,10 +285,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conditioning", default="cross", choices=["cross", "adaln"])
     parser.add_argument("--dim", type=int, default=GeneratorConfig.dim)
     parser.add_argument("--layers", type=int, default=GeneratorConfig.layers)
+    parser.add_argument(
+        "--window-tokens",
+        type=int,
+        default=GeneratorTrainConfig.window_tokens,
+        help="tokens per training window, history included (4 frames each)",
+    )
+    parser.add_argument(
+        "--max-prefix-tokens",
+        type=int,
+        default=GeneratorTrainConfig.max_prefix_tokens,
+        help="longest visible history in training (use >= the sampler's history_tokens)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if not 1 <= args.max_prefix_tokens < args.window_tokens:
+        parser.error("--max-prefix-tokens must be >= 1 and below --window-tokens")
     gen = replace(
         GeneratorConfig(), conditioning=args.conditioning, dim=args.dim, layers=args.layers
     )
@@ -299,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         out=args.out,
         steps=args.steps,
         batch=args.batch,
+        window_tokens=args.window_tokens,
+        max_prefix_tokens=args.max_prefix_tokens,
         device=args.device,
         threads=args.threads,
     )
