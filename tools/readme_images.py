@@ -1,6 +1,6 @@
 """Render the README's retargeting pictures (docs/images/retarget_*.gif) from real clips.
 
-    .venv/bin/python tools/readme_images.py
+.venv/bin/python tools/readme_images.py
 """
 
 from __future__ import annotations

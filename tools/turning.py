@@ -46,7 +46,7 @@ def main() -> int:
     sampler = SamplerConfig(history_tokens=args.history)
     for path in args.models or [None]:
         model = MoLingo.load(path, device="cpu")
-        for label, text in PROMPTS.items():
+        for text in PROMPTS.values():
             items = [PromptItem([(text, 0)], frames, dummy) for _ in range(args.samples)]
             rates = np.array([span_rates(f) for f in generate_batch(model, items, sampler, 0)])
             print(f"{path or 'shipped'} | {text} | {np.round(rates.mean(0), 1).tolist()}")
