@@ -13,6 +13,7 @@ Use the same ROS_DOMAIN_ID (and discovery settings) as the node.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 
@@ -45,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     from molingo_ros.msg import MotionCommand
     from molingo_ros.ros.messages import to_time
 
-    # Python's own SIGINT handling (KeyboardInterrupt), so Ctrl-C can still cancel the goal.
+    # Python's own SIGINT handling (KeyboardInterrupt), so Ctrl-C can still cancel the goal;
+    # installed explicitly, as a process started in the background inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rclpy.init(args=None, signal_handler_options=SignalHandlerOptions.NO)
     node = Node("molingo_send")
     client = ActionClient(node, GenerateMotion, args.action)
@@ -76,7 +79,21 @@ def main(argv: list[str] | None = None) -> int:
         goal_future = client.send_goal_async(
             GenerateMotion.Goal(command=cmd), feedback_callback=on_feedback
         )
-        rclpy.spin_until_future_complete(node, goal_future, timeout_sec=args.server_timeout)
+        try:
+            rclpy.spin_until_future_complete(node, goal_future, timeout_sec=args.server_timeout)
+        except KeyboardInterrupt:
+            # Ctrl-C before the node answered: wait for the answer, then cancel what it took.
+            rclpy.spin_until_future_complete(node, goal_future, timeout_sec=5.0)
+            handle = goal_future.result() if goal_future.done() else None
+            if handle is not None and handle.accepted:
+                cancel = handle.cancel_goal_async()
+                rclpy.spin_until_future_complete(node, cancel, timeout_sec=5.0)
+            bar.close()
+            print(
+                "molingo send: interrupted; the goal was cancelled (the robot holds)",
+                file=sys.stderr,
+            )
+            return 1
         handle = goal_future.result()
         if handle is None or not handle.accepted:
             bar.close()

@@ -26,6 +26,9 @@ from molingo_ros.robot.models import Robot, load_robot
 from molingo_ros.robot.retarget import Retargeter, retarget_config_for
 from molingo_ros.runtime.safety import SafetyConfig, SafetyFilter
 
+ANCHOR_HEIGHT_BLEND = 8
+"""Frames over which a re-anchored chunk's root height moves from the anchor's to its own."""
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -159,8 +162,9 @@ class MotionEngine:
     def rebase(self, q_last: np.ndarray) -> None:
         """Continue from ``q_last`` (nq,), the last frame actually sent, instead of the
         engine's own last output (frames generated but never sent: a discarded chunk, a hold).
-        The next chunk's floating base is shifted in x, y to continue from it, and the safety
-        filter approaches its joint angles from it at the speed limits."""
+        The next chunk's floating base is shifted in x, y to continue from it, its height
+        starts from it (the difference fading out over ``ANCHOR_HEIGHT_BLEND`` frames), and
+        the safety filter approaches its joint angles from it at the speed limits."""
         q = np.asarray(q_last, dtype=np.float64)
         if q.shape != (self.robot.nq,):
             raise ValueError(f"q_last must have shape ({self.robot.nq},), got {q.shape}")
@@ -199,6 +203,11 @@ class MotionEngine:
             delta = self._anchor[:2] + step - qpos[0, :2]
             self._root_offset += delta
             qpos[:, :2] += delta
+            # Height: start from the anchor's and fade the difference out over
+            # ANCHOR_HEIGHT_BLEND frames (the motion's own height is kept after that).
+            dz = self._anchor[2] + (qpos[1, 2] - qpos[0, 2] if len(qpos) > 1 else 0.0) - qpos[0, 2]
+            fade = np.clip(1.0 - np.arange(len(qpos)) / ANCHOR_HEIGHT_BLEND, 0.0, 1.0)
+            qpos[:, 2] += dz * fade
         self._anchor = None
         t2 = time.perf_counter()
         prev = self.safety.last_q
