@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import time
 
 DEFAULT_ACTION = "/molingo_node/generate"
@@ -46,9 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     from molingo_ros.msg import MotionCommand
     from molingo_ros.ros.messages import to_time
 
-    # Python's own SIGINT handling (KeyboardInterrupt), so Ctrl-C can still cancel the goal;
-    # installed explicitly, as a process started in the background inherits SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Ctrl-C only sets a flag, checked between spins: a KeyboardInterrupt raised inside rclpy's
+    # C++ calls can surface as another error. Installed explicitly, as a process started in
+    # the background inherits SIGINT ignored.
+    interrupted = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     rclpy.init(args=None, signal_handler_options=SignalHandlerOptions.NO)
     node = Node("molingo_send")
     client = ActionClient(node, GenerateMotion, args.action)
@@ -60,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+        if interrupted.is_set():
+            print("molingo send: interrupted; nothing was sent", file=sys.stderr)
+            return 1
         cmd = MotionCommand()
         cmd.header.stamp = to_time(node.get_clock().now().nanoseconds * 1e-9)
         cmd.text = args.text
@@ -79,22 +85,30 @@ def main(argv: list[str] | None = None) -> int:
         goal_future = client.send_goal_async(
             GenerateMotion.Goal(command=cmd), feedback_callback=on_feedback
         )
-        try:
-            rclpy.spin_until_future_complete(node, goal_future, timeout_sec=args.server_timeout)
-        except KeyboardInterrupt:
-            # Ctrl-C before the node answered: wait for the answer, then cancel what it took.
-            rclpy.spin_until_future_complete(node, goal_future, timeout_sec=5.0)
-            handle = goal_future.result() if goal_future.done() else None
+
+        def spin_until(future, timeout_s: float, stop_on_ctrl_c: bool = True) -> str:
+            """Spin until ``future`` is done: "done", "interrupted" or "timeout"."""
+            deadline = time.monotonic() + timeout_s if timeout_s > 0 else None
+            while not future.done():
+                if stop_on_ctrl_c and interrupted.is_set():
+                    return "interrupted"
+                if deadline is not None and time.monotonic() > deadline:
+                    return "timeout"
+                rclpy.spin_once(node, timeout_sec=0.05)
+            return "done"
+
+        def cancel(handle, why: str) -> int:
             if handle is not None and handle.accepted:
-                cancel = handle.cancel_goal_async()
-                rclpy.spin_until_future_complete(node, cancel, timeout_sec=5.0)
+                spin_until(handle.cancel_goal_async(), 5.0, stop_on_ctrl_c=False)
             bar.close()
-            print(
-                "molingo send: interrupted; the goal was cancelled (the robot holds)",
-                file=sys.stderr,
-            )
+            print(f"molingo send: {why}; the goal was cancelled (the robot holds)", file=sys.stderr)
             return 1
-        handle = goal_future.result()
+
+        if spin_until(goal_future, args.server_timeout) == "interrupted":
+            # Ctrl-C before the node answered: wait for the answer, then cancel what it took.
+            spin_until(goal_future, 5.0, stop_on_ctrl_c=False)
+            return cancel(goal_future.result() if goal_future.done() else None, "interrupted")
+        handle = goal_future.result() if goal_future.done() else None
         if handle is None or not handle.accepted:
             bar.close()
             print("molingo send: the goal was rejected (is the node active?)", file=sys.stderr)
@@ -103,19 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"accepted: {args.text!r} ({args.mode})")
             return 0
         result_future = handle.get_result_async()
-        deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
-        try:
-            while not result_future.done():
-                rclpy.spin_once(node, timeout_sec=0.1)
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError
-        except (KeyboardInterrupt, TimeoutError) as exc:
-            why = "timed out" if isinstance(exc, TimeoutError) else "interrupted"
-            cancel = handle.cancel_goal_async()
-            rclpy.spin_until_future_complete(node, cancel, timeout_sec=5.0)
-            bar.close()
-            print(f"molingo send: {why}; the goal was cancelled (the robot holds)", file=sys.stderr)
-            return 1
+        state = spin_until(result_future, args.timeout)
+        if state != "done":
+            return cancel(handle, "timed out" if state == "timeout" else "interrupted")
         bar.close()
         res = result_future.result().result
         if res.success:
