@@ -52,14 +52,22 @@ ablation_chain() {
   $PY -m molingo_ros.model.train_sae --copy-decoder "$RUNS/gen/molingo_ft.safetensors" \
       "$RUNS/gen_adaln/molingo.safetensors" --out "$RUNS/gen_adaln/molingo_ft.safetensors"
 }
-shipped_chain() {
-  $PY -m molingo_ros.model.train_sae --out "$RUNS/sae_w192" --width 192 --steps 7000 \
+# The v2-size recipe: SAE (width 192, 7k steps) -> generator (8k) -> decoder fine-tuning.
+# Usage: width192_chain SAE_DIR GEN_DIR [SAE_ARGS [FT_ARGS]]  (extra args, word-split)
+width192_chain() {
+  local sae=$RUNS/$1 gen=$RUNS/$2
+  # shellcheck disable=SC2086  # the extra arguments are meant to split into words
+  $PY -m molingo_ros.model.train_sae --out "$sae" --width 192 --steps 7000 ${3:-} \
       --threads 1 --quiet
-  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_w192/sae.safetensors" \
-      --out "$RUNS/gen_w192" --steps 8000 --threads 1 --quiet
-  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_w192/molingo.safetensors" \
-      --out "$RUNS/gen_w192/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
-  touch "$RUNS/gen_w192/done"
+  $PY -m molingo_ros.model.train_generator --sae "$sae/sae.safetensors" \
+      --out "$gen" --steps 8000 --threads 1 --quiet
+  # shellcheck disable=SC2086
+  $PY -m molingo_ros.model.train_sae --finetune-decoder "$gen/molingo.safetensors" \
+      --out "$gen/molingo_ft.safetensors" --steps 1500 ${4:-} --threads 1 --quiet
+  touch "$gen/done"
+}
+shipped_chain() {  # v2
+  width192_chain sae_w192 gen_w192
 }
 ablation_v2_chain() {  # after the shipped chain: AdaLN on the v2 SAE, same 8k steps
   $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_w192/sae.safetensors" \
@@ -67,25 +75,13 @@ ablation_v2_chain() {  # after the shipped chain: AdaLN on the v2 SAE, same 8k s
   $PY -m molingo_ros.model.train_sae --copy-decoder "$RUNS/gen_w192/molingo_ft.safetensors" \
       "$RUNS/gen_w192_adaln/molingo.safetensors" --out "$RUNS/gen_w192_adaln/molingo_ft.safetensors"
 }
-vae_v2_chain() {  # the plain-VAE ablation at the shipped model's size and steps
-  $PY -m molingo_ros.model.train_sae --out "$RUNS/vae_w192" --width 192 --steps 7000 \
-      --semantic-weight 0 --threads 1 --quiet
-  $PY -m molingo_ros.model.train_generator --sae "$RUNS/vae_w192/sae.safetensors" \
-      --out "$RUNS/gen_vae_w192" --steps 8000 --threads 1 --quiet
-  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_vae_w192/molingo.safetensors" \
-      --out "$RUNS/gen_vae_w192/molingo_ft.safetensors" --steps 1500 --threads 1 --quiet
-  touch "$RUNS/gen_vae_w192/done"
+vae_v2_chain() {  # the plain-VAE ablation at the v2 size and steps
+  width192_chain vae_w192 gen_vae_w192 "--semantic-weight 0"
 }
 v3_chain() {  # v2 with the root loss in the SAE (straight walks stay straight)
-  $PY -m molingo_ros.model.train_sae --out "$RUNS/sae_v3" --width 192 --steps 7000 \
-      --root-weight 1 --threads 1 --quiet
-  $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_v3/sae.safetensors" \
-      --out "$RUNS/gen_v3" --steps 8000 --threads 1 --quiet
-  $PY -m molingo_ros.model.train_sae --finetune-decoder "$RUNS/gen_v3/molingo.safetensors" \
-      --out "$RUNS/gen_v3/molingo_ft.safetensors" --steps 1500 --root-weight 1 --threads 1 --quiet
-  touch "$RUNS/gen_v3/done"
-  # On with a longer visible history (24 tokens = 3.2 s, was 12), so that a turn in progress
-  # is seen whole and ends (v3 at 12 tokens: turns kept turning); sample with history_tokens 24.
+  width192_chain sae_v3 gen_v3 "--root-weight 1" "--root-weight 1"
+  # On to 12k steps with a longer visible history in training (up to 24 tokens = 3.2 s, was
+  # 12): the shipped v3 (sampled with the default 16-token history).
   [ -d "$RUNS/gen_v3_h24" ] || { cp -r "$RUNS/gen_v3" "$RUNS/gen_v3_h24"; rm -f "$RUNS/gen_v3_h24/done" "$RUNS/gen_v3_h24/molingo_ft.safetensors"; }
   $PY -m molingo_ros.model.train_generator --sae "$RUNS/sae_v3/sae.safetensors" \
       --out "$RUNS/gen_v3_h24" --steps 12000 --window-tokens 32 --max-prefix-tokens 24 \

@@ -309,7 +309,10 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     window_frames = cfg.sampler.window_tokens * 4
     for set_name, items in sets.items():
         real_emb = embed_motions(ev, [it.real for it in items])
-        real_turn = [turn_rate(it.real) if it.label else 0.0 for it in items]
+        locomotion = [
+            k for k, it in enumerate(items) if it.label and it.label[0] in LOCOMOTION_CONTENTS
+        ]
+        real_turn = [turn_rate(items[k].real) for k in locomotion]
         text_emb = embed_texts(ev, [it.text for it in items]) if set_name != "composed" else None
         rows: dict[str, dict[str, list[float]]] = {}
         recons = [m + RECON_SUFFIX for m in models] if cfg.reconstruction else []
@@ -348,14 +351,9 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
                 if r == 0:
                     gen_windows = window_frames if method in models else None
                     row.update(physical(feats, gen_windows, seams))
-                    turning = [
-                        k
-                        for k, it in enumerate(items)
-                        if it.label and it.label[0] in LOCOMOTION_CONTENTS
-                    ]
-                    if turning:
+                    if locomotion:
                         row["turn_err"] = M.turn_rate_error(
-                            [turn_rate(feats[k]) for k in turning], [real_turn[k] for k in turning]
+                            [turn_rate(feats[k]) for k in locomotion], real_turn
                         )
                 for k, v in row.items():
                     vals.setdefault(k, []).append(float(v))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 import time
 
 DEFAULT_ACTION = "/molingo_node/generate"
@@ -46,12 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     from molingo_ros.action import GenerateMotion
     from molingo_ros.msg import MotionCommand
     from molingo_ros.ros.messages import to_time
+    from molingo_ros.ros.spin import signal_flag
 
-    # Ctrl-C only sets a flag, checked between spins: a KeyboardInterrupt raised inside rclpy's
-    # C++ calls can surface as another error. Installed explicitly, as a process started in
-    # the background inherits SIGINT ignored.
-    interrupted = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    # Ctrl-C only sets a flag, checked between spins (a KeyboardInterrupt raised inside
+    # rclpy's C++ calls can surface as another error).
+    interrupted = signal_flag((signal.SIGINT,))
     rclpy.init(args=None, signal_handler_options=SignalHandlerOptions.NO)
     node = Node("molingo_send")
     client = ActionClient(node, GenerateMotion, args.action)

@@ -17,15 +17,19 @@ import rclpy
 from rclpy.executors import Executor, ExternalShutdownException
 
 
+def signal_flag(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> threading.Event:
+    """Install handlers for ``signals`` that only set the returned event (never raise inside
+    rclpy's C++ calls). Installed explicitly, so they also work in a process started in the
+    background, which inherits SIGINT ignored. Main thread only."""
+    flag = threading.Event()
+    for signum in signals:
+        signal.signal(signum, lambda _signum, _frame: flag.set())
+    return flag
+
+
 def spin_until_signal(executor: Executor, step_s: float = 0.1) -> bool:
     """Spin ``executor`` until SIGINT or SIGTERM; returns True when a signal ended it."""
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = signal_flag()
     try:
         while not stop.is_set() and rclpy.ok(context=executor.context):
             executor.spin_once(timeout_sec=step_s)
@@ -41,4 +45,4 @@ def close(executor: Executor, node) -> None:
     rclpy.try_shutdown()
 
 
-__all__ = ["close", "spin_until_signal"]
+__all__ = ["close", "signal_flag", "spin_until_signal"]

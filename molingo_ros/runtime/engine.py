@@ -198,16 +198,14 @@ class MotionEngine:
         qpos = self.retargeter.process(human)
         qpos[:, :2] += self._root_offset
         if self._anchor is not None and self.robot.spec.floating_base:
-            # First frame = the anchor plus the motion's own first step.
-            step = qpos[1, :2] - qpos[0, :2] if len(qpos) > 1 else np.zeros(2)
-            delta = self._anchor[:2] + step - qpos[0, :2]
-            self._root_offset += delta
-            qpos[:, :2] += delta
-            # Height: start from the anchor's and fade the difference out over
-            # ANCHOR_HEIGHT_BLEND frames (the motion's own height is kept after that).
-            dz = self._anchor[2] + (qpos[1, 2] - qpos[0, 2] if len(qpos) > 1 else 0.0) - qpos[0, 2]
+            # First frame = the anchor plus the motion's own first step: x, y shifted for
+            # good; the height difference fades out over ANCHOR_HEIGHT_BLEND frames.
+            step = qpos[1, :3] - qpos[0, :3] if len(qpos) > 1 else np.zeros(3)
+            delta = self._anchor[:3] + step - qpos[0, :3]
+            self._root_offset += delta[:2]
+            qpos[:, :2] += delta[:2]
             fade = np.clip(1.0 - np.arange(len(qpos)) / ANCHOR_HEIGHT_BLEND, 0.0, 1.0)
-            qpos[:, 2] += dz * fade
+            qpos[:, 2] += delta[2] * fade
         self._anchor = None
         t2 = time.perf_counter()
         prev = self.safety.last_q
