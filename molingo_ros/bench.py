@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=_REPO / "BENCHMARKS.md")
     parser.add_argument("--device", default="cpu", help="device of the model benchmark")
     parser.add_argument(
+        "--model", type=Path, help="model file of the model benchmark (default: the shipped one)"
+    )
+    parser.add_argument(
         "--model-only",
         action="store_true",
         help="only the model benchmark, appended to --out (e.g. on a GPU machine)",
@@ -286,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
         where = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else machine()
         title = f"Text to motion on {args.device} ({where}) — {time.strftime('%Y-%m-%d')}"
-        return _append_section(args.out, title, bench_model(args.device))
+        return _append_section(args.out, title, bench_model(args.device, args.model))
     rows = bench_clip() + bench_dataset(args.workers)
     retarget_rows, gmr_table = bench_retarget()
     model_rows = bench_model("cpu")

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from molingo_ros.model.text import FrozenTextEncoder
 from molingo_ros.motion import captions as caption_lib
-from molingo_ros.motion.dataset import MotionDataset
+from molingo_ros.motion.dataset import MotionDataset, default_cache_dir
 from molingo_ros.motion.features import feature_slices
 
 
@@ -218,6 +218,17 @@ def composed_sequences(
     return out
 
 
+def text_cache_path(
+    captions: list[str],
+    encoder: FrozenTextEncoder,
+    config: DataConfig,
+    cache_dir: Path | None = None,
+) -> Path:
+    """Where the :class:`TextTable` of ``captions`` is cached (the dataset cache folder)."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return folder / f"text_{encoder.name}_{config.key(len(captions), captions[:3])}.safetensors"
+
+
 def text_table_for(
     bank: CaptionBank,
     encoder: FrozenTextEncoder,
@@ -226,8 +237,5 @@ def text_table_for(
     progress: bool = True,
 ) -> TextTable:
     """The :class:`TextTable` of a bank's captions (cached in the dataset cache folder)."""
-    cache = (
-        Path(dataset.config.cache_dir)
-        / f"text_{encoder.name}_{config.key(len(bank.captions), bank.captions[:3])}.safetensors"
-    )
+    cache = text_cache_path(bank.captions, encoder, config, Path(dataset.config.cache_dir))
     return TextTable.build(encoder, bank.captions, cache, config.max_text_tokens, progress)

