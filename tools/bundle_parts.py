@@ -38,7 +38,9 @@ def restore(stripped: Path, sae_bundle: Path, out: Path) -> None:
     sae_meta = _metadata(sae_bundle)
     if meta.get("sae_config") != sae_meta.get("sae_config"):
         raise SystemExit(f"{stripped} was trained on another SAE config than {sae_bundle}'s")
-    tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(stripped)).items()}
+    tensors = {
+        k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(stripped)).items()
+    }
     tensors.update({k: v for k, v in load_file(str(sae_bundle)).items() if k.startswith("sae.")})
     meta.pop("stripped_half", None)
     save_file(tensors, str(out), metadata=meta)

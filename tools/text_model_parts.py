@@ -18,7 +18,6 @@ import shutil
 import sys
 from pathlib import Path
 
-import torch
 from safetensors.torch import load_file, save_file
 
 WEIGHTS = "model.safetensors"
@@ -35,7 +34,9 @@ def split(part_a: Path, part_b: Path) -> None:
         raise SystemExit(f"no {EMBEDDINGS} in {src / WEIGHTS}")
     for part, names in ((part_a, names_a), (part_b, [k for k in tensors if k not in names_a])):
         part.mkdir(parents=True, exist_ok=True)
-        save_file({k: tensors[k].half().contiguous() for k in names}, str(part / "half.safetensors"))
+        save_file(
+            {k: tensors[k].half().contiguous() for k in names}, str(part / "half.safetensors")
+        )
     for f in src.rglob("*"):
         if f.is_file() and f.name != WEIGHTS and f.suffix != ".md":
             dest = part_a / "files" / f.relative_to(src)
