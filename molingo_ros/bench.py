@@ -348,9 +348,18 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     text = "\n".join(lines)
-    args.out.write_text(text)
+    kept = accelerator_sections(args.out.read_text()) if args.out.exists() else ""
+    args.out.write_text(text + (f"\n{kept}" if kept else ""))
     print(text)
     return 0
+
+
+def accelerator_sections(markdown: str) -> str:
+    """The ``## ... on cuda ...`` sections of a BENCHMARKS.md: measured on a lent GPU machine
+    by ``--model-only --device cuda``, kept when ``make bench`` rewrites the file here."""
+    sections = markdown.split("\n## ")
+    kept = [s for s in sections[1:] if " on cuda" in s.split("\n", 1)[0]]
+    return "".join(f"## {s.rstrip()}\n\n" for s in kept)
 
 
 if __name__ == "__main__":

@@ -78,10 +78,12 @@ def test_the_shipped_sae_reconstructs_real_motion_and_an_untrained_one_does_not(
     assert errors["untrained"] > 2 * errors["shipped"]
 
 
-def test_batched_generation_follows_the_stream():
+@pytest.mark.parametrize("command_age_tokens", [0, 6])
+def test_batched_generation_follows_the_stream(command_age_tokens):
     """generate_batch (the evaluation's batched sampler) makes for one prompt exactly the frames
     that the streaming generate() makes for the same timed commands and seed, shortened
-    windows at the segment starts included; batches mix prompts of different seams and lengths."""
+    windows at the segment starts included, and gives a command-age generator the same ages;
+    batches mix prompts of different seams and lengths."""
     from molingo_ros.model.evaluate import PromptItem, generate_batch
     from molingo_ros.model.sampler import generate
     from molingo_ros.motion.features import features_to_positions
@@ -90,9 +92,22 @@ def test_batched_generation_follows_the_stream():
     model = MoLingo(
         SAEConfig(width=32, res_depth=1),
         GeneratorConfig(
-            dim=32, layers=1, heads=2, flow_width=32, flow_depth=1, adapter_layers=1, max_tokens=32
+            dim=32,
+            layers=1,
+            heads=2,
+            flow_width=32,
+            flow_depth=1,
+            adapter_layers=1,
+            max_tokens=32,
+            command_age_tokens=command_age_tokens,
         ),
     ).eval()
+    if model.generator.age is not None:  # make the ages matter, so that a mismatch shows
+        torch.nn.init.normal_(model.generator.age.weight, std=3.0)
+        # (the flow head's modulations start at zero: the condition would not reach it;
+        # give them weights, as training does)
+        for w in model.generator.head.parameters():
+            torch.nn.init.normal_(w, std=0.3)
     fast = SamplerConfig(iterations=2, flow_steps=2, window_tokens=4, history_tokens=8)
     dummy = np.zeros((60, 257), dtype=np.float32)
     item = PromptItem([("a person walks forward", 0), ("a person waves", 21)], 58, dummy)

@@ -55,6 +55,38 @@ def test_text_changes_the_output():
     )
 
 
+def test_command_age_is_an_input_when_configured():
+    torch.manual_seed(0)
+    gen = MotionGenerator(GeneratorConfig(**{**TINY.__dict__, "command_age_tokens": 4})).eval()
+    tokens = torch.randn(1, 8, TINY.latent_dim)
+    hidden = torch.zeros(1, 8, dtype=torch.bool)
+    hidden[:, 4:] = True
+    m, p = gen.encode_text(torch.randn(1, 5, TINY.text_dim), torch.ones(1, 5, dtype=torch.bool))
+    with pytest.raises(ValueError, match="command ages"):
+        gen.backbone(tokens, hidden, None, m, p)
+    fresh = torch.arange(-4, 4)[None]  # the command began at the first new token
+    old = fresh + 20
+    out_fresh = gen.backbone(tokens, hidden, None, m, p, fresh)
+    assert not torch.allclose(out_fresh, gen.backbone(tokens, hidden, None, m, p, old))
+    # ages saturate at command_age_tokens, and everything before the command is one "before"
+    assert torch.equal(
+        gen.backbone(tokens, hidden, None, m, p, fresh + 100),
+        gen.backbone(tokens, hidden, None, m, p, fresh + 200),
+    )
+    assert torch.equal(
+        gen.backbone(tokens, hidden, None, m, p, fresh - 20),
+        gen.backbone(tokens, hidden, None, m, p, fresh - 30),
+    )
+    # a generator without the input ignores ages
+    plain = MotionGenerator(TINY).eval()
+    assert torch.equal(
+        plain.backbone(tokens, hidden, None, m, p, fresh),
+        plain.backbone(tokens, hidden, None, m, p),
+    )
+    with pytest.raises(ValueError, match="command_age_tokens"):
+        MotionGenerator(GeneratorConfig(**{**TINY.__dict__, "command_age_tokens": -1}))
+
+
 def test_too_many_tokens_and_bad_conditioning():
     gen = MotionGenerator(TINY)
     with pytest.raises(ValueError, match="max_tokens"):

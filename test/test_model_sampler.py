@@ -97,6 +97,33 @@ def test_command_change_takes_effect_at_the_next_window(model):
         MotionStream(model, FAST).next_window()
 
 
+@pytest.mark.parametrize("command_age_tokens", [0, 6])
+def test_a_command_sent_again_restarts_its_age(command_age_tokens):
+    # The stream counts tokens from each set_text: a generator with the command-age input
+    # makes other motion after the same text is sent again; one without it, the same motion.
+    torch.manual_seed(0)
+    gen = GeneratorConfig(**{**GEN.__dict__, "command_age_tokens": command_age_tokens})
+    model = MoLingo(SAE, gen).eval()
+    if model.generator.age is not None:
+        torch.nn.init.normal_(model.generator.age.weight, std=3.0)
+        # (the flow head's modulations start at zero: the condition would not reach it;
+        # give them weights, as training does)
+        for w in model.generator.head.parameters():
+            torch.nn.init.normal_(w, std=0.3)
+
+    def run(again: bool) -> np.ndarray:
+        stream = MotionStream(model, FAST, seed=0)
+        stream.set_text("walk forward")
+        first = stream.next_window().features
+        if again:
+            stream.set_text("walk forward")
+        return np.concatenate([first, stream.next_window().features])
+
+    once, twice = run(False), run(True)
+    np.testing.assert_array_equal(once[:16], twice[:16])
+    assert np.array_equal(once, twice) == (command_age_tokens == 0)
+
+
 def test_timed_commands_start_on_their_own_token(model):
     # 0.3 s = frame 9: the first window is cut to 3 tokens (12 frames), the command owns
     # frame 12 on (not frame 16, where the next full window would start).

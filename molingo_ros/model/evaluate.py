@@ -143,16 +143,26 @@ def generate_batch(
             if not plan:
                 break
             for (length, n), group in sorted(plan.items()):
-                texts = []
+                texts, ages = [], []
                 for i in group:
-                    text = items[i].segments[0][0]
+                    text, begun = items[i].segments[0][0], 0
                     for t, s in items[i].segments:
                         if s <= length * step:
-                            text = t
+                            text, begun = t, -(-s // step)  # its first token
                     texts.append(text)
+                    ages.append(length - begun)
                 h = min(length, config.history_tokens)
                 history = torch.stack([latents[i][length - h :] for i in group])
-                new = sample_tokens(model, history, n, model.text_memory(texts), null, config, gen)
+                new = sample_tokens(
+                    model,
+                    history,
+                    n,
+                    model.text_memory(texts),
+                    null,
+                    config,
+                    gen,
+                    torch.tensor(ages),
+                )
                 for j, i in enumerate(group):
                     latents[i] = torch.cat([latents[i], new[j]])
         # The decoder is causal: padding at the end leaves the earlier frames as they are.

@@ -37,6 +37,10 @@ class GeneratorConfig:
         conditioning: ``cross`` (multi-token cross-attention, MoLingo) or ``adaln`` (one
             pooled text vector through adaptive LayerNorm: the ablation).
         flow_batch_mul: each hidden token is trained with this many noise draws per step.
+        command_age_tokens: if > 0, every token also sees how long ago (in tokens, 4 frames
+            each; saturating at this many) the current command began, or that it lies before
+            it (the previous command's history): a command's motion can then change with its
+            age (a turn that ends, a start from rest). 0 = off (models before v4).
     """
 
     latent_dim: int = 16
@@ -51,6 +55,7 @@ class GeneratorConfig:
     dropout: float = 0.1
     conditioning: Literal["cross", "adaln"] = "cross"
     flow_batch_mul: int = 4
+    command_age_tokens: int = 0
 
 
 def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -164,6 +169,13 @@ class MotionGenerator(nn.Module):
         self.inp = nn.Linear(c.latent_dim, c.dim)
         self.mask_token = nn.Parameter(torch.zeros(c.latent_dim))
         self.pos = nn.Parameter(torch.randn(c.max_tokens, c.dim) * 0.02)
+        self.age = None
+        if c.command_age_tokens < 0:
+            raise ValueError(f"command_age_tokens must be >= 0, got {c.command_age_tokens}")
+        if c.command_age_tokens:
+            # Row 0: before the command; row 1 + a: a tokens after its start (saturating).
+            self.age = nn.Embedding(c.command_age_tokens + 2, c.dim)
+            nn.init.normal_(self.age.weight, std=0.02)
         self.text = TextAdapter(c.text_dim, c.dim, c.adapter_layers, c.heads, c.dropout)
         cross = c.conditioning == "cross"
         self.blocks = nn.ModuleList(
@@ -186,9 +198,12 @@ class MotionGenerator(nn.Module):
         pad: torch.Tensor | None,
         memory: torch.Tensor,
         memory_pad: torch.Tensor,
+        age: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Transformer outputs (B, N, D) for latent ``tokens`` (B, N, d) of which ``hidden``
-        (B, N) are replaced by the mask token; ``pad`` (B, N) True marks padding."""
+        (B, N) are replaced by the mask token; ``pad`` (B, N) True marks padding; ``age``
+        (B, N) int: tokens since the current command began at each position (negative:
+        before it), needed when ``command_age_tokens`` > 0, ignored otherwise."""
         n = tokens.shape[1]
         if n > self.config.max_tokens:
             raise ValueError(f"{n} tokens exceed max_tokens={self.config.max_tokens}")
@@ -196,6 +211,10 @@ class MotionGenerator(nn.Module):
         if pad is not None:
             x = x.masked_fill(pad[..., None], 0.0)
         h = self.inp(x) + self.pos[:n]
+        if self.age is not None:
+            if age is None:
+                raise ValueError("this generator takes command ages (command_age_tokens > 0)")
+            h = h + self.age((age + 1).clamp(0, self.config.command_age_tokens + 1))
         cond = None
         if self.config.conditioning == "adaln":
             keep = (~memory_pad).float()[..., None]
@@ -212,6 +231,7 @@ class MotionGenerator(nn.Module):
         memory: torch.Tensor,
         memory_pad: torch.Tensor,
         generator: torch.Generator | None = None,
+        age: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Training loss for latent ``tokens`` (B, N, d), ``valid`` (B, N) and visible history
         length ``prefix`` (B,): cosine-scheduled masking of the tokens after the prefix,
@@ -227,7 +247,7 @@ class MotionGenerator(nn.Module):
         score = torch.rand(b, n, device=dev, generator=generator).masked_fill(~future, 2.0)
         rank = score.argsort(1).argsort(1)
         hidden = rank < n_hide[:, None]
-        h = self.backbone(tokens, hidden, ~valid, memory, memory_pad)
+        h = self.backbone(tokens, hidden, ~valid, memory, memory_pad, age)
         z = h[hidden]
         x1 = tokens[hidden]
         mul = self.config.flow_batch_mul

@@ -267,14 +267,20 @@ def sample_tokens(
     null_memory: tuple[torch.Tensor, torch.Tensor],
     config: SamplerConfig,
     generator: torch.Generator | None = None,
+    command_age: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fill ``new_tokens`` tokens after a visible ``history`` (B, h, d) of normalised
     latents: masked iterations, each revealed token drawn by the flow with CFG.
+    ``command_age`` (B,): tokens since the current command began, at the first new token
+    (default 0: it begins there); used by generators with ``command_age_tokens``.
     Returns (B, new_tokens, d)."""
     gen = model.generator
     dev = history.device
     b, h, d = history.shape
     n = h + new_tokens
+    if command_age is None:
+        command_age = torch.zeros(b, dtype=torch.long, device=dev)
+    age = command_age.to(dev).long()[:, None] + torch.arange(-h, new_tokens, device=dev)[None]
     tokens = torch.cat([history, torch.zeros(b, new_tokens, d, device=dev)], dim=1)
     hidden = torch.zeros(b, n, dtype=torch.bool, device=dev)
     hidden[:, h:] = True
@@ -306,11 +312,16 @@ def sample_tokens(
         idx = order[:, revealed : revealed + count]  # (b, count)
         if use_cfg:
             out = gen.backbone(
-                tokens.repeat(2, 1, 1), hidden.repeat(2, 1), None, both_mem, both_pad
+                tokens.repeat(2, 1, 1),
+                hidden.repeat(2, 1),
+                None,
+                both_mem,
+                both_pad,
+                age.repeat(2, 1),
             )
             zc, zu = out[:b], out[b:]
         else:
-            zc = gen.backbone(tokens, hidden, None, mem, mem_pad)
+            zc = gen.backbone(tokens, hidden, None, mem, mem_pad, age)
             zu = None
         rows = torch.arange(b, device=dev)[:, None].expand_as(idx)
         cond = zc[rows, idx].reshape(-1, zc.shape[-1])
@@ -386,6 +397,7 @@ class MotionStream:
         self._root = _RootState()
         self._text: str | None = None
         self._memory = None
+        self._command_start = 0  # token index where the current command began
         self._null = model.text_memory([NULL_PROMPT])
         self.frames_emitted = 0
 
@@ -400,6 +412,7 @@ class MotionStream:
             raise ValueError("the command text must be a non-empty string")
         self._text = text.strip()
         self._memory = self.model.text_memory([self._text])
+        self._command_start = self._latents.shape[1]
 
     @torch.no_grad()
     def next_window(self, tokens: int | None = None) -> WindowOutput:
@@ -425,8 +438,9 @@ class MotionStream:
         )
         # bf16 on CUDA (tensor cores); float32 on the CPU.
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            age = torch.tensor([self._latents.shape[1] - self._command_start])
             new = sample_tokens(
-                self.model, history, n_new, self._memory, self._null, cfg, self._gen
+                self.model, history, n_new, self._memory, self._null, cfg, self._gen, age
             ).float()
         self._latents = torch.cat([self._latents, new], dim=1)
         ctx = self._latents[:, -(n_new + cfg.decode_context_tokens) :]

@@ -70,6 +70,8 @@ class GeneratorTrainConfig:
         pack: train from a latent pack (:func:`export_pack`) instead of the dataset.
         time_budget: if > 0, seconds of training: after timing the first steps, ``steps``
             becomes what fits (never more than ``steps``); the cosine schedule follows.
+        init: start from the generator of this model bundle (same architecture; a command-age
+            table it lacks starts fresh), e.g. to add the command-age input to a trained one.
     """
 
     generator: GeneratorConfig = GeneratorConfig()
@@ -96,6 +98,7 @@ class GeneratorTrainConfig:
     out: Path = field(default=Path("runs/gen"))
     pack: Path | None = None
     time_budget: float = 0.0
+    init: Path | None = None
 
 
 @dataclass
@@ -151,6 +154,22 @@ def encode_sequences(
         seams = sorted({(f + step - 1) // step for f in s.seams if 0 < (f + step - 1) // step < n})
         out.append(TokenSequence(mean[0].cpu().numpy(), labels, seams))
     return out
+
+
+def init_generator(model: torch.nn.Module, bundle: Path) -> None:
+    """Copy the ``generator.*`` weights of a model bundle into ``model``; only the
+    command-age table may be missing from the file (it keeps its fresh initialisation)."""
+    tensors, _ = load_weights(bundle, MODEL_KIND)
+    state = {
+        k[len("generator.") :]: v.float() if v.is_floating_point() else v
+        for k, v in tensors.items()
+        if k.startswith("generator.")
+    }
+    own = model.state_dict()
+    for name in own:
+        if name not in state and name.startswith("age."):
+            state[name] = own[name]
+    load_state_strict(model, state, bundle)
 
 
 def _flatten(seqs: list[TokenSequence], prefix: str) -> dict[str, np.ndarray]:
@@ -240,13 +259,18 @@ def sample_batch(
     rng: np.random.Generator,
     null_label: int,
 ):
-    """(tokens (B, N, d), valid (B, N), prefix (B,), caption index (B,))."""
+    """(tokens (B, N, d), valid (B, N), prefix (B,), caption index (B,), command age (B, N)).
+
+    The command of a window is the segment of its first hidden token (a clip is one
+    segment); the age of a position is its distance in tokens from that segment's start
+    (negative in the previous segment's history)."""
     b, n = cfg.batch, cfg.window_tokens
     d = seqs[0].latents.shape[1]
     tokens = np.zeros((b, n, d), dtype=np.float32)
     valid = np.zeros((b, n), dtype=bool)
     prefix = np.zeros(b, dtype=np.int64)
     label = np.zeros(b, dtype=np.int64)
+    age = np.zeros((b, n), dtype=np.int64)
     for i in range(b):
         with_history = rng.random() >= cfg.no_prefix_fraction
         at_seam = with_history and rng.random() < cfg.seam_fraction
@@ -265,10 +289,13 @@ def sample_batch(
         tokens[i, : len(seg)] = seg
         valid[i, : len(seg)] = True
         prefix[i] = min(p, len(seg) - 1)
-        label[i] = s.labels[min(start + prefix[i], len(s.labels) - 1)]
+        first = min(start + prefix[i], len(s.labels) - 1)
+        label[i] = s.labels[first]
+        begun = max([0] + [x for x in s.seams if x <= first])
+        age[i] = start + np.arange(n) - begun
         if rng.random() < cfg.cond_drop:
             label[i] = null_label
-    return tokens, valid, prefix, label
+    return tokens, valid, prefix, label, age
 
 
 def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
@@ -305,6 +332,8 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
     bundle.feature_std.copy_(sae_tensors["normalizer.std"])
     bundle.latent_mean.copy_(torch.from_numpy(lat_mean))
     bundle.latent_std.copy_(torch.from_numpy(lat_std))
+    if cfg.init is not None and not (out / "last.pt").exists():
+        init_generator(bundle.generator, Path(cfg.init))
     bundle = bundle.to(device)
     model = bundle.generator
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -340,7 +369,7 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
     other_keys = [k for k in model.state_dict() if k not in set(ema_keys)]
     model.train()
     while step < total:
-        tokens, valid, prefix, label = sample_batch(seqs, composed, cfg, rng, null_label)
+        tokens, valid, prefix, label, age = sample_batch(seqs, composed, cfg, rng, null_label)
         lab = torch.from_numpy(label).to(device)
         memory, memory_pad = model.encode_text(text_tokens[lab], text_mask[lab])
         for group in opt.param_groups:
@@ -351,6 +380,7 @@ def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
             torch.from_numpy(prefix).to(device),
             memory,
             memory_pad,
+            age=torch.from_numpy(age).to(device),
         )
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -420,6 +450,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, default=GeneratorConfig.layers)
     parser.add_argument("--heads", type=int, default=GeneratorConfig.heads)
     parser.add_argument("--flow-width", type=int, default=GeneratorConfig.flow_width)
+    parser.add_argument(
+        "--command-age-tokens",
+        type=int,
+        default=GeneratorConfig.command_age_tokens,
+        help="give the generator the command's age, saturating at this many tokens (0: off)",
+    )
+    parser.add_argument(
+        "--init", type=Path, metavar="BUNDLE", help="start from the generator of this model file"
+    )
     parser.add_argument("--lr", type=float, default=GeneratorTrainConfig.lr)
     parser.add_argument("--warmup", type=int, default=GeneratorTrainConfig.warmup)
     parser.add_argument(
@@ -465,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         layers=args.layers,
         heads=args.heads,
         flow_width=args.flow_width,
+        command_age_tokens=args.command_age_tokens,
     )
     cfg = replace(
         GeneratorTrainConfig(),
@@ -481,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup=args.warmup,
         pack=args.pack,
         time_budget=args.time_budget,
+        init=args.init,
     )
     if args.export_pack:
         path = export_pack(cfg, args.export_pack, progress=not args.quiet)
