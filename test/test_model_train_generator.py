@@ -81,6 +81,13 @@ def test_pack_of_another_encoder_is_refused(config, pack, tmp_path):
     np.savez(other, **items)
     with pytest.raises(ValueError, match="export the pack again"):
         training_sequences(replace(config, pack=other), sae, torch.device("cpu"), False)
+    with pytest.raises(ValueError, match="data settings"):
+        training_sequences(
+            replace(config, pack=pack, data=DataConfig(composed_sequences=13)),
+            sae,
+            torch.device("cpu"),
+            False,
+        )
     with pytest.raises(FileNotFoundError, match="--export-pack"):
         training_sequences(
             replace(config, pack=tmp_path / "nope.npz"), sae, torch.device("cpu"), False
@@ -114,3 +121,20 @@ def test_training_windows_carry_command_ages(config, pack):
     at_seam = (at_first_hidden == 0) & (prefix > 0)
     assert at_seam.sum() > 256 * 0.7 * 0.5 * 0.5
     assert (age[at_seam, 0] < 0).all()
+
+
+def test_init_from_a_bundle_adds_the_command_age_table(tmp_path):
+    from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
+    from molingo_ros.model.train_generator import init_generator
+
+    shipped = MoLingo.load(device="cpu")
+    cfg = replace(shipped.generator.config, command_age_tokens=8)
+    fresh = MotionGenerator(cfg)
+    age_before = fresh.age.weight.detach().clone()
+    init_generator(fresh, default_model_path())
+    for name, value in shipped.generator.state_dict().items():
+        assert torch.equal(fresh.state_dict()[name], value), name
+    assert torch.equal(fresh.age.weight, age_before)  # the new table keeps its initialisation
+    other = MotionGenerator(GeneratorConfig(dim=64, heads=4))
+    with pytest.raises(ValueError, match="does not match"):
+        init_generator(other, default_model_path())

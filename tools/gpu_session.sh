@@ -32,7 +32,7 @@ fi
 
 # 2. Generators side by side (v3's window and history; batch 8x v3's). RUN_SPECS: runs
 # separated by ';', each a name and its train_generator arguments; HALF: names sent back as
-# float16.
+# float16; TRAIN_TIMEOUT: seconds after which a run is stopped (its last checkpoint is sent).
 RUN_SPECS=${RUN_SPECS:-"g128 --lr 1e-3;\
 g192 --dim 192 --layers 6 --heads 6 --flow-width 256 --lr 8e-4;\
 g256 --dim 256 --layers 8 --heads 8 --flow-width 384 --lr 6e-4"}
@@ -42,7 +42,7 @@ common=(--sae molingo_ros/weights/molingo.safetensors --pack .dev/b/pack.npz --b
         --window-tokens 32 --max-prefix-tokens 24 --warmup 500)
 train() {  # name, extra args
   local name=$1; shift
-  timeout $((BUDGET + 240)) $PY -m molingo_ros.model.train_generator "${common[@]}" \
+  timeout "${TRAIN_TIMEOUT:-$((BUDGET + 240))}" $PY -m molingo_ros.model.train_generator "${common[@]}" \
       --out "$RUNS/$name" "$@" >"$RUNS/$name.log" 2>&1
 }
 names=()

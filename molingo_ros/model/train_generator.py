@@ -20,7 +20,7 @@ import argparse
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +221,12 @@ def training_sequences(
                     f"{path} was made with another SAE encoder than {cfg.sae}; export the pack "
                     "again with this --sae"
                 )
+            made_with = str(data["data_config"])
+            if made_with != json.dumps(asdict(cfg.data), sort_keys=True):
+                raise ValueError(
+                    f"{path} was made with the data settings {made_with}, not this run's "
+                    f"{json.dumps(asdict(cfg.data), sort_keys=True)}; export the pack again"
+                )
             captions = [str(c) for c in data["captions"]]
             return captions, _unflatten(data, "clip"), _unflatten(data, "composed")
     dataset = build_dataset(progress=progress)
@@ -246,6 +252,7 @@ def export_pack(cfg: GeneratorTrainConfig, path: Path, progress: bool = True) ->
         path,
         captions=np.asarray(captions),
         encoder=np.asarray(encoder_fingerprint(sae)),
+        data_config=np.asarray(json.dumps(asdict(cfg.data), sort_keys=True)),
         **_flatten(seqs, "clip"),
         **_flatten(composed, "composed"),
     )
