@@ -464,6 +464,12 @@ def main(argv: list[str] | None = None) -> int:
         help="give the generator the command's age, saturating at this many tokens (0: off)",
     )
     parser.add_argument(
+        "--captions-per-label",
+        type=int,
+        default=DataConfig.captions_per_label,
+        help="training phrasings per (content, style) label",
+    )
+    parser.add_argument(
         "--init", type=Path, metavar="BUNDLE", help="start from the generator of this model file"
     )
     parser.add_argument("--lr", type=float, default=GeneratorTrainConfig.lr)
@@ -502,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.max_prefix_tokens < args.window_tokens:
         parser.error("--max-prefix-tokens must be >= 1 and below --window-tokens")
+    if args.captions_per_label < 1:
+        parser.error("--captions-per-label must be >= 1")
     if args.dim % args.heads:
         parser.error(f"--dim {args.dim} must be a multiple of --heads {args.heads}")
     gen = replace(
@@ -529,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         pack=args.pack,
         time_budget=args.time_budget,
         init=args.init,
+        data=replace(DataConfig(), captions_per_label=args.captions_per_label),
     )
     if args.export_pack:
         path = export_pack(cfg, args.export_pack, progress=not args.quiet)
