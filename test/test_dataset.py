@@ -183,3 +183,22 @@ def test_bad_split_names_valid_ones(tmp_path, data_root):
         ds.indices("training")
     assert json.loads(json.dumps(ds.summary()))["clips"] == 1
     assert captions.strip_label_prefix("dataset-2_walk") == "walk"
+
+
+def test_concurrent_builds_share_one_complete_cache(tmp_path, data_root):
+    """Two training runs started together used to write the same temporary file; now each
+    builds in its own staging folder and the first finished cache is kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = _small_root(
+        tmp_path, data_root, ["dataset-2_walk_normal_001", "dataset-1_bow_normal_001"]
+    )
+    config = DatasetConfig(root=root, cache_dir=tmp_path / "cache", workers=1)
+    with ThreadPoolExecutor(8) as pool:
+        built = list(pool.map(lambda _: build_dataset(config, progress=False), range(8)))
+    assert all(ds.records == built[0].records for ds in built)
+    entries = [p.name for p in (tmp_path / "cache").iterdir()]
+    assert len(entries) == 1 and ".building-" not in entries[0], entries  # no leftovers
+    again = build_dataset(config, rebuild=True, progress=False)
+    np.testing.assert_array_equal(again.features, built[0].features)
+    assert len(list((tmp_path / "cache").iterdir())) == 1

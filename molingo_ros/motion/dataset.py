@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -400,31 +402,53 @@ def _cache_key(clips: list[SourceClip], config: DatasetConfig) -> str:
     return h.hexdigest()[:16]
 
 
-def _save(dataset: MotionDataset, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "features.npy.tmp"
-    with open(tmp, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(dataset.features, dtype=np.float32))
-    tmp.replace(folder / "features.npy")
-    columns = {
-        k: np.array([getattr(r, k) for r in dataset.records])
-        for k in ClipRecord.__dataclass_fields__
-    }
-    np.savez(
-        folder / "index.npz",
-        mean=dataset.normalizer.mean,
-        std=dataset.normalizer.std,
-        local_mirrors=dataset.local_mirrors,
-        unreadable=np.array(["\t".join(u) for u in dataset.unreadable], dtype=str).reshape(-1),
-        build_seconds=np.array(dataset.build_seconds),
-        **{f"rec_{k}": v for k, v in columns.items()},
-    )
-    (folder / "config.json").write_text(
-        json.dumps(
-            {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(dataset.config).items()},
-            indent=2,
+def _save(dataset: MotionDataset, folder: Path, *, replace: bool = False) -> None:
+    """Write the cache into a private staging folder, then rename it to ``folder`` in one step,
+    so concurrent builders (two training runs started together) never see or write a half-made
+    cache. Without ``replace``, a complete cache another process finished first is kept."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{folder.name}.building-", dir=folder.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
+        with open(staging / "features.npy", "wb") as fh:
+            np.save(fh, np.ascontiguousarray(dataset.features, dtype=np.float32))
+        columns = {
+            k: np.array([getattr(r, k) for r in dataset.records])
+            for k in ClipRecord.__dataclass_fields__
+        }
+        np.savez(
+            staging / "index.npz",
+            mean=dataset.normalizer.mean,
+            std=dataset.normalizer.std,
+            local_mirrors=dataset.local_mirrors,
+            unreadable=np.array(["\t".join(u) for u in dataset.unreadable], dtype=str).reshape(-1),
+            build_seconds=np.array(dataset.build_seconds),
+            **{f"rec_{k}": v for k, v in columns.items()},
         )
-    )
+        (staging / "config.json").write_text(
+            json.dumps(
+                {
+                    k: (str(v) if isinstance(v, Path) else v)
+                    for k, v in asdict(dataset.config).items()
+                },
+                indent=2,
+            )
+        )
+        if folder.exists() and (replace or not _is_complete(folder)):
+            old = folder.with_name(f"{folder.name}.old-{os.getpid()}-{time.time_ns()}")
+            folder.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            staging.rename(folder)
+        except OSError:
+            if not _is_complete(folder):  # not another builder's finished cache: a real failure
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _is_complete(folder: Path) -> bool:
+    return (folder / "index.npz").exists() and (folder / "features.npy").exists()
 
 
 def _load(folder: Path, config: DatasetConfig) -> MotionDataset:
@@ -449,7 +473,7 @@ def build_dataset(
     config = config or DatasetConfig()
     clips, problems = find_clips(config.root)
     folder = config.cache_dir / f"bandai-{_cache_key(clips, config)}"
-    if not rebuild and (folder / "index.npz").exists() and (folder / "features.npy").exists():
+    if not rebuild and _is_complete(folder):
         return _load(folder, config)
 
     started = time.perf_counter()
@@ -519,5 +543,5 @@ def build_dataset(
         local_mirrors,
         time.perf_counter() - started,
     )
-    _save(dataset, folder)
+    _save(dataset, folder, replace=rebuild)
     return _load(folder, config)
