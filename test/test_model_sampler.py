@@ -261,3 +261,30 @@ def test_lock_feet_removes_root_sliding_on_real_motion():
     # real motion barely changes: its planted feet do not slide
     locked_real = features_to_positions(lock_feet(feats), 21)[0]
     assert np.abs(locked_real - features_to_positions(feats, 21)[0]).max() < 0.05
+
+
+def test_cfg_schedule():
+    with pytest.raises(ValueError, match="valid: constant, linear"):
+        SamplerConfig(cfg_schedule="cosine")
+    linear = SamplerConfig(cfg_scale=3.0, cfg_schedule="linear")
+    assert [linear.guidance(f) for f in (0.25, 1.0)] == [1.5, 3.0]
+    assert SamplerConfig(cfg_scale=3.0).guidance(0.25) == 3.0
+
+    torch.manual_seed(0)
+    guided_model = MoLingo(SAE, GEN).eval()
+    with torch.no_grad():  # zero-initialised output layers would make the text irrelevant
+        for param in guided_model.generator.parameters():
+            param.add_(0.1 * torch.randn_like(param))
+
+    def run(**kw) -> np.ndarray:
+        config = SamplerConfig(**{**FAST.__dict__, **kw})
+        stream = MotionStream(guided_model, config, seed=3)
+        stream.set_text("a person waves the right hand")
+        return np.concatenate([stream.next_window().features for _ in range(2)])
+
+    # the schedule changes what is drawn, and at scale 1 both schedules are unguided
+    guided = np.abs(run(cfg_scale=3.0) - run(cfg_scale=3.0, cfg_schedule="linear")).max()
+    assert guided > 1e-4
+    np.testing.assert_allclose(
+        run(cfg_scale=1.0), run(cfg_scale=1.0, cfg_schedule="linear"), rtol=0, atol=1e-5
+    )

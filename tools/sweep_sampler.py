@@ -38,9 +38,12 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
         name, _, values = spec.partition("=")
         if name not in kinds:
             raise SystemExit(f"unknown sampler field {name!r}; valid: {', '.join(kinds)}")
-        cast = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true")}[
-            str(kinds[name])
-        ]
+        cast = {
+            "int": int,
+            "float": float,
+            "str": str,
+            "bool": lambda v: v.lower() in ("1", "true"),
+        }[str(kinds[name])]
         grid[name] = [cast(v) for v in values.split(",")]
     return grid
 

@@ -161,6 +161,10 @@ class SamplerConfig:
         iterations: unmasking iterations per window.
         flow_steps: Euler steps of the flow per revealed token.
         cfg_scale: classifier-free guidance on the velocity (1 = off).
+        cfg_schedule: ``"constant"`` (every token guided by ``cfg_scale``) or ``"linear"``
+            (as MAR: the tokens revealed at an iteration get ``1 + (cfg_scale - 1) * f``, with
+            ``f`` the window's revealed fraction after that iteration, so the first tokens are
+            drawn nearly unguided and the last with the full scale).
         noise_scale: scale of the initial flow noise (temperature).
         decode_context_tokens: previous tokens re-decoded with each window (covers the causal
             decoder's receptive field, so windows join without a seam).
@@ -176,10 +180,26 @@ class SamplerConfig:
     iterations: int = 4
     flow_steps: int = 8
     cfg_scale: float = 2.5
+    cfg_schedule: str = "constant"
     noise_scale: float = 1.0
     decode_context_tokens: int = 16
     output_smoothing: float = 0.5
     foot_lock: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cfg_schedule not in CFG_SCHEDULES:
+            raise ValueError(
+                f"unknown cfg_schedule {self.cfg_schedule!r}; valid: {', '.join(CFG_SCHEDULES)}"
+            )
+
+    def guidance(self, revealed_fraction: float) -> float:
+        """The CFG scale for tokens revealed when ``revealed_fraction`` of the window is done."""
+        if self.cfg_schedule == "linear":
+            return 1.0 + (self.cfg_scale - 1.0) * revealed_fraction
+        return self.cfg_scale
+
+
+CFG_SCHEDULES = ("constant", "linear")
 
 
 class MoLingo(torch.nn.Module):
@@ -327,12 +347,13 @@ def sample_tokens(
         cond = zc[rows, idx].reshape(-1, zc.shape[-1])
         uncond = zu[rows, idx].reshape(-1, zu.shape[-1]) if zu is not None else None
         x = torch.randn(cond.shape[0], d, device=dev, generator=generator) * config.noise_scale
+        scale = config.guidance((revealed + count) / new_tokens)
         for k in range(config.flow_steps):
             t = flow.timesteps[k].expand(x.shape[0]).to(dev)
             if uncond is not None:
                 v_both = gen.head(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, uncond]))
                 vc, vu = v_both.chunk(2)
-                v = vu + config.cfg_scale * (vc - vu)
+                v = vu + scale * (vc - vu)
             else:
                 v = gen.head(x, t, cond)
             x = flow.step(v, k, x)
