@@ -329,9 +329,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     commands = [(args.text.strip(), 0.0), *_parse_then(args.then or [])]
     torch.manual_seed(args.seed)
     model = MoLingo.load(args.model, device=args.device)
-    config = SamplerConfig(
-        cfg_scale=args.cfg, flow_steps=args.flow_steps, iterations=args.iterations
-    )
+    overrides = {
+        "cfg_scale": args.cfg,
+        "cfg_schedule": args.cfg_schedule,
+        "flow_steps": args.flow_steps,
+        "iterations": args.iterations,
+    }
+    config = SamplerConfig(**{k: v for k, v in overrides.items() if v is not None})
     motion = generate(model, commands, args.seconds, config, seed=args.seed)
     motion.name = "generated"
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -453,9 +457,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     gen.add_argument("--model", type=Path, help="model file (default: the shipped one)")
-    gen.add_argument("--cfg", type=float, default=2.5, help="classifier-free guidance scale")
-    gen.add_argument("--flow-steps", type=int, default=8)
-    gen.add_argument("--iterations", type=int, default=4, help="unmasking iterations/window")
+    # sampler settings: None keeps SamplerConfig's default (see docs/MODEL.md)
+    gen.add_argument("--cfg", type=float, help="classifier-free guidance scale")
+    gen.add_argument(
+        "--cfg-schedule",
+        help="linear (guidance rises to --cfg over a window's iterations) or constant",
+    )
+    gen.add_argument("--flow-steps", type=int, help="flow-head steps per token")
+    gen.add_argument("--iterations", type=int, help="unmasking iterations per window")
     gen.add_argument("--out", type=Path, required=True, help="output .npz")
     gen.add_argument("--robot", help="also retarget onto this robot (g1, h1, t1, YAML)")
     gen.add_argument("--video", type=Path, help="render to .mp4/.gif")

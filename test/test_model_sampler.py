@@ -199,6 +199,10 @@ def test_generate_cli(tmp_path, model_file, capsys):
         == 2
     )
     assert "does not exist" in capsys.readouterr().err
+    bad = ["generate", "x", "--out", str(tmp_path / "y.npz"), "--model", str(model_file)]
+    assert main([*bad, "--cfg-schedule", "cosine"]) == 2
+    assert "valid: constant, linear" in capsys.readouterr().err
+    assert not (tmp_path / "y.npz").exists()
 
 
 @pytest.mark.slow

@@ -433,6 +433,10 @@ def test_bad_input_is_reported_and_the_node_keeps_serving(session):
     reply = client.wait_future(client.params.set_parameters([Parameter("robot", value="nao_v9")]))
     assert not reply.results[0].successful and "g1" in reply.results[0].reason
     assert any("nao_v9" in e for e in _errors_since(client, n0))
+    # A value outside a parameter's choices is refused with them.
+    bad = Parameter("sampler.cfg_schedule", value="cosine")
+    reply = client.wait_future(client.params.set_parameters([bad]))
+    assert not reply.results[0].successful and "constant, linear" in reply.results[0].reason
     # Still serving.
     client.send("a person waves both hands", 1.0, cid="after_bad")
     client.wait_state("after_bad", "done")

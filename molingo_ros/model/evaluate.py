@@ -39,6 +39,7 @@ from molingo_ros.model.evaluator import (
     load_evaluator,
 )
 from molingo_ros.model.sampler import (
+    CFG_SCHEDULES,
     MoLingo,
     SamplerConfig,
     lock_feet,
@@ -446,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("out/eval.json"))
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--cfg", type=float, default=SamplerConfig.cfg_scale)
+    parser.add_argument("--cfg-schedule", choices=CFG_SCHEDULES, default=SamplerConfig.cfg_schedule)
     parser.add_argument("--flow-steps", type=int, default=SamplerConfig.flow_steps)
     parser.add_argument("--iterations", type=int, default=SamplerConfig.iterations)
     parser.add_argument(
@@ -474,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         models[name] = Path(path)
     sampler = SamplerConfig(
         cfg_scale=args.cfg,
+        cfg_schedule=args.cfg_schedule,
         flow_steps=args.flow_steps,
         iterations=args.iterations,
         foot_lock=args.foot_lock,

@@ -140,10 +140,11 @@ class MolingoNode(LifecycleNode):
                     reason = f"unknown robot {prm.value!r}: {exc}"
                     self._report_error(reason)
                     return SetParametersResult(successful=False, reason=reason)
-            if prm.name == "record.storage" and prm.value not in ("mcap", "sqlite3"):
-                return SetParametersResult(
-                    successful=False, reason="record.storage must be mcap or sqlite3"
-                )
+            choices = P.choices(prm.name)
+            if choices and prm.value not in choices:
+                reason = f"{prm.name} must be one of {', '.join(choices)}, got {prm.value!r}"
+                self._report_error(reason)
+                return SetParametersResult(successful=False, reason=reason)
         return SetParametersResult(successful=True)
 
     # -- lifecycle ---------------------------------------------------------------------------

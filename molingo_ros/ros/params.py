@@ -15,7 +15,7 @@ from rcl_interfaces.msg import (
 )
 from rclpy.node import Node
 
-from molingo_ros.model.sampler import SamplerConfig
+from molingo_ros.model.sampler import CFG_SCHEDULES, SamplerConfig
 from molingo_ros.runtime.commands import CommandLimits
 
 # name: (default, description, (lo, hi) range | tuple of choices | None)
@@ -31,6 +31,12 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "threads": (0, "CPU threads for torch (0 = torch default)", (0, 256)),
     "autostart": (True, "configure and activate at start (no lifecycle manager needed)", None),
     "sampler.cfg_scale": (SamplerConfig.cfg_scale, "classifier-free guidance scale", (0.0, 20.0)),
+    "sampler.cfg_schedule": (
+        SamplerConfig.cfg_schedule,
+        "guidance over a window's unmasking iterations: linear rises to cfg_scale, "
+        "constant applies it to every token",
+        CFG_SCHEDULES,
+    ),
     "sampler.flow_steps": (
         SamplerConfig.flow_steps,
         "flow-head integration steps per token",
@@ -156,6 +162,14 @@ def to_yaml(node_name: str = "molingo_node") -> str:
     return "\n".join(lines) + "\n"
 
 
+def choices(name: str) -> tuple[str, ...]:
+    """The allowed values of a parameter with a fixed set of them (empty for the others)."""
+    rng = PARAMETERS.get(name, (None, "", None))[2]
+    if isinstance(rng, tuple) and not all(isinstance(v, (int, float)) for v in rng):
+        return tuple(str(v) for v in rng)
+    return ()
+
+
 def declare(node: Node) -> None:
     """Declare every parameter of :data:`PARAMETERS` with its descriptor."""
     for name, (default, text, rng) in PARAMETERS.items():
@@ -221,6 +235,7 @@ def read(node: Node) -> NodeConfig:
         raise ValueError(f"record.storage must be mcap or sqlite3, got {storage!r}")
     sampler = SamplerConfig(
         cfg_scale=float(p("sampler.cfg_scale")),
+        cfg_schedule=str(p("sampler.cfg_schedule")),
         flow_steps=int(p("sampler.flow_steps")),
         iterations=int(p("sampler.iterations")),
         window_tokens=int(p("sampler.window_tokens")),
