@@ -40,6 +40,7 @@ def model(model_file) -> MoLingo:
 
 
 def test_round_trip(model_file, model):
+    assert model_file.stat().st_mode & 0o777 == 0o644  # readable by others: made for sharing
     again = MoLingo.load(model_file, device="cpu")
     for (k, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items(), strict=True):
         assert torch.equal(a, b), k

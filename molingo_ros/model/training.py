@@ -68,6 +68,7 @@ def save_weights(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[st
     save_file(
         {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata
     )
+    tmp.chmod(0o644)  # safetensors creates the file private; a model file is for sharing
     os.replace(tmp, path)
     return path
 
