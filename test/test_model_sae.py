@@ -111,3 +111,49 @@ def test_decoder_finetuning_keeps_encoder_and_generator(tmp_path):
             MoLingo(SAEConfig(width=32, res_depth=1), gen).save(tmp_path / "e.st"),
             tmp_path / "f.safetensors",
         )
+
+
+def test_latent_noise_reaches_the_decoder_only(bandai_clip):
+    motion = load_motion(bandai_clip("dataset-2_walk_normal_001"))
+    canon, _, _ = canonicalize(motion)
+    feats = motion_to_features(canon).astype(np.float32)
+    x = torch.from_numpy((feats[:64] - feats.mean(0)) / (feats.std(0) + 1e-3))[None]
+    model = MotionAutoencoder(SMALL).eval()
+    cfg = SAETrainConfig(sae=SMALL)
+    text = torch.randn(1, 64, SMALL.text_dim)
+
+    def losses(noise):
+        torch.manual_seed(1)
+        return sae_losses(model, x, text, cfg, noise)
+
+    clean, noisy = losses(None), losses(torch.full((SMALL.latent_dim,), 0.5))
+    assert float(losses(torch.tensor(0.0))["recon"]) == pytest.approx(float(clean["recon"]))
+    assert float(noisy["recon"]) != pytest.approx(float(clean["recon"]))
+    assert float(noisy["semantic"]) == pytest.approx(float(clean["semantic"]))
+
+
+def test_decoder_finetuning_with_latent_noise_is_seeded_and_recorded(tmp_path):
+    import json
+
+    from molingo_ros.model.generator import GeneratorConfig
+    from molingo_ros.model.sampler import MoLingo
+    from molingo_ros.model.train_sae import finetune_decoder
+
+    gen = GeneratorConfig(
+        dim=32, layers=1, heads=2, flow_width=32, flow_depth=1, adapter_layers=1, max_tokens=16
+    )
+    src = MoLingo(SMALL, gen).save(tmp_path / "a.safetensors")
+
+    def tune(name: str, noise: float) -> MoLingo:
+        out = finetune_decoder(
+            src, tmp_path / name, steps=3, batch=4, progress=False, latent_noise=noise
+        )
+        return MoLingo.load(out, device="cpu")
+
+    a, b, clean = tune("a1.st", 0.5), tune("a2.st", 0.5), tune("c.st", 0.0)
+    weight = "sae.decoder.0.weight"
+    assert torch.equal(a.state_dict()[weight], b.state_dict()[weight])
+    assert not torch.equal(a.state_dict()[weight], clean.state_dict()[weight])
+    assert json.loads(a.metadata["decoder_finetune"])["latent_noise"] == 0.5
+    with pytest.raises(ValueError, match="latent_noise must be >= 0"):
+        finetune_decoder(src, tmp_path / "x.st", steps=1, progress=False, latent_noise=-1)

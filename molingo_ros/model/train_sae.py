@@ -113,10 +113,20 @@ def sample_windows(
 
 
 def sae_losses(
-    model: MotionAutoencoder, x: torch.Tensor, frame_text: torch.Tensor | None, cfg: SAETrainConfig
+    model: MotionAutoencoder,
+    x: torch.Tensor,
+    frame_text: torch.Tensor | None,
+    cfg: SAETrainConfig,
+    latent_noise: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """All loss terms for a batch ``x`` (B, T, F) of normalised features."""
-    recon, z, mean, logvar = model(x)
+    """All loss terms for a batch ``x`` (B, T, F) of normalised features. ``latent_noise``
+    (per latent channel, or a scalar): the standard deviation of Gaussian noise added to the
+    latents the decoder sees (not to those the semantic loss sees), so the decoder learns
+    to turn slightly-off latents, like a generator's, into clean motion."""
+    mean, logvar = model.encode(x)
+    z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar) if model.config.vae else mean
+    z_decoded = z if latent_noise is None else z + torch.randn_like(z) * latent_noise
+    recon = model.decode(z_decoded)
     losses = {"recon": torch.mean((recon - x) ** 2)}
     losses["position"] = torch.mean((recon[..., RIC] - x[..., RIC]) ** 2)
     d_recon, d_x = recon[:, 1:] - recon[:, :-1], x[:, 1:] - x[:, :-1]
@@ -248,12 +258,18 @@ def finetune_decoder(
     lr: float = 2e-4,
     cfg: SAETrainConfig | None = None,
     progress: bool = True,
+    latent_noise: float = 0.0,
 ) -> Path:
     """Fine-tune only the SAE **decoder** of a trained model bundle (encoder frozen, so the
-    latent space and the generator stay valid), with the smoothness (acceleration) loss."""
+    latent space and the generator stay valid), with the smoothness (acceleration) loss.
+    ``latent_noise``: noise added to the decoder's input latents, in units of the bundle's
+    latent standard deviation (the generator's normalised units; 0 = none)."""
+    if latent_noise < 0:
+        raise ValueError(f"latent_noise must be >= 0, got {latent_noise}")
     from molingo_ros.model.sampler import MoLingo
 
     cfg = cfg or SAETrainConfig()
+    seed_everything(cfg.seed)
     model = MoLingo.load(bundle, device="cpu")
     sae = model.sae
     dataset = build_dataset(progress=False)
@@ -269,6 +285,7 @@ def finetune_decoder(
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=lr)
+    noise = model.latent_std.detach() * latent_noise if latent_noise > 0 else None
     rng = np.random.default_rng(1)
     no_sem = replace(cfg, semantic_weight=0.0, kl_weight=0.0)
     sae.train()
@@ -276,7 +293,7 @@ def finetune_decoder(
         feats, _ = sample_windows(clips, batch, cfg.window_frames, rng)
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, steps, 50, lr)
-        losses = sae_losses(sae, torch.from_numpy(feats), None, no_sem)
+        losses = sae_losses(sae, torch.from_numpy(feats), None, no_sem, noise)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -289,7 +306,9 @@ def finetune_decoder(
         for k, v in model.metadata.items()
         if k not in ("kind", "sae_config", "generator_config", "text_config")
     }
-    meta["decoder_finetune"] = json.dumps({"from": str(bundle), "steps": steps, "lr": lr})
+    meta["decoder_finetune"] = json.dumps(
+        {"from": str(bundle), "steps": steps, "lr": lr, "latent_noise": latent_noise}
+    )
     return model.save(out, meta)
 
 
@@ -339,6 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         help="fine-tune the decoder of a model bundle; writes --out as a file",
     )
     parser.add_argument(
+        "--latent-noise",
+        type=float,
+        default=0.0,
+        help="with --finetune-decoder: noise on the decoder's input latents, in latent "
+        "standard deviations (the generator's units)",
+    )
+    parser.add_argument(
         "--copy-decoder",
         nargs=2,
         type=Path,
@@ -360,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             args.batch,
             cfg=replace(SAETrainConfig(), root_weight=args.root_weight),
             progress=not args.quiet,
+            latent_noise=args.latent_noise,
         )
         print(json.dumps({"weights": str(path)}))
         return 0
