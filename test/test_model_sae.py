@@ -124,7 +124,8 @@ def test_latent_noise_reaches_the_decoder_only(bandai_clip):
 
     def losses(noise):
         torch.manual_seed(1)
-        return sae_losses(model, x, text, cfg, noise)
+        with torch.no_grad():
+            return sae_losses(model, x, text, cfg, noise)
 
     clean, noisy = losses(None), losses(torch.full((SMALL.latent_dim,), 0.5))
     assert float(losses(torch.tensor(0.0))["recon"]) == pytest.approx(float(clean["recon"]))
