@@ -721,11 +721,9 @@ def train_evaluator(
 def save_evaluator(model: RetrievalEvaluator, path: str | Path) -> Path:
     """Write the model as a safetensors file (atomically); metadata holds the format, version,
     config JSON and training summary."""
-    from safetensors.torch import save_file
+    from molingo_ros.model.training import save_weights
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors = dict(model.state_dict())
     info = model.train_info
     summary = {k: v for k, v in info.items() if k != "losses"}
     metadata = {
@@ -734,11 +732,7 @@ def save_evaluator(model: RetrievalEvaluator, path: str | Path) -> Path:
         "config": model.config.to_json(),
         "train_info": json.dumps(summary),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.chmod(0o644)  # safetensors creates the file private
-    tmp.replace(path)
-    return path
+    return save_weights(path, tensors, metadata)
 
 
 def load_evaluator(path: str | Path, device: str | torch.device = "cpu") -> RetrievalEvaluator:

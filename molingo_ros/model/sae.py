@@ -142,12 +142,15 @@ class MotionAutoencoder(nn.Module):
         return self.decoder(h).transpose(1, 2)
 
     def forward(
-        self, feats: torch.Tensor
+        self, feats: torch.Tensor, decoder_noise: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(reconstruction, sampled latents, mean, log-variance)."""
+        """(reconstruction, sampled latents, mean, log-variance). ``decoder_noise``: standard
+        deviation (per latent channel, or a scalar) of Gaussian noise added to the latents the
+        decoder sees only; the returned latents stay clean."""
         mean, logvar = self.encode(feats)
         z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar) if self.config.vae else mean
-        return self.decode(z), z, mean, logvar
+        z_decoded = z if decoder_noise is None else z + torch.randn_like(z) * decoder_noise
+        return self.decode(z_decoded), z, mean, logvar
 
 
 def semantic_loss(

@@ -123,10 +123,7 @@ def sae_losses(
     (per latent channel, or a scalar): the standard deviation of Gaussian noise added to the
     latents the decoder sees (not to those the semantic loss sees), so the decoder learns
     to turn slightly-off latents, like a generator's, into clean motion."""
-    mean, logvar = model.encode(x)
-    z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar) if model.config.vae else mean
-    z_decoded = z if latent_noise is None else z + torch.randn_like(z) * latent_noise
-    recon = model.decode(z_decoded)
+    recon, z, mean, logvar = model(x, latent_noise)
     losses = {"recon": torch.mean((recon - x) ** 2)}
     losses["position"] = torch.mean((recon[..., RIC] - x[..., RIC]) ** 2)
     d_recon, d_x = recon[:, 1:] - recon[:, :-1], x[:, 1:] - x[:, :-1]
