@@ -189,8 +189,8 @@ def declare(node: Node) -> None:
                 desc.floating_point_range = [
                     FloatingPointRange(from_value=float(rng[0]), to_value=float(rng[1]), step=0.0)
                 ]
-        elif isinstance(rng, tuple):
-            desc.additional_constraints = "one of: " + ", ".join(map(str, rng))
+        elif choices(name):
+            desc.additional_constraints = "one of: " + ", ".join(choices(name))
         node.declare_parameter(name, default, desc)
 
 
@@ -230,9 +230,11 @@ def read(node: Node) -> NodeConfig:
     def p(name: str):
         return node.get_parameter(name).value
 
+    for name in PARAMETERS:
+        allowed = choices(name)
+        if allowed and p(name) not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {p(name)!r}")
     storage = p("record.storage")
-    if storage not in PARAMETERS["record.storage"][2]:
-        raise ValueError(f"record.storage must be mcap or sqlite3, got {storage!r}")
     sampler = SamplerConfig(
         cfg_scale=float(p("sampler.cfg_scale")),
         cfg_schedule=str(p("sampler.cfg_schedule")),
