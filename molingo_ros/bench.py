@@ -228,12 +228,12 @@ def bench_model(device: str = "cpu", model_path: Path | None = None) -> list[tup
     for _ in range(windows):
         stream.next_window()
     seconds = time.perf_counter() - start
-    frames = windows * config.window_tokens * model.sae.config.frames_per_token
+    frames = windows * config.emit_tokens * model.sae.config.frames_per_token
     motion_s = frames / 30.0
     name = torch.cuda.get_device_name(0) if device.startswith("cuda") else machine()
     return [
         (
-            f"text -> first decoded window ({config.window_tokens * 4} frames), {device}, "
+            f"text -> first decoded window ({config.emit_tokens * 4} frames), {device}, "
             f"median of "
             f"{len(first)} new prompts",
             f"{1000 * float(np.median(first)):.0f} ms (max {1000 * max(first):.0f} ms)",

@@ -334,8 +334,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "cfg_schedule": args.cfg_schedule,
         "flow_steps": args.flow_steps,
         "iterations": args.iterations,
+        "window_tokens": args.window_tokens,
+        "emit_tokens": args.emit_tokens,
+        "history_tokens": args.history_tokens,
     }
-    config = SamplerConfig(**{k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "window_tokens" in overrides and "emit_tokens" not in overrides:
+        overrides["emit_tokens"] = min(SamplerConfig.emit_tokens, overrides["window_tokens"])
+    config = SamplerConfig(**overrides)
     motion = generate(model, commands, args.seconds, config, seed=args.seed)
     motion.name = "generated"
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -465,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--flow-steps", type=int, help="flow-head steps per token")
     gen.add_argument("--iterations", type=int, help="unmasking iterations per window")
+    gen.add_argument("--window-tokens", type=int, help="latent tokens sampled together")
+    gen.add_argument("--emit-tokens", type=int, help="latent tokens per streaming step (<= window)")
+    gen.add_argument("--history-tokens", type=int, help="latent tokens of visible history")
     gen.add_argument("--out", type=Path, required=True, help="output .npz")
     gen.add_argument("--robot", help="also retarget onto this robot (g1, h1, t1, YAML)")
     gen.add_argument("--video", type=Path, help="render to .mp4/.gif")

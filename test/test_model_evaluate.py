@@ -78,12 +78,15 @@ def test_the_shipped_sae_reconstructs_real_motion_and_an_untrained_one_does_not(
     assert errors["untrained"] > 2 * errors["shipped"]
 
 
-@pytest.mark.parametrize("command_age_tokens", [0, 6])
-def test_batched_generation_follows_the_stream(command_age_tokens):
+@pytest.mark.parametrize(
+    ("command_age_tokens", "window_tokens", "emit_tokens"), [(0, 4, 4), (6, 4, 4), (6, 8, 4)]
+)
+def test_batched_generation_follows_the_stream(command_age_tokens, window_tokens, emit_tokens):
     """generate_batch (the evaluation's batched sampler) makes for one prompt exactly the frames
-    that the streaming generate() makes for the same timed commands and seed, shortened
-    windows at the segment starts included, and gives a command-age generator the same ages;
-    batches mix prompts of different seams and lengths."""
+    that the streaming generate() makes for the same timed commands and seed, windows cut
+    at the segment starts included (also when the stream emits a window in steps), and gives
+    a command-age generator the same ages; batches mix prompts of different seams and
+    lengths."""
     from molingo_ros.model.evaluate import PromptItem, generate_batch
     from molingo_ros.model.sampler import generate
     from molingo_ros.motion.features import features_to_positions
@@ -108,7 +111,13 @@ def test_batched_generation_follows_the_stream(command_age_tokens):
         # give them weights, as training does)
         for w in model.generator.head.parameters():
             torch.nn.init.normal_(w, std=0.3)
-    fast = SamplerConfig(iterations=2, flow_steps=2, window_tokens=4, history_tokens=8)
+    fast = SamplerConfig(
+        iterations=2,
+        flow_steps=2,
+        window_tokens=window_tokens,
+        emit_tokens=emit_tokens,
+        history_tokens=8,
+    )
     dummy = np.zeros((60, 257), dtype=np.float32)
     item = PromptItem([("a person walks forward", 0), ("a person waves", 21)], 58, dummy)
     batched = generate_batch(model, [item], fast, seed=3)[0]
@@ -116,7 +125,7 @@ def test_batched_generation_follows_the_stream(command_age_tokens):
         model, [("a person walks forward", 0.0), ("a person waves", 21 / 30)], 58 / 30, fast, 3
     )
     assert batched.shape == (58, 257)
-    # the segment starts at frame 21: windows of 16 and 8 frames, the command from frame 24
+    # the segment starts at frame 21, on token 6: the command owns frame 24 on
     assert streamed.frame_labels[23] == "a person walks forward"
     assert streamed.frame_labels[24] == "a person waves"
     # same latents; the stream re-decodes 16 tokens of context per window, the batch decodes

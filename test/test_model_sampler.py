@@ -5,6 +5,7 @@ files, reproducibility, window continuity, command changes, the generate CLI."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,12 @@ GEN = GeneratorConfig(
     dim=32, layers=1, heads=2, flow_width=32, flow_depth=1, adapter_layers=1, max_tokens=32
 )
 FAST = SamplerConfig(
-    window_tokens=4, history_tokens=8, iterations=2, flow_steps=2, decode_context_tokens=8
+    window_tokens=4,
+    emit_tokens=4,
+    history_tokens=8,
+    iterations=2,
+    flow_steps=2,
+    decode_context_tokens=8,
 )
 
 
@@ -293,3 +299,55 @@ def test_cfg_schedule():
     np.testing.assert_allclose(
         run(cfg_scale=1.0), run(cfg_scale=1.0, cfg_schedule="linear"), rtol=0, atol=1e-5
     )
+
+
+def test_windows_are_emitted_in_steps(model):
+    # Windows of 8 tokens emitted 4 at a time give the frames of windows of 8 emitted whole
+    # (the same draws), as long as the command stays.
+    halves = replace(FAST, window_tokens=8, emit_tokens=4)
+    wholes = replace(FAST, window_tokens=8, emit_tokens=8)
+
+    def run(config: SamplerConfig, steps: int) -> np.ndarray:
+        stream = MotionStream(model, config, seed=5)
+        stream.set_text("walk forward")
+        out = [stream.next_window() for _ in range(steps)]
+        assert all(len(w.features) == config.emit_tokens * 4 for w in out)
+        return np.concatenate([w.positions_m for w in out])
+
+    a, b = run(halves, 4), run(wholes, 2)
+    assert a.shape == b.shape == (64, 21, 3)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_a_new_command_drops_the_waiting_tokens(model):
+    # The second half of a window drawn for "walk forward" is not emitted once the command
+    # is "wave": the stream draws a new window for it, from the emitted history.
+    config = replace(FAST, window_tokens=8, emit_tokens=4)
+
+    def run(change: str | None, reseed: int | None = None) -> np.ndarray:
+        stream = MotionStream(model, config, seed=5)
+        stream.set_text("walk forward")
+        first = stream.next_window().features
+        if change is not None:
+            stream.set_text(change)
+        if reseed is not None:
+            stream.reseed(reseed)
+        second = stream.next_window()
+        assert second.text == (change or "walk forward")
+        return np.concatenate([first, second.features])
+
+    kept, changed, reseeded = run(None), run("wave your right hand"), run(None, reseed=5)
+    np.testing.assert_array_equal(kept[:16], changed[:16])
+    assert not np.allclose(kept[16:], changed[16:])
+    # a reseed (a new command with its own seed) draws afresh too
+    assert not np.allclose(kept[16:], reseeded[16:])
+
+
+def test_window_settings_are_checked(model):
+    with pytest.raises(ValueError, match=r"emit_tokens must be in 1\.\.window_tokens \(4\)"):
+        replace(FAST, emit_tokens=5)
+    with pytest.raises(ValueError, match="history_tokens"):
+        replace(FAST, history_tokens=-1)
+    # the tiny generator has 32 positions: 8 of history + 32 new do not fit
+    with pytest.raises(ValueError, match="exceeds the generator's 32 positions"):
+        MotionStream(model, replace(FAST, window_tokens=32))

@@ -437,6 +437,10 @@ def test_bad_input_is_reported_and_the_node_keeps_serving(session):
     bad = Parameter("sampler.cfg_schedule", value="cosine")
     reply = client.wait_future(client.params.set_parameters([bad]))
     assert not reply.results[0].successful and "constant, linear" in reply.results[0].reason
+    # Sampler settings that do not go together are refused, naming them.
+    bad = Parameter("sampler.emit_tokens", value=40)
+    reply = client.wait_future(client.params.set_parameters([bad]))
+    assert not reply.results[0].successful and "emit_tokens" in reply.results[0].reason
     # Still serving.
     client.send("a person waves both hands", 1.0, cid="after_bad")
     client.wait_state("after_bad", "done")

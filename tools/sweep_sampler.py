@@ -81,7 +81,10 @@ def main() -> int:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for combo in itertools.product(*grid.values()):
-        sampler = replace(SamplerConfig(), **dict(zip(grid, combo, strict=True)))
+        settings = dict(zip(grid, combo, strict=True))
+        window = settings.get("window_tokens", SamplerConfig.window_tokens)
+        settings.setdefault("emit_tokens", min(SamplerConfig.emit_tokens, window))
+        sampler = replace(SamplerConfig(), **settings)
         cells = [str(v) for v in combo]
         t0 = time.time()
         for k, items in sets.items():

@@ -42,6 +42,7 @@ from molingo_ros.model.sampler import (
     CFG_SCHEDULES,
     MoLingo,
     SamplerConfig,
+    check_window_fits,
     lock_feet,
     sample_tokens,
     smooth_features,
@@ -117,9 +118,11 @@ def generate_batch(
     model: MoLingo, items: list[PromptItem], config: SamplerConfig, seed: int, batch: int = 128
 ) -> list[np.ndarray]:
     """Raw features for every item, generated window by window as :func:`generate` does:
-    visible history, the command of each window = the segment it starts in, and the window
-    before a segment's start shortened so that the segment begins on its own token. Items at
-    the same point of their stream (same length, same window) are sampled together."""
+    visible history, the command of each window = the segment it starts in, and of each
+    window of ``window_tokens`` sampled tokens only those before the next segment's start
+    (and the item's end) kept, so that the segment begins on its own token. Items at the
+    same point of their stream are sampled together."""
+    check_window_fits(model, config)
     dev = model.feature_mean.device
     gen = torch.Generator(device=dev).manual_seed(seed)
     step = model.sae.config.frames_per_token
@@ -131,19 +134,20 @@ def generate_batch(
         sel = order[start : start + batch]
         latents = {i: torch.zeros(0, dim, device=dev) for i in sel}
         while True:
-            plan: dict[tuple[int, int], list[int]] = {}
+            plan: dict[int, list[int]] = {}
+            keep: dict[int, int] = {}
             for i in sel:
                 it, done = items[i], len(latents[i]) * step
                 if done >= it.frames:
                     continue
                 upcoming = [s for s in it.seams if s > done]
-                n = tokens_until(
+                keep[i] = tokens_until(
                     done, upcoming[0] if upcoming else None, it.frames, config.window_tokens, step
                 )
-                plan.setdefault((len(latents[i]), n), []).append(i)
+                plan.setdefault(len(latents[i]), []).append(i)
             if not plan:
                 break
-            for (length, n), group in sorted(plan.items()):
+            for length, group in sorted(plan.items()):
                 texts, ages = [], []
                 for i in group:
                     text, begun = items[i].segments[0][0], 0
@@ -157,7 +161,7 @@ def generate_batch(
                 new = sample_tokens(
                     model,
                     history,
-                    n,
+                    config.window_tokens,
                     model.text_memory(texts),
                     null,
                     config,
@@ -165,7 +169,7 @@ def generate_batch(
                     torch.tensor(ages),
                 )
                 for j, i in enumerate(group):
-                    latents[i] = torch.cat([latents[i], new[j]])
+                    latents[i] = torch.cat([latents[i], new[j, : keep[i]]])
         # The decoder is causal: padding at the end leaves the earlier frames as they are.
         longest = max(len(v) for v in latents.values())
         padded = torch.stack(
@@ -451,6 +455,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flow-steps", type=int, default=SamplerConfig.flow_steps)
     parser.add_argument("--iterations", type=int, default=SamplerConfig.iterations)
     parser.add_argument(
+        "--window-tokens",
+        type=int,
+        default=SamplerConfig.window_tokens,
+        help="new latent tokens per streaming window (4 frames each)",
+    )
+    parser.add_argument(
+        "--history-tokens",
+        type=int,
+        default=SamplerConfig.history_tokens,
+        help="emitted tokens kept as the visible prefix of the next window",
+    )
+    parser.add_argument(
         "--sets", default="test,heldout,composed", help="comma-separated prompt sets to run"
     )
     parser.add_argument(
@@ -479,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg_schedule=args.cfg_schedule,
         flow_steps=args.flow_steps,
         iterations=args.iterations,
+        window_tokens=args.window_tokens,
+        emit_tokens=min(SamplerConfig.emit_tokens, args.window_tokens),  # offline: no effect
+        history_tokens=args.history_tokens,
         foot_lock=args.foot_lock,
     )
     cfg = EvalConfig(

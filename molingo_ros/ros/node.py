@@ -145,6 +145,15 @@ class MolingoNode(LifecycleNode):
                 reason = f"{prm.name} must be one of {', '.join(choices)}, got {prm.value!r}"
                 self._report_error(reason)
                 return SetParametersResult(successful=False, reason=reason)
+        if any(prm.name.startswith("sampler.") for prm in params):
+            new = {prm.name: prm.value for prm in params}
+            try:
+                P.sampler_config(
+                    lambda name: new[name] if name in new else self.get_parameter(name).value
+                )
+            except ValueError as exc:
+                self._report_error(str(exc))
+                return SetParametersResult(successful=False, reason=str(exc))
         return SetParametersResult(successful=True)
 
     # -- lifecycle ---------------------------------------------------------------------------

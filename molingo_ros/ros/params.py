@@ -6,7 +6,9 @@ choices); ``config/molingo.yaml`` holds the same defaults for ``--params-file``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rcl_interfaces.msg import (
     FloatingPointRange,
@@ -19,6 +21,10 @@ from molingo_ros.model.sampler import CFG_SCHEDULES, SamplerConfig
 from molingo_ros.runtime.commands import CommandLimits
 
 # name: (default, description, (lo, hi) range | tuple of choices | None)
+# The shipped generator's positions (GeneratorConfig.max_tokens); MotionStream checks the
+# loaded model's own at configure.
+MAX_WINDOW_TOKENS = 64
+
 PARAMETERS: dict[str, tuple[object, str, object]] = {
     "robot": (
         "g1",
@@ -45,13 +51,19 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "sampler.iterations": (SamplerConfig.iterations, "unmasking iterations per window", (1, 32)),
     "sampler.window_tokens": (
         SamplerConfig.window_tokens,
-        "latent tokens per streamed window (4 frames each)",
+        "latent tokens sampled together (4 frames each); history + window <= 64",
+        (1, 64),
+    ),
+    "sampler.emit_tokens": (
+        SamplerConfig.emit_tokens,
+        "latent tokens per published chunk (<= window_tokens): a new command takes effect "
+        "after at most this many",
         (1, 64),
     ),
     "sampler.history_tokens": (
         SamplerConfig.history_tokens,
         "latent tokens of history each window sees",
-        (0, 128),
+        (0, 63),
     ),
     "commands.max_text_chars": (1000, "longest accepted command text (characters)", (1, 100000)),
     "commands.default_duration_s": (5.0, "motion length when a command gives 0 (s)", (0.5, 600.0)),
@@ -220,6 +232,30 @@ class NodeConfig:
     record_storage: str
 
 
+def sampler_config(value: Callable[[str], Any]) -> SamplerConfig:
+    """The :class:`SamplerConfig` of the ``sampler.*`` parameters (``value(name)`` gives
+    each one's value). Raises ValueError, naming the parameters, on an inconsistent set."""
+    try:
+        sampler = SamplerConfig(
+            cfg_scale=float(value("sampler.cfg_scale")),
+            cfg_schedule=str(value("sampler.cfg_schedule")),
+            flow_steps=int(value("sampler.flow_steps")),
+            iterations=int(value("sampler.iterations")),
+            window_tokens=int(value("sampler.window_tokens")),
+            emit_tokens=int(value("sampler.emit_tokens")),
+            history_tokens=int(value("sampler.history_tokens")),
+        )
+    except ValueError as exc:
+        raise ValueError(f"sampler parameters: {exc}") from exc
+    if sampler.window_tokens + sampler.history_tokens > MAX_WINDOW_TOKENS:
+        raise ValueError(
+            f"sampler.window_tokens + sampler.history_tokens must be <= {MAX_WINDOW_TOKENS} "
+            f"(the generator's positions), got {sampler.window_tokens} + "
+            f"{sampler.history_tokens}"
+        )
+    return sampler
+
+
 def read(node: Node) -> NodeConfig:
     """The node's current parameter values as a :class:`NodeConfig`.
 
@@ -235,14 +271,7 @@ def read(node: Node) -> NodeConfig:
         if allowed and p(name) not in allowed:
             raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {p(name)!r}")
     storage = p("record.storage")
-    sampler = SamplerConfig(
-        cfg_scale=float(p("sampler.cfg_scale")),
-        cfg_schedule=str(p("sampler.cfg_schedule")),
-        flow_steps=int(p("sampler.flow_steps")),
-        iterations=int(p("sampler.iterations")),
-        window_tokens=int(p("sampler.window_tokens")),
-        history_tokens=int(p("sampler.history_tokens")),
-    )
+    sampler = sampler_config(p)
     limits = CommandLimits(
         max_text_chars=int(p("commands.max_text_chars")),
         default_duration_s=float(p("commands.default_duration_s")),

@@ -147,7 +147,7 @@ class MotionEngine:
 
     @property
     def window_frames(self) -> int:
-        return self.config.sampler.window_tokens * self.model.sae.config.frames_per_token
+        return self.config.sampler.emit_tokens * self.model.sae.config.frames_per_token
 
     def reset(self) -> None:
         """Start a fresh stream (no history, robot placed anew)."""
