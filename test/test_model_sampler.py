@@ -145,7 +145,12 @@ def test_timed_commands_start_on_their_own_token(model):
 
 
 def test_short_windows():
-    from molingo_ros.model.sampler import tokens_until
+    from molingo_ros.model.sampler import tokens_left, tokens_until
+
+    assert tokens_left(0, None, 196) == 49
+    assert tokens_left(0, 9.0, 196) == 3
+    assert tokens_left(190, None, 196) == 2
+    assert tokens_left(196, None, 196) == 1  # never less than one token
 
     assert tokens_until(0, None, 196, 8) == 8
     assert tokens_until(0, 9.0, 196, 8) == 3  # ends at frame 12, the first token edge >= 9
@@ -348,6 +353,10 @@ def test_window_settings_are_checked(model):
         replace(FAST, emit_tokens=5)
     with pytest.raises(ValueError, match="history_tokens"):
         replace(FAST, history_tokens=-1)
+    stream = MotionStream(model, FAST, seed=0)
+    stream.set_text("walk forward")
+    with pytest.raises(ValueError, match=r"until \(2\) must be at least the tokens emitted \(3\)"):
+        stream.next_window(3, until=2)
     # the tiny generator has 32 positions: 8 of history + 32 new do not fit
     with pytest.raises(ValueError, match="exceeds the generator's 32 positions"):
         MotionStream(model, replace(FAST, window_tokens=32))

@@ -215,8 +215,10 @@ def test_cancel_one_command_keeps_the_queue_and_the_hold_is_continuous(engine):
     assert ctrl.progress("b").state in ("queued", "generating")
     nxt = _run(ctrl, 1.0, 1.5)
     assert nxt[0].command_id == "b"
-    # b starts from the held pose: the floating base does not jump, joints within limits.
-    assert _root_step(hold, nxt[0].chunk.qpos[0]) < 0.05
+    # b starts from the held pose: the floating base does not jump (its first frame is the
+    # hold plus b's own first step, at most about one walking step, 0.05 m; without the
+    # rebase it would start where a's unsent frames ended, ~1 m on), joints within limits.
+    assert _root_step(hold, nxt[0].chunk.qpos[0]) < 0.1
     idx = engine.robot.joint_q_indices
     step = np.abs(nxt[0].chunk.qpos[0][idx] - hold[idx]) * 30
     assert (step <= engine.robot.velocity_limits + 1e-6).all()

@@ -118,10 +118,10 @@ def generate_batch(
     model: MoLingo, items: list[PromptItem], config: SamplerConfig, seed: int, batch: int = 128
 ) -> list[np.ndarray]:
     """Raw features for every item, generated window by window as :func:`generate` does:
-    visible history, the command of each window = the segment it starts in, and of each
-    window of ``window_tokens`` sampled tokens only those before the next segment's start
-    (and the item's end) kept, so that the segment begins on its own token. Items at the
-    same point of their stream are sampled together."""
+    visible history, the command of each window = the segment it starts in, and the window
+    before a segment's start (or the item's end) shortened so that the segment begins on its
+    own token. Items at the same point of their stream (same length, same window) are
+    sampled together."""
     check_window_fits(model, config)
     dev = model.feature_mean.device
     gen = torch.Generator(device=dev).manual_seed(seed)
@@ -134,20 +134,19 @@ def generate_batch(
         sel = order[start : start + batch]
         latents = {i: torch.zeros(0, dim, device=dev) for i in sel}
         while True:
-            plan: dict[int, list[int]] = {}
-            keep: dict[int, int] = {}
+            plan: dict[tuple[int, int], list[int]] = {}
             for i in sel:
                 it, done = items[i], len(latents[i]) * step
                 if done >= it.frames:
                     continue
                 upcoming = [s for s in it.seams if s > done]
-                keep[i] = tokens_until(
+                n = tokens_until(
                     done, upcoming[0] if upcoming else None, it.frames, config.window_tokens, step
                 )
-                plan.setdefault(len(latents[i]), []).append(i)
+                plan.setdefault((len(latents[i]), n), []).append(i)
             if not plan:
                 break
-            for length, group in sorted(plan.items()):
+            for (length, n), group in sorted(plan.items()):
                 texts, ages = [], []
                 for i in group:
                     text, begun = items[i].segments[0][0], 0
@@ -161,7 +160,7 @@ def generate_batch(
                 new = sample_tokens(
                     model,
                     history,
-                    config.window_tokens,
+                    n,
                     model.text_memory(texts),
                     null,
                     config,
@@ -169,7 +168,7 @@ def generate_batch(
                     torch.tensor(ages),
                 )
                 for j, i in enumerate(group):
-                    latents[i] = torch.cat([latents[i], new[j, : keep[i]]])
+                    latents[i] = torch.cat([latents[i], new[j]])
         # The decoder is causal: padding at the end leaves the earlier frames as they are.
         longest = max(len(v) for v in latents.values())
         padded = torch.stack(

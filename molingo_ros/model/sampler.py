@@ -89,6 +89,21 @@ def lock_feet(feats: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     return out
 
 
+def tokens_left(
+    frames_done: int,
+    next_command_frame: float | None,
+    frames_needed: int,
+    frames_per_token: int = 4,
+) -> int:
+    """Tokens (at least 1) from ``frames_done`` to the first token boundary at or after the
+    next command's start (when one is known) or the end (``frames_needed``), whichever comes
+    first. Frames count from the start of the stream."""
+    limit = frames_needed - frames_done
+    if next_command_frame is not None and next_command_frame > frames_done:
+        limit = min(limit, next_command_frame - frames_done)
+    return int(max(1, math.ceil(limit / frames_per_token)))
+
+
 def tokens_until(
     frames_done: int,
     next_command_frame: float | None,
@@ -98,11 +113,9 @@ def tokens_until(
 ) -> int:
     """Tokens for the next window: a full window, shortened so that it ends at the first token
     boundary at or after the next command's start (when one is known) and does not run past
-    ``frames_needed`` by a whole token or more. Frames count from the start of the stream."""
-    limit = frames_needed - frames_done
-    if next_command_frame is not None and next_command_frame > frames_done:
-        limit = min(limit, next_command_frame - frames_done)
-    return int(max(1, min(window_tokens, math.ceil(limit / frames_per_token))))
+    ``frames_needed`` by a whole token or more (:func:`tokens_left`)."""
+    left = tokens_left(frames_done, next_command_frame, frames_needed, frames_per_token)
+    return min(window_tokens, left)
 
 
 def default_model_path() -> Path:
@@ -162,9 +175,10 @@ class SamplerConfig:
             window's tokens beyond them wait and are emitted by the next steps, unless the
             command changes first: then they are dropped and sampled again for the new
             command. So a new command takes effect within ``emit_tokens`` tokens, while the
-            motion is drawn in windows of ``window_tokens`` (the generator was trained on
-            windows of 32 tokens; 16 new after 8 of history samples nearer to that than 8
-            after 16: FID 0.022 against 0.035, docs/MODEL.md).
+            motion is drawn in windows of ``window_tokens`` (16 new tokens after 8 of history
+            give FID 0.024 where 8 after 16 gave 0.036: docs/MODEL.md). A window that would
+            run past a known end (the next timed command, the end of the motion) is drawn
+            only up to it.
         history_tokens: emitted tokens kept as the visible prefix of the next window.
         iterations: unmasking iterations per window.
         flow_steps: Euler steps of the flow per revealed token.
@@ -469,7 +483,7 @@ class MotionStream:
         self._pending = self._latents[:, :0]  # drawn for the old command: drawn again
 
     @torch.no_grad()
-    def next_window(self, tokens: int | None = None) -> WindowOutput:
+    def next_window(self, tokens: int | None = None, until: int | None = None) -> WindowOutput:
         """Emit the next ``tokens`` latent tokens (default ``config.emit_tokens``), decoded
         into frames. A window of ``config.window_tokens`` new tokens is sampled when fewer
         are waiting (those waiting are its visible history, after the emitted ones).
@@ -478,6 +492,10 @@ class MotionStream:
             tokens: tokens to emit (4 frames each), 1 to ``config.window_tokens``. Fewer
                 lets a command whose start time is known begin on its own token instead of
                 at the next full step (:func:`generate` does this).
+            until: tokens left (from now) before the current command's motion ends, when
+                known (:func:`tokens_left`): a window drawn now stops there instead of
+                running on (a short last window is drawn with more care, token for token).
+                At least ``tokens``.
         """
         if self._memory is None:
             raise RuntimeError("call set_text() before next_window()")
@@ -488,8 +506,13 @@ class MotionStream:
             raise ValueError(
                 f"tokens must be in 1..{cfg.window_tokens} (window_tokens), got {tokens}"
             )
+        if until is not None and until < n_new:
+            raise ValueError(f"until ({until}) must be at least the tokens emitted ({n_new})")
         while self._pending.shape[1] < n_new:
-            self._sample_window()
+            size = cfg.window_tokens
+            if until is not None:
+                size = min(size, until - self._pending.shape[1])
+            self._sample_window(size)
         new, self._pending = self._pending[:, :n_new], self._pending[:, n_new:]
         self._latents = torch.cat([self._latents, new], dim=1)
         ctx = self._latents[:, -(n_new + cfg.decode_context_tokens) :]
@@ -503,9 +526,9 @@ class MotionStream:
         self.frames_emitted += len(feats)
         return WindowOutput(feats, positions, self._text or "", time.perf_counter() - start)
 
-    def _sample_window(self) -> None:
-        """Sample ``window_tokens`` tokens after the emitted and waiting ones, for the
-        current command; they join the waiting ones."""
+    def _sample_window(self, size: int) -> None:
+        """Sample ``size`` tokens after the emitted and waiting ones, for the current
+        command; they join the waiting ones."""
         cfg = self.config
         seen = torch.cat([self._latents, self._pending], dim=1)
         history = seen[:, -cfg.history_tokens :] if cfg.history_tokens else seen[:, :0]
@@ -515,7 +538,7 @@ class MotionStream:
             new = sample_tokens(
                 self.model,
                 history,
-                cfg.window_tokens,
+                size,
                 self._memory,
                 self._null,
                 cfg,
@@ -551,9 +574,9 @@ def generate(
     """Generate ``seconds`` of motion for timed commands ``[(text, start_s), ...]`` (the
     first at 0 s) by streaming; frame labels say which command owns each frame.
 
-    The start times are known ahead, so the window before a command is shortened and the
-    command begins on its own token (within 3 frames of its time), not at the next full
-    window as a command arriving live does."""
+    The start times are known ahead, so the window before a command (and the last one) is
+    shortened and the command begins on its own token (within 3 frames of its time), not at
+    the next full step as a command arriving live does."""
     if not commands:
         raise ValueError("at least one command is needed")
     commands = sorted(commands, key=lambda c: c[1])
@@ -569,14 +592,10 @@ def generate(
             k += 1
         if stream._memory is None:
             stream.set_text(commands[0][0])
-        tokens = tokens_until(
-            done,
-            commands[k][1] * FPS if k < len(commands) else None,
-            frames_needed,
-            config.emit_tokens,
-            step,
+        left = tokens_left(
+            done, commands[k][1] * FPS if k < len(commands) else None, frames_needed, step
         )
-        out = stream.next_window(tokens)
+        out = stream.next_window(min(config.emit_tokens, left), until=left)
         feats.append(out.features)
         labels += [out.text] * len(out.features)
     all_feats = np.concatenate(feats)[:frames_needed]
@@ -597,5 +616,6 @@ __all__ = [
     "default_model_path",
     "generate",
     "integrate_root",
+    "tokens_left",
     "tokens_until",
 ]

@@ -14,6 +14,7 @@ command flows out of the current motion instead of jumping.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -192,7 +193,13 @@ class MotionEngine:
             self.stream.set_text(text)
             self._text = text
         t0 = time.perf_counter()
-        window = self.stream.next_window()
+        if max_frames is None:
+            window = self.stream.next_window()
+        else:  # the command's end is known: the last window is drawn only up to it
+            until = max(1, math.ceil(int(max_frames) / self.model.sae.config.frames_per_token))
+            window = self.stream.next_window(
+                min(self.config.sampler.emit_tokens, until), until=until
+            )
         t1 = time.perf_counter()
         human = window.to_motion()
         qpos = self.retargeter.process(human)
