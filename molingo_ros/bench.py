@@ -241,7 +241,7 @@ def bench_model(device: str = "cpu", model_path: Path | None = None) -> list[tup
         (
             f"sustained streaming, {device} ({name})",
             f"{motion_s / seconds:.1f}x real time ({frames / seconds:,.0f} frames/s, "
-            f"{1000 * seconds / windows:.0f} ms per window)",
+            f"{1000 * seconds / windows:.0f} ms per {config.emit_tokens * 4}-frame step)",
         ),
     ]
 

@@ -202,7 +202,7 @@ class SamplerConfig:
     history_tokens: int = 8
     iterations: int = 4
     flow_steps: int = 8
-    cfg_scale: float = 2.5
+    cfg_scale: float = 2.0
     cfg_schedule: str = "constant"
     noise_scale: float = 1.0
     decode_context_tokens: int = 16
