@@ -8,6 +8,7 @@ import json
 import math
 import os
 import random
+import tempfile
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -61,15 +62,24 @@ def config_to_json(config: Any) -> str:
 
 
 def save_weights(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Path:
-    """Write ``tensors`` (contiguous CPU copies) to a safetensors file, atomically."""
+    """Write ``tensors`` (contiguous CPU copies) to a safetensors file, atomically: through a
+    temporary file of its own in the same folder, so that two writers of one path never mix
+    their bytes (the last rename wins) and a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    save_file(
-        {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata
-    )
-    tmp.chmod(0o644)  # safetensors creates the file private; a model file is for sharing
-    os.replace(tmp, path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        save_file(
+            {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+            str(tmp),
+            metadata=metadata,
+        )
+        tmp.chmod(0o644)  # the file is created private; a model file is for sharing
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
