@@ -143,3 +143,20 @@ def test_batched_generation_follows_the_stream(command_age_tokens, window_tokens
     out = generate_batch(model, items, fast, seed=1)
     assert [len(f) for f in out] == [58, 40, 60]
     assert all(np.isfinite(f).all() for f in out)
+
+
+def test_validation_prompts_come_from_other_takes():
+    """``split="val"`` (for choosing sampler settings) draws its prompts from the validation
+    takes: none of its motions is a test motion; an unknown split is refused by name."""
+    from molingo_ros.model.evaluate import EvalConfig, evaluate, prompt_sets
+    from molingo_ros.motion.dataset import build_dataset
+
+    dataset = build_dataset(progress=False)
+    test, val = (prompt_sets(dataset, 3, 0, split) for split in ("test", "val"))
+    assert len(val["test"]) > 250 and len(val["heldout"]) == len(val["test"])
+    seen = {it.real.tobytes() for it in test["test"]}
+    assert not any(it.real.tobytes() in seen for it in val["test"])
+    assert len(val["composed"]) == 3
+    assert not np.array_equal(val["composed"][0].real[:40], test["composed"][0].real[:40])
+    with pytest.raises(ValueError, match="valid: test, val"):
+        evaluate(EvalConfig(split="train"))

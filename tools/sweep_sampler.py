@@ -54,6 +54,7 @@ def main() -> int:
         "--model", type=Path, default=Path("molingo_ros/weights/molingo.safetensors")
     )
     parser.add_argument("--sets", default="heldout,composed")
+    parser.add_argument("--split", choices=("test", "val"), default="test")
     parser.add_argument("--grid", action="append", default=[])
     parser.add_argument("--composed", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
@@ -66,7 +67,7 @@ def main() -> int:
     ev = load_evaluator(default_weights_path())
     sets = {
         k: v
-        for k, v in prompt_sets(dataset, args.composed, args.seed).items()
+        for k, v in prompt_sets(dataset, args.composed, args.seed, args.split).items()
         if k in args.sets.split(",")
     }
     model = MoLingo.load(args.model, device="cpu")

@@ -84,10 +84,15 @@ class PromptItem:
         return [s for _, s in self.segments[1:]]
 
 
-def prompt_sets(dataset: MotionDataset, composed: int, seed: int) -> dict[str, list[PromptItem]]:
+def prompt_sets(
+    dataset: MotionDataset, composed: int, seed: int, split: str = "test"
+) -> dict[str, list[PromptItem]]:
+    """The prompt sets of a split's original takes: ``test`` (a training phrasing of each
+    take's label), ``heldout`` (a held-out phrasing), ``composed`` (joined takes). The set
+    names stay the same for ``split="val"`` (the split for choosing settings)."""
     rng = np.random.default_rng(seed)
     sets: dict[str, list[PromptItem]] = {"test": [], "heldout": [], "composed": []}
-    for i in dataset.indices("test", mirrored=False):
+    for i in dataset.indices(split, mirrored=False):
         rec = dataset.records[i]
         feats = dataset.clip_features(i)
         n = min(len(feats), MAX_FRAMES) // 4 * 4
@@ -101,7 +106,7 @@ def prompt_sets(dataset: MotionDataset, composed: int, seed: int) -> dict[str, l
             PromptItem([(dataset.caption(i, rng, heldout=True), 0)], n, real, label)
         )
     for k in range(composed):
-        seq = dataset.composed_sequence("test", k)
+        seq = dataset.composed_sequence(split, k)
         n = len(seq.features) // 4 * 4
         segs = list(zip(seq.segment_captions, seq.segment_starts, strict=True))
         sets["composed"].append(PromptItem(segs, n, seq.features[:n]))
@@ -283,6 +288,7 @@ class EvalConfig:
     evaluator: Path | None = None
     seed: int = 0
     sets: tuple[str, ...] = ("test", "heldout", "composed")
+    split: str = "test"
     reconstruction: bool = False
 
 
@@ -308,13 +314,20 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     """Run every method on every prompt set; returns nested results (mean, ci95)."""
     dataset = build_dataset(progress=False)
     ev = load_evaluator(cfg.evaluator or default_weights_path())
-    sets = {k: v for k, v in prompt_sets(dataset, cfg.composed, cfg.seed).items() if k in cfg.sets}
+    if cfg.split not in ("test", "val"):
+        raise ValueError(f"unknown split {cfg.split!r}; valid: test, val")
+    sets = {
+        k: v
+        for k, v in prompt_sets(dataset, cfg.composed, cfg.seed, cfg.split).items()
+        if k in cfg.sets
+    }
     if not sets:
         raise ValueError(f"no prompt sets chosen; valid: test, heldout, composed (got {cfg.sets})")
     encoder = FrozenTextEncoder()
     retrieval = RetrievalBaseline(dataset, encoder, seed=cfg.seed)
     models = {name: MoLingo.load(path, device="cpu") for name, path in cfg.models.items()}
     results: dict = {
+        "split": cfg.split,
         "sets": {k: len(v) for k, v in sets.items()},
         "sampler": cfg.sampler.__dict__,
         "repeats": cfg.repeats,
@@ -410,10 +423,12 @@ COLUMNS = [
 
 def markdown(results: dict) -> str:
     lines = []
+    split = results.get("split", "test")
+    split_prefix = "" if split == "test" else f"{split} split, "
     for set_name, rows in results["rows"].items():
         cols = [c for c in COLUMNS if any(c[0] in r for r in rows.values())]
         lines += [
-            f"### {set_name} prompts ({results['sets'][set_name]})",
+            f"### {split_prefix}{set_name} prompts ({results['sets'][set_name]})",
             "",
             "| method | " + " | ".join(h for _, h in cols) + " |",
             "|---|" + "---|" * len(cols),
@@ -469,6 +484,12 @@ def main(argv: list[str] | None = None) -> int:
         "--sets", default="test,heldout,composed", help="comma-separated prompt sets to run"
     )
     parser.add_argument(
+        "--split",
+        choices=("test", "val"),
+        default="test",
+        help="takes the prompts come from (val: for choosing settings without the test split)",
+    )
+    parser.add_argument(
         "--foot-lock", action="store_true", help="remove foot sliding (SamplerConfig.foot_lock)"
     )
     parser.add_argument("--threads", type=int, default=0)
@@ -506,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         mmodality_prompts=args.mmodality_prompts,
         sampler=sampler,
         sets=tuple(args.sets.split(",")),
+        split=args.split,
         reconstruction=args.reconstruction,
     )
     results = evaluate(cfg, progress=not args.quiet)
