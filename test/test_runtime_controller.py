@@ -235,3 +235,16 @@ def test_horizon_is_the_planned_future(engine):
     all_q = np.concatenate([tc.chunk.qpos for tc in chunks])
     assert np.allclose(q, all_q[i:])
     assert ctrl.horizon(1e9)[0].size == 0
+
+
+def test_the_end_of_a_command_is_drawn_only_up_to_it(engine):
+    # A command of 42 frames, as the controller streams it (max_frames = frames left): the
+    # first window is drawn 11 tokens long (44 frames), not 16; the second chunk emits the
+    # 3 tokens left of it and holds the command's last 10 frames.
+    engine.reset()
+    first = engine.next_chunk("a person walks forward", seed=1, max_frames=42)
+    assert first.frames == engine.window_frames
+    last = engine.next_chunk("a person walks forward", max_frames=10)
+    assert last.frames == 10
+    assert engine.stream.frames_emitted == engine.window_frames + 12
+    assert engine.stream._pending.shape[1] == 0  # nothing drawn past the command's end
