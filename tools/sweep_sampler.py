@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from molingo_ros.model import metrics as M
-from molingo_ros.model.evaluate import generate_batch, physical, prompt_sets
+from molingo_ros.model.evaluate import EVAL_SPLITS, generate_batch, physical, prompt_sets
 from molingo_ros.model.evaluator import (
     default_weights_path,
     embed_motions,
@@ -54,7 +54,7 @@ def main() -> int:
         "--model", type=Path, default=Path("molingo_ros/weights/molingo.safetensors")
     )
     parser.add_argument("--sets", default="heldout,composed")
-    parser.add_argument("--split", choices=("test", "val"), default="test")
+    parser.add_argument("--split", choices=EVAL_SPLITS, default="test")
     parser.add_argument("--grid", action="append", default=[])
     parser.add_argument("--composed", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)

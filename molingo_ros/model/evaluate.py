@@ -62,6 +62,7 @@ from molingo_ros.motion.features import (
 )
 from molingo_ros.motion.rigs import BANDAI
 
+EVAL_SPLITS = ("test", "val")  # val: for choosing settings without the test split
 MAX_FRAMES = 196
 MIN_FRAMES = 40
 
@@ -314,8 +315,8 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     """Run every method on every prompt set; returns nested results (mean, ci95)."""
     dataset = build_dataset(progress=False)
     ev = load_evaluator(cfg.evaluator or default_weights_path())
-    if cfg.split not in ("test", "val"):
-        raise ValueError(f"unknown split {cfg.split!r}; valid: test, val")
+    if cfg.split not in EVAL_SPLITS:
+        raise ValueError(f"unknown split {cfg.split!r}; valid: {', '.join(EVAL_SPLITS)}")
     sets = {
         k: v
         for k, v in prompt_sets(dataset, cfg.composed, cfg.seed, cfg.split).items()
@@ -485,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--split",
-        choices=("test", "val"),
+        choices=EVAL_SPLITS,
         default="test",
         help="takes the prompts come from (val: for choosing settings without the test split)",
     )

@@ -494,8 +494,8 @@ class MotionStream:
                 at the next full step (:func:`generate` does this).
             until: tokens left (from now) before the current command's motion ends, when
                 known (:func:`tokens_left`): a window drawn now stops there instead of
-                running on (a short last window is drawn with more care, token for token).
-                At least ``tokens``.
+                running on (a short last window makes better motion than a full one cut
+                afterwards: docs/MODEL.md). At least ``tokens``.
         """
         if self._memory is None:
             raise RuntimeError("call set_text() before next_window()")

@@ -17,13 +17,13 @@ from rcl_interfaces.msg import (
 )
 from rclpy.node import Node
 
+from molingo_ros.model.generator import GeneratorConfig
 from molingo_ros.model.sampler import CFG_SCHEDULES, SamplerConfig
 from molingo_ros.runtime.commands import CommandLimits
 
 # name: (default, description, (lo, hi) range | tuple of choices | None)
-# The shipped generator's positions (GeneratorConfig.max_tokens); MotionStream checks the
-# loaded model's own at configure.
-MAX_WINDOW_TOKENS = 64
+# The shipped generator's positions; MotionStream checks the loaded model's own at configure.
+MAX_WINDOW_TOKENS = GeneratorConfig.max_tokens
 
 PARAMETERS: dict[str, tuple[object, str, object]] = {
     "robot": (
@@ -51,19 +51,19 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "sampler.iterations": (SamplerConfig.iterations, "unmasking iterations per window", (1, 32)),
     "sampler.window_tokens": (
         SamplerConfig.window_tokens,
-        "latent tokens sampled together (4 frames each); history + window <= 64",
-        (1, 64),
+        f"latent tokens sampled together (4 frames each); history + window <= {MAX_WINDOW_TOKENS}",
+        (1, MAX_WINDOW_TOKENS),
     ),
     "sampler.emit_tokens": (
         SamplerConfig.emit_tokens,
         "latent tokens per published chunk (<= window_tokens): a new command takes effect "
         "after at most this many",
-        (1, 64),
+        (1, MAX_WINDOW_TOKENS),
     ),
     "sampler.history_tokens": (
         SamplerConfig.history_tokens,
         "latent tokens of history each window sees",
-        (0, 63),
+        (0, MAX_WINDOW_TOKENS - 1),
     ),
     "commands.max_text_chars": (1000, "longest accepted command text (characters)", (1, 100000)),
     "commands.default_duration_s": (5.0, "motion length when a command gives 0 (s)", (0.5, 600.0)),
