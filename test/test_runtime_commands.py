@@ -262,46 +262,28 @@ def test_replace_empties_the_queue_and_returns_what_it_dropped():
     assert list(q) == [new]
 
 
-def test_pop_fresh_drops_stale_commands():
+def test_stale_commands():
+    # The controller judges staleness on arrival (submit), against max_age_s.
     q = CommandQueue(CommandLimits(max_age_s=5.0))
     old1 = cmd("old 1", stamp_s=100.0)
     old2 = cmd("old 2", stamp_s=104.0)
     fresh = cmd("fresh", stamp_s=106.0)
     later = cmd("later", stamp_s=107.0)
-    for c in (old1, old2, fresh, later):
-        q.push(c)
-    got, stale = q.pop_fresh(now_s=110.0)
-    assert got == fresh
-    assert stale == [old1, old2]
-    assert list(q) == [later]
+    assert q.is_stale(old1, now_s=110.0) and q.is_stale(old2, now_s=110.0)
+    assert not q.is_stale(fresh, now_s=110.0)
     # Exactly max_age_s old is still fresh.
     assert not q.is_stale(later, now_s=112.0)
     assert q.is_stale(later, now_s=112.001)
 
 
-def test_pop_fresh_when_everything_is_stale():
-    q = CommandQueue(CommandLimits(max_age_s=1.0))
-    a, b = cmd("a", stamp_s=1.0), cmd("b", stamp_s=2.0)
-    q.push(a)
-    q.push(b)
-    assert q.pop_fresh(now_s=50.0) == (None, [a, b])
-    assert len(q) == 0
-    assert q.pop_fresh(now_s=50.0) == (None, [])
-
-
 def test_unstamped_commands_are_never_stale():
     q = CommandQueue(CommandLimits(max_age_s=1.0))
-    c = cmd("no stamp", stamp_s=0.0)
-    q.push(c)
-    assert not q.is_stale(c, now_s=1e9)
-    assert q.pop_fresh(now_s=1e9) == (c, [])
+    assert not q.is_stale(cmd("no stamp", stamp_s=0.0), now_s=1e9)
 
 
 def test_max_age_zero_disables_the_check():
     q = CommandQueue(CommandLimits(max_age_s=0.0))
-    c = cmd("ancient", stamp_s=1.0)
-    q.push(c)
-    assert q.pop_fresh(now_s=1e6) == (c, [])
+    assert not q.is_stale(cmd("ancient", stamp_s=1.0), now_s=1e6)
 
 
 def test_remove_and_clear():

@@ -215,18 +215,6 @@ class CommandQueue:
         """The next command (oldest first), or None."""
         return self._items.popleft() if self._items else None
 
-    def pop_fresh(self, now_s: float) -> tuple[Command | None, list[Command]]:
-        """The next command that is not stale at ``now_s`` (same clock as the stamps), and
-        the stale ones dropped on the way."""
-        stale: list[Command] = []
-        while self._items:
-            cmd = self._items.popleft()
-            if self.is_stale(cmd, now_s):
-                stale.append(cmd)
-                continue
-            return cmd, stale
-        return None, stale
-
     def is_stale(self, command: Command, now_s: float) -> bool:
         """True when ``command`` was stamped more than ``max_age_s`` before ``now_s``."""
         return bool(
