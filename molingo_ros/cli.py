@@ -338,10 +338,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "emit_tokens": args.emit_tokens,
         "history_tokens": args.history_tokens,
     }
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if "window_tokens" in overrides and "emit_tokens" not in overrides:
-        overrides["emit_tokens"] = min(SamplerConfig.emit_tokens, overrides["window_tokens"])
-    config = SamplerConfig(**overrides)
+    config = SamplerConfig.with_overrides(**overrides)
     motion = generate(model, commands, args.seconds, config, seed=args.seed)
     motion.name = "generated"
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -360,3 +360,12 @@ def test_window_settings_are_checked(model):
     # the tiny generator has 32 positions: 8 of history + 32 new do not fit
     with pytest.raises(ValueError, match="exceeds the generator's 32 positions"):
         MotionStream(model, replace(FAST, window_tokens=32))
+
+
+def test_sampler_overrides_keep_emission_within_the_window():
+    assert SamplerConfig.with_overrides(cfg_scale=None) == SamplerConfig()
+    assert SamplerConfig.with_overrides(window_tokens=4).emit_tokens == 4
+    assert SamplerConfig.with_overrides(window_tokens=32).emit_tokens == SamplerConfig.emit_tokens
+    assert SamplerConfig.with_overrides(window_tokens=32, emit_tokens=16).emit_tokens == 16
+    with pytest.raises(ValueError, match="emit_tokens"):
+        SamplerConfig.with_overrides(window_tokens=4, emit_tokens=8)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -82,10 +82,7 @@ def main() -> int:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for combo in itertools.product(*grid.values()):
-        settings = dict(zip(grid, combo, strict=True))
-        window = settings.get("window_tokens", SamplerConfig.window_tokens)
-        settings.setdefault("emit_tokens", min(SamplerConfig.emit_tokens, window))
-        sampler = replace(SamplerConfig(), **settings)
+        sampler = SamplerConfig.with_overrides(**dict(zip(grid, combo, strict=True)))
         cells = [str(v) for v in combo]
         t0 = time.time()
         for k, items in sets.items():

@@ -511,13 +511,12 @@ def main(argv: list[str] | None = None) -> int:
         if not sep:
             raise SystemExit(f"--model wants NAME=PATH, got {spec!r}")
         models[name] = Path(path)
-    sampler = SamplerConfig(
+    sampler = SamplerConfig.with_overrides(
         cfg_scale=args.cfg,
         cfg_schedule=args.cfg_schedule,
         flow_steps=args.flow_steps,
         iterations=args.iterations,
-        window_tokens=args.window_tokens,
-        emit_tokens=min(SamplerConfig.emit_tokens, args.window_tokens),  # offline: no effect
+        window_tokens=args.window_tokens,  # emit_tokens: no effect offline
         history_tokens=args.history_tokens,
         foot_lock=args.foot_lock,
     )

@@ -224,6 +224,16 @@ class SamplerConfig:
                 f"unknown cfg_schedule {self.cfg_schedule!r}; valid: {', '.join(CFG_SCHEDULES)}"
             )
 
+    @classmethod
+    def with_overrides(cls, **overrides: object) -> SamplerConfig:
+        """The defaults with ``overrides`` (``None`` values ignored). When ``window_tokens``
+        is given without ``emit_tokens``, emission shrinks with the window if it must (it is
+        at most a window)."""
+        kw = {k: v for k, v in overrides.items() if v is not None}
+        if "window_tokens" in kw and "emit_tokens" not in kw:
+            kw["emit_tokens"] = min(cls.emit_tokens, int(kw["window_tokens"]))
+        return cls(**kw)
+
     def guidance(self, revealed_fraction: float) -> float:
         """The CFG scale for tokens revealed when ``revealed_fraction`` of the window is done."""
         if self.cfg_schedule == "linear":

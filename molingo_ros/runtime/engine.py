@@ -14,7 +14,6 @@ command flows out of the current motion instead of jumping.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from molingo_ros.model.sampler import FPS, MoLingo, MotionStream, SamplerConfig
+from molingo_ros.model.sampler import FPS, MoLingo, MotionStream, SamplerConfig, tokens_left
 from molingo_ros.robot.models import Robot, load_robot
 from molingo_ros.robot.retarget import Retargeter, retarget_config_for
 from molingo_ros.runtime.safety import SafetyConfig, SafetyFilter
@@ -196,7 +195,8 @@ class MotionEngine:
         if max_frames is None:
             window = self.stream.next_window()
         else:  # the command's end is known: the last window is drawn only up to it
-            until = max(1, math.ceil(int(max_frames) / self.model.sae.config.frames_per_token))
+            fpt = self.model.sae.config.frames_per_token
+            until = tokens_left(0, None, int(max_frames), fpt)
             window = self.stream.next_window(
                 min(self.config.sampler.emit_tokens, until), until=until
             )
