@@ -318,17 +318,33 @@ def cmd_generate(args: argparse.Namespace) -> int:
     """Text -> motion with the shipped (or a given) model, optionally onto a robot."""
     import torch
 
+    from molingo_ros.language.interpret import CommandInterpreter
     from molingo_ros.model.sampler import MoLingo, SamplerConfig, generate
 
     if args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
     if not args.text.strip():
         raise ValueError("the text must not be empty")
-    if not (0 < args.seconds <= 120):
+    if args.seconds is not None and not (0 < args.seconds <= 120):
         raise ValueError(f"--seconds must be in (0, 120], got {args.seconds}")
-    commands = [(args.text.strip(), 0.0), *_parse_then(args.then or [])]
     torch.manual_seed(args.seed)
     model = MoLingo.load(args.model, device=args.device)
+    plan = CommandInterpreter.from_model(model, allow_unknown=args.allow_unknown).interpret(
+        args.text, args.seconds or 0.0
+    )
+    if plan.kind == "stop":
+        print(f"generate: '{plan.text}' is a stop command: nothing to generate (a running "
+              "molingo_node holds the robot on it)")
+        return 0
+    if plan.kind == "refused":
+        print(f"generate: {plan.message()} (nothing written; --allow-unknown forces it)",
+              file=sys.stderr)
+        return 3
+    print(f"generate: {plan.message()}")
+    commands = [*plan.timed_commands(), *_parse_then(args.then or [])]
+    seconds = args.seconds or max(plan.seconds, max(t for _, t in commands) + 1.0)
+    if not (0 < seconds <= 120):
+        raise ValueError(f"the motion would last {seconds:.1f} s; the limit is 120 s")
     overrides = {
         "cfg_scale": args.cfg,
         "cfg_schedule": args.cfg_schedule,
@@ -339,7 +355,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "history_tokens": args.history_tokens,
     }
     config = SamplerConfig.with_overrides(**overrides)
-    motion = generate(model, commands, args.seconds, config, seed=args.seed)
+    motion = generate(model, commands, seconds, config, seed=args.seed)
     motion.name = "generated"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     print(f"generate: {motion.text!r}: {motion.num_frames} frames ({motion.duration_s:.1f} s)")
@@ -380,6 +396,10 @@ def cmd_passthrough(args: argparse.Namespace) -> int:
         from molingo_ros.ros.send import main as run
     elif args.command == "session":
         from molingo_ros.ros.session import main as run
+    elif args.command == "skills":
+        from molingo_ros.language.cli import skills_main as run
+    elif args.command == "eval-commands":
+        from molingo_ros.language.evaluate import main as run
     elif args.stage == "sae":
         from molingo_ros.model.train_sae import main as run
     elif args.stage == "generator":
@@ -449,8 +469,20 @@ def build_parser() -> argparse.ArgumentParser:
     rr.set_defaults(func=cmd_retarget_report)
 
     gen = commands.add_parser("generate", help="text -> motion (and robot motion)")
-    gen.add_argument("text", help='the command, e.g. "a person walks forward"')
-    gen.add_argument("--seconds", type=float, default=4.0)
+    gen.add_argument(
+        "text", help='the command, e.g. "walk forward, then wave with your right hand"'
+    )
+    gen.add_argument(
+        "--seconds",
+        type=float,
+        help="length of the whole motion (s); default: what the command says, 5 s a part",
+    )
+    gen.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="generate even for commands the model does not know (else they are refused, "
+        "exit status 3)",
+    )
     gen.add_argument(
         "--then",
         action="append",
@@ -492,6 +524,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ses.add_argument("rest", nargs=argparse.REMAINDER)
     ses.set_defaults(func=cmd_passthrough)
+    for name, text in (
+        ("skills", "the skills the model knows (and their calibration)"),
+        ("eval-commands", "operator commands -> motions, judged kinematically (docs/MODEL.md)"),
+    ):
+        sub = commands.add_parser(name, help=text, add_help=False)
+        sub.add_argument("rest", nargs=argparse.REMAINDER)
+        sub.set_defaults(func=cmd_passthrough)
     tr = commands.add_parser("train", help="train a stage: sae, generator or evaluator")
     tr.add_argument("stage", choices=["sae", "generator", "evaluator"])
     tr.add_argument("rest", nargs=argparse.REMAINDER)
@@ -502,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # eval / train hand the rest of the line (options included) to their own parsers.
-    if argv[:1] in (["eval"], ["send"], ["session"]) or (
+    if argv[:1] in (["eval"], ["send"], ["session"], ["skills"], ["eval-commands"]) or (
         argv[:1] == ["train"] and argv[1:2] and not argv[1].startswith("-")
     ):
         ns = argparse.Namespace(

@@ -1,0 +1,1 @@
+"""Operators' words: parsing commands into plans, the skills the model knows, and grounding."""
