@@ -10,6 +10,7 @@ weights. Nothing is downloaded.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,8 @@ class FrozenTextEncoder:
         )
         self.name = str(path.name)
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        # The node's generation thread and its command thread (grounding) share the encoder.
+        self._lock = threading.Lock()
 
     @torch.no_grad()
     def _run(self, texts: list[str]) -> list[torch.Tensor]:
@@ -115,9 +118,13 @@ class FrozenTextEncoder:
         return [out[i, : int(n)].clone() for i, n in enumerate(lengths)]
 
     def token_embeddings(self, texts: list[str]) -> list[torch.Tensor]:
-        """Per text, its (n_tokens, dim) float32 CPU tensor (cached)."""
+        """Per text, its (n_tokens, dim) float32 CPU tensor (cached). Thread-safe."""
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings, not one string")
+        with self._lock:
+            return self._token_embeddings(texts)
+
+    def _token_embeddings(self, texts: list[str]) -> list[torch.Tensor]:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         for start in range(0, len(missing), 256):
             chunk = missing[start : start + 256]

@@ -44,6 +44,8 @@ from trajectory_msgs.msg import JointTrajectory
 from visualization_msgs.msg import MarkerArray
 
 from molingo_ros.action import GenerateMotion
+from molingo_ros.language.interpret import CommandInterpreter, MotionPlan
+from molingo_ros.language.skills import SkillCatalogue
 from molingo_ros.msg import MotionCommand, MotionStatus
 from molingo_ros.ros import messages as M
 from molingo_ros.ros import params as P
@@ -81,6 +83,7 @@ class MolingoNode(LifecycleNode):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.cfg = P.read(self)
         self.engine: MotionEngine | None = None
+        self.interpreter: CommandInterpreter | None = None
         self.controller: MotionController | None = None
         self.recorder: BagRecorder | None = None
         self.active = False
@@ -175,10 +178,18 @@ class MolingoNode(LifecycleNode):
                 )
             )
             warm = engine.warm_up()
+            interpreter = CommandInterpreter.from_model(
+                engine.model,
+                default_segment_s=cfg.limits.default_duration_s,
+                min_segment_s=min(1.0, cfg.limits.default_duration_s),
+                max_segment_s=cfg.limits.max_duration_s,
+                allow_unknown=cfg.allow_unknown,
+            )
         except Exception as exc:  # noqa: BLE001 - any load failure leaves the node unconfigured
             self._report_error(f"configure failed: {type(exc).__name__}: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.engine = engine
+        self.interpreter = interpreter
         self.controller = MotionController(
             engine, cfg.limits, ControllerConfig(lead_s=cfg.lead_s), clock=self.now_s
         )
@@ -199,6 +210,8 @@ class MolingoNode(LifecycleNode):
         self._marker_pub = self.create_lifecycle_publisher(
             MarkerArray, t["human_markers"], _reliable(depth)
         )
+        self._skills_pub = self.create_publisher(String, t["skills"], _latched())
+        self._publish(self._skills_pub, self._skills_message(), latched=True)
         self._outputs = [
             self._traj_pub,
             self._js_pub,
@@ -367,8 +380,62 @@ class MolingoNode(LifecycleNode):
 
     # -- commands ----------------------------------------------------------------------------
 
+    def _skills_message(self) -> String:
+        """The skills topic's message: the catalogue and the grounding settings (JSON)."""
+        import json
+
+        matcher = self.interpreter.matcher
+        catalogue = json.loads(SkillCatalogue.to_json(matcher.catalogue))
+        body = {
+            "skills": catalogue,
+            "threshold": matcher.threshold,
+            "margin": matcher.margin,
+            "allow_unknown": self.interpreter.allow_unknown,
+        }
+        return String(data=json.dumps(body, sort_keys=True))
+
     def _command_from_fields(self, text, duration, mode, seed, cid, stamp_s) -> Command:
         return check_command(text, duration, mode, seed, cid, stamp_s, self.cfg.limits)
+
+    def _interpret(self, command: Command, requested_s: float) -> MotionPlan:
+        """Parse and ground a checked command. A stop is carried out here, at once (no
+        model): the robot holds within one publish period and everything queued is dropped.
+        Raises CommandError when the node is not configured."""
+        interpreter = self.interpreter
+        if interpreter is None or not self.active:
+            state = "unconfigured" if interpreter is None else "inactive"
+            raise CommandError(f"{NODE_NAME} is not active ({state}); configure and activate it")
+        plan = interpreter.interpret(command.text, requested_s)
+        if plan.stop_first:
+            self._hold(f"stopped by the operator: '{command.text}'")
+        if plan.kind == "stop":
+            self._publish_plan_status("stopped", command, plan.message())
+        elif plan.kind == "refused":
+            self.errors_total += 1
+            self._last_error = plan.message()
+            self.get_logger().warning(f"command refused: {plan.message()}")
+            self._publish_plan_status("refused", command, plan.message())
+        return plan
+
+    def _publish_plan_status(self, state: str, command: Command, message: str) -> None:
+        msg = MotionStatus()
+        msg.header.stamp = M.to_time(self.now_s())
+        msg.state = state
+        msg.command_id = command.id
+        msg.text = command.text[:200]
+        msg.error = message
+        with self._status_lock:
+            self._last_status = (state, command.id, message)
+            self._last_status_time = time.monotonic()
+            self._publish(self._status_pub, msg, latched=True)
+
+    def _submit_text(self, command: Command, requested_s: float) -> tuple[MotionPlan, object]:
+        """Interpret, then submit a motion plan; returns (plan, progress or None)."""
+        plan = self._interpret(command, requested_s)
+        if plan.kind != "motion":
+            return plan, None
+        segments = tuple((s.caption, s.seconds) for s in plan.segments)
+        return plan, self._accept(command.with_segments(segments, self.cfg.limits))
 
     def _accept(self, command: Command):
         """Submit to the controller; errors are reported and re-raised as CommandError."""
@@ -401,10 +468,12 @@ class MolingoNode(LifecycleNode):
         try:
             if msg_type is String:
                 command = self._command_from_fields(msg.data, 0.0, "replace", -1, "", self.now_s())
+                requested = 0.0
             else:
                 command = self._command_from_msg(msg)
-            self._accept(command)
-        except CommandError as exc:
+                requested = float(msg.duration_s) if msg.duration_s > 0 else 0.0
+            self._submit_text(command, requested)
+        except (CommandError, ValueError) as exc:
             self._report_error(f"command rejected: {exc}", cid, text[:200])
 
     def _command_from_msg(self, msg: MotionCommand) -> Command:
@@ -446,11 +515,23 @@ class MolingoNode(LifecycleNode):
         result.command_id = msg.id
         self._record_input(f"{self.cfg.action}/command", msg)
         try:
-            progress = self._accept(self._command_from_msg(msg))
-        except CommandError as exc:
+            command = self._command_from_msg(msg)
+            requested = float(msg.duration_s) if msg.duration_s > 0 else 0.0
+            plan, progress = self._submit_text(command, requested)
+        except (CommandError, ValueError) as exc:
             self._report_error(f"command rejected: {exc}", msg.id[:256], str(msg.text)[:200])
             result.success, result.error = False, str(exc)
             goal_handle.abort()
+            return result
+        result.command_id = command.id
+        result.message = plan.message()
+        if progress is None:  # a stop (done at once) or a refusal (nothing generated)
+            result.success = plan.kind == "stop"
+            result.error = "" if plan.kind == "stop" else plan.message()
+            if result.success:
+                goal_handle.succeed()
+            else:
+                goal_handle.abort()
             return result
         result.command_id = progress.command.id
         feedback = GenerateMotion.Feedback()

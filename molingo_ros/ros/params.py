@@ -78,6 +78,12 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         "drop commands stamped longer ago than this (s); 0 = never",
         (0.0, 3600.0),
     ),
+    "commands.allow_unknown": (
+        False,
+        "generate even for commands the model does not know (below the grounding threshold "
+        "stored in the model); false = refuse them with the closest skills",
+        None,
+    ),
     "stream.lead_s": (
         0.4,
         "generate the next chunk when less than this is buffered (s)",
@@ -126,6 +132,11 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         None,
     ),
     "topics.diagnostics": ("/diagnostics", "diagnostic_msgs/DiagnosticArray out", None),
+    "topics.skills": (
+        "~/skills",
+        "std_msgs/String (JSON, transient local) out: the skills the model knows",
+        None,
+    ),
     "action": ("~/generate", "molingo_ros/action/GenerateMotion server", None),
     "record.enabled": (False, "record a rosbag2 of everything published and received", None),
     "record.path": ("", "bag folder to create; empty = bags/molingo_<date>", None),
@@ -215,6 +226,7 @@ class NodeConfig:
     autostart: bool
     sampler: SamplerConfig
     limits: CommandLimits
+    allow_unknown: bool
     lead_s: float
     publish_rate_hz: float
     hold_settle_s: float
@@ -288,6 +300,7 @@ def read(node: Node) -> NodeConfig:
         autostart=bool(p("autostart")),
         sampler=sampler,
         limits=limits,
+        allow_unknown=bool(p("commands.allow_unknown")),
         lead_s=float(p("stream.lead_s")),
         publish_rate_hz=float(p("stream.publish_rate_hz")),
         hold_settle_s=float(p("stream.hold_settle_s")),

@@ -18,6 +18,8 @@ import sys
 import time
 
 DEFAULT_ACTION = "/molingo_node/generate"
+ANSWER_WAIT_S = 3.0
+"""Without --wait: how long to wait for a stop's or a refusal's answer before returning."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,8 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         total = int(round(args.duration * 30)) if args.duration > 0 else None
         bar = tqdm(total=total, unit="frame", desc="streamed", disable=not args.wait)
 
+        streamed: list[bool] = []
+
         def on_feedback(fb) -> None:
             f = fb.feedback
+            if f.frames_streamed > 0:
+                streamed.append(True)
             bar.n = int(f.frames_streamed)
             bar.set_postfix(latency=f"{f.latency_s * 1000:.0f} ms", rtf=f"{f.realtime_factor:.1f}x")
             bar.refresh()
@@ -111,16 +117,25 @@ def main(argv: list[str] | None = None) -> int:
             bar.close()
             print("molingo send: the goal was rejected (is the node active?)", file=sys.stderr)
             return 1
-        if not args.wait:
-            print(f"accepted: {args.text!r} ({args.mode})")
-            return 0
         result_future = handle.get_result_async()
-        state = spin_until(result_future, args.timeout)
-        if state != "done":
-            return cancel(handle, "timed out" if state == "timeout" else "interrupted")
+        if not args.wait:
+            # A stop or a refusal is answered at once: wait for that or for the first frames.
+            deadline = time.monotonic() + ANSWER_WAIT_S
+            while not result_future.done() and not streamed and time.monotonic() < deadline:
+                rclpy.spin_once(node, timeout_sec=0.05)
+            if not result_future.done():
+                bar.close()
+                print(f"accepted: {args.text!r} ({args.mode})")
+                return 0
+        else:
+            state = spin_until(result_future, args.timeout)
+            if state != "done":
+                return cancel(handle, "timed out" if state == "timeout" else "interrupted")
         bar.close()
         res = result_future.result().result
         if res.success:
+            if res.message:
+                print(f"plan: {res.message}")
             print(f"done: {res.command_id}: {res.frames} frames, {res.duration_s:.2f} s of motion")
             return 0
         print(f"failed: {res.command_id}: {res.error}", file=sys.stderr)

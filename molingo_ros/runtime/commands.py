@@ -15,7 +15,7 @@ import math
 import unicodedata
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 MODES = ("replace", "queue")
 
@@ -69,6 +69,8 @@ class Command:
         seed: random seed of the generator (>= 0).
         id: identifier (the caller's, or a generated one).
         stamp_s: when it was issued (seconds, the caller's clock; 0 = unknown).
+        segments: the parts of a compound command, in order: (the text the generator is
+            given, seconds); empty = ``text`` for the whole duration.
     """
 
     text: str
@@ -77,6 +79,30 @@ class Command:
     seed: int
     id: str
     stamp_s: float = 0.0
+    segments: tuple[tuple[str, float], ...] = ()
+
+    def segment_at(self, frame: int, fps: float) -> tuple[str, int | None]:
+        """The generator text in force at ``frame`` (counted from the command's start) and
+        how many frames are left of its segment (None: to the end of the command). Frames
+        past the last segment belong to the last one."""
+        if not self.segments:
+            return self.text, None
+        end = 0
+        for text, seconds in self.segments:
+            end += int(round(seconds * fps))
+            if frame < end:
+                return text, end - frame
+        return self.segments[-1][0], None
+
+    def with_segments(
+        self, segments: tuple[tuple[str, float], ...], limits: CommandLimits
+    ) -> Command:
+        """This command split into ``segments``; its duration becomes theirs (bounded)."""
+        if not segments:
+            raise CommandError("a command needs at least one segment")
+        seconds = sum(s for _, s in segments)
+        duration = min(max(seconds, limits.min_duration_s), limits.max_duration_s)
+        return replace(self, segments=tuple(segments), duration_s=duration)
 
 
 def _check_text(text: object, limits: CommandLimits) -> str:
