@@ -401,6 +401,85 @@ def test_cancel_holds_the_robot(session, g1):
     assert client.statuses("run", "cancelled")
 
 
+def test_stop_word_holds_at_once_and_drops_the_queue(session, g1):
+    _, client, _, _ = session
+    client.send("walk forward", 10.0, cid="long")
+    client.send("wave with your right hand", 3.0, mode=1, cid="queued_after")
+    client.wait_state("long", "streaming", 30)
+    n0 = len(client.trajectories())
+    client.text_pub.publish(String(data="Stop!"))
+    _wait(
+        lambda: any(len(m.points) == 1 for m in client.trajectories()[n0:]), 5, "the hold"
+    )
+    _wait(lambda: client.statuses(state="stopped"), 5, "the stopped status")
+    stopped = client.statuses(state="stopped")[-1]
+    assert stopped.text == "Stop!" and "holding" in stopped.error
+    client.wait_state("long", "cancelled", 5)
+    client.wait_state("queued_after", "cancelled", 5)
+    time.sleep(1.0)
+    msgs = client.trajectories()[n0:]
+    i = max(k for k, m in enumerate(msgs) if len(m.points) == 1)
+    assert np.allclose(msgs[i].points[0].velocities, 0.0)
+    _check_chunks([msgs[i]], g1)
+    assert not [m for m in msgs[i + 1 :] if len(m.points) > 1], "motion published after stop"
+
+
+def test_unknown_commands_are_refused_naming_the_closest_skills(session):
+    _, client, _, _ = session
+    n0 = len(client.trajectories())
+    goal = GenerateMotion.Goal(command=client.command("open the door", 3.0, cid="door"))
+    handle = client.wait_future(client.action.send_goal_async(goal))
+    res = client.wait_future(handle.get_result_async())
+    assert res.status == GoalStatus.STATUS_ABORTED
+    assert not res.result.success and res.result.frames == 0
+    assert res.result.error.startswith("I can't do 'open the door'; closest: ")
+    assert len(res.result.error.split("closest: ")[1].split(", ")) == 3
+    assert res.result.message == res.result.error
+    refused = client.wait_state("door", "refused", 5)
+    assert refused.error == res.result.error
+    client.text_pub.publish(String(data="asdf qwerty"))
+    _wait(
+        lambda: any("asdf qwerty" in s.error for s in client.statuses(state="refused")),
+        5,
+        "the second refusal",
+    )
+    time.sleep(0.5)
+    assert len(client.trajectories()) == n0, "a refused command moved the robot"
+    out = _molingo(session[3], _domain(), "send", "sit down on the chair")
+    assert out.returncode == 1 and "I can't do 'sit down on the chair'" in out.stderr
+
+
+def test_compound_command_plays_its_parts_in_order(session):
+    _, client, _, _ = session
+    text = "walk forward for 2 seconds, then wave with your right hand for 2 seconds"
+    goal = GenerateMotion.Goal(command=client.command(text, 0.0, cid="compound"))
+    handle = client.wait_future(client.action.send_goal_async(goal))
+    res = client.wait_future(handle.get_result_async())
+    assert res.status == GoalStatus.STATUS_SUCCEEDED, res.result.error
+    assert res.result.frames == 120
+    plan = res.result.message
+    assert plan.index("walk (") < plan.index("wave-right-hand (")
+
+
+def test_skills_are_published_latched(session):
+    import json
+
+    _, client, _, _ = session
+    got: list[String] = []
+    latched = QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+    )
+    sub = client.node.create_subscription(String, "/molingo_node/skills", got.append, latched)
+    try:
+        _wait(lambda: got, 10, "the skills message")
+    finally:
+        client.node.destroy_subscription(sub)
+    body = json.loads(got[0].data)
+    assert {"walk", "wave-right-hand", "bow"} <= set(body["skills"])
+    assert body["skills"]["walk"]["styles"]["normal"]["takes"] > 0
+    assert 0 < body["threshold"] < 1 and body["allow_unknown"] is False
+
+
 def _errors_since(client: Client, n0: int) -> list[str]:
     with client.lock:
         return [s.error for s in client.status[n0:] if s.state == "error"]
