@@ -300,3 +300,61 @@ def test_remove_and_clear():
     assert q.clear() == [a, c]
     assert len(q) == 0
     assert q.clear() == []
+
+
+# -- compound commands (segments) -----------------------------------------------------------
+
+
+def test_segment_at_walks_through_the_segments():
+    c = cmd("walk forward, then wave").with_segments(
+        (("a person walks forward", 2.0), ("a person waves", 1.5)), LIMITS
+    )
+    fps = 30.0
+    assert c.segment_at(0, fps) == ("a person walks forward", 60)
+    assert c.segment_at(59, fps) == ("a person walks forward", 1)
+    assert c.segment_at(60, fps) == ("a person waves", 45)
+    assert c.segment_at(104, fps) == ("a person waves", 1)
+    # Past the end: the last segment, to the end of the command.
+    assert c.segment_at(105, fps) == ("a person waves", None)
+    assert c.segment_at(10_000, fps) == ("a person waves", None)
+    # The text in force at every frame: the first part, then the second, no gap.
+    texts = [c.segment_at(i, fps)[0] for i in range(105)]
+    assert texts == ["a person walks forward"] * 60 + ["a person waves"] * 45
+    # Other frame rates count in their own frames.
+    assert c.segment_at(0, 20.0) == ("a person walks forward", 40)
+    assert c.segment_at(40, 20.0) == ("a person waves", 30)
+
+
+def test_segment_at_rounds_each_boundary_once():
+    c = cmd("x").with_segments((("a", 0.51), ("b", 0.51), ("c", 1.0)), LIMITS)
+    # 0.51 s at 30 fps is 15.3 frames: each boundary is rounded, the total is their sum.
+    assert c.segment_at(0, 30.0) == ("a", 15)
+    assert c.segment_at(15, 30.0) == ("b", 15)
+    assert c.segment_at(30, 30.0) == ("c", 30)
+    assert c.segment_at(60, 30.0) == ("c", None)
+
+
+def test_a_command_without_segments_is_its_text_throughout():
+    c = cmd("a person bows", duration_s=3.0)
+    assert c.segments == ()
+    for frame in (0, 45, 89, 90, 10_000):
+        assert c.segment_at(frame, 30.0) == ("a person bows", None)
+
+
+def test_with_segments_sets_the_duration_within_the_limits():
+    base = cmd("walk then wave", command_id="c7", seed=11, mode="replace", stamp_s=3.0)
+    c = base.with_segments((("a", 2.0), ("b", 2.5)), LIMITS)
+    assert c.segments == (("a", 2.0), ("b", 2.5))
+    assert c.duration_s == 4.5
+    assert (c.text, c.id, c.seed, c.mode, c.stamp_s) == ("walk then wave", "c7", 11, "replace", 3.0)
+    assert base.segments == () and base.duration_s == LIMITS.default_duration_s  # unchanged
+    limits = CommandLimits(min_duration_s=1.0, default_duration_s=2.0, max_duration_s=10.0)
+    assert base.with_segments((("a", 8.0), ("b", 8.0)), limits).duration_s == 10.0
+    assert base.with_segments((("a", 0.2),), limits).duration_s == 1.0
+    # A list is kept as a tuple (the command stays hashable and immutable).
+    assert base.with_segments([("a", 1.0)], limits).segments == (("a", 1.0),)
+
+
+def test_with_segments_rejects_no_segments():
+    with pytest.raises(CommandError, match="at least one segment"):
+        cmd("walk").with_segments((), LIMITS)

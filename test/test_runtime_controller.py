@@ -248,3 +248,29 @@ def test_the_end_of_a_command_is_drawn_only_up_to_it(engine):
     assert last.frames == 10
     assert engine.stream.frames_emitted == engine.window_frames + 12
     assert engine.stream._pending.shape[1] == 0  # nothing drawn past the command's end
+
+
+def test_a_compound_command_switches_text_exactly_at_its_segment_boundary(engine):
+    engine.reset()
+    walk, wave = "a person walks forward", "a person waves with their right hand"
+    limits = CommandLimits()
+    command = _cmd("walk forward, then wave with your right hand", cid="two").with_segments(
+        ((walk, 2.0), (wave, 2.0)), limits
+    )
+    assert command.duration_s == 4.0
+    ctrl, _ = _controller(engine, limits)
+    p = ctrl.submit(command, now_s=0.0)
+    assert p.frames_total == 120
+    chunks = _run(ctrl, 0.0, 8.0)
+    assert p.state == "done" and p.frames_streamed == 120
+    assert all(tc.command_id == "two" for tc in chunks)
+    assert sum(tc.chunk.frames for tc in chunks) == 120
+    texts = [tc.chunk.text for tc in chunks for _ in range(tc.chunk.frames)]
+    assert texts[:60] == [walk] * 60
+    assert texts[60:] == [wave] * 60
+    # No chunk straddles the boundary; the timeline stays contiguous across it.
+    assert 60 in np.cumsum([tc.chunk.frames for tc in chunks])
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start_s == pytest.approx(a.end_s + 1 / 30)
+    q = np.concatenate([tc.chunk.qpos for tc in chunks])
+    assert validate(engine.robot, q, engine.fps).frame_ok.all()

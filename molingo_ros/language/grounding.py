@@ -71,6 +71,9 @@ STYLE_WORDS: dict[str, tuple[str, ...]] = {
 
 _SIDE_RE = re.compile(r"\b(left|right|both)\b")
 
+_GOODBYES = ("bye", "byebye")
+"""Goodbye waves: their labels name no hand (the data holds both sides under one label)."""
+
 
 @dataclass(frozen=True)
 class Grounding:
@@ -115,10 +118,14 @@ def detect_style(text: str) -> str | None:
 
 
 def apply_side(skill: str, text: str, catalogue: Mapping[str, object]) -> str:
-    """Swap a sided skill for the side the words name ("left", "right", "both")."""
+    """Swap a sided skill for the side the words name ("left", "right", "both"); a goodbye
+    with one hand named becomes the wave of that hand."""
     said = set(_SIDE_RE.findall(text))
     if not said and re.search(r"\b(?:hands|arms)\b", text):
         said = {"both"}  # "raise your hands": plural, no side named
+    if skill in _GOODBYES and said in ({"left"}, {"right"}):
+        wave = f"wave-{next(iter(said))}-hand"
+        return wave if wave in catalogue else skill
     if not said or ("left" not in skill and "right" not in skill and "both" not in skill):
         return skill
     if "both" in said or {"left", "right"} <= said:
@@ -285,6 +292,12 @@ def calibrate(
     best = np.argwhere(cost <= cost.min() + 1e-9)
     t = float(np.median(grid_t[best[:, 0]]))
     m = float(np.median(grid_m[best[:, 1]]))
+    in_err = np.mean((in_scores < t) | (in_scores < in_background + m))
+    out_err = np.mean((out_scores >= t) & (out_scores >= out_background + m))
+    if in_err + out_err > cost.min() + 1e-9:  # the medians fall between separate optima
+        near = np.abs(grid_t[best[:, 0]] - t) + np.abs(grid_m[best[:, 1]] - m)
+        i, j = best[int(np.argmin(near))]
+        t, m = float(grid_t[i]), float(grid_m[j])
     rates = {
         "in_refused": float(np.mean((in_scores < t) | (in_scores < in_background + m))),
         "out_accepted": float(np.mean((out_scores >= t) & (out_scores >= out_background + m))),

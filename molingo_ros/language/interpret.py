@@ -81,8 +81,9 @@ class MotionPlan:
         """One line for the operator: what will happen, or why nothing will."""
         if self.kind == "stop":
             return STOP_MESSAGE
-        if self.kind == "refused":
-            return "; ".join(g.refusal() for g in self.refused)
+        if self.kind == "refused":  # nothing understood, or no motion at all ("please")
+            why = "; ".join(g.refusal() for g in self.refused) or "; ".join(self.notes)
+            return f"stopped; {why}" if self.stop_first else why
         parts = [f"{s.skill} ({s.style}, {s.seconds:.1f} s)" for s in self.segments]
         head = "stop, then " if self.stop_first else ""
         return head + " then ".join(parts) + "".join(f"; note: {n}" for n in self.notes)

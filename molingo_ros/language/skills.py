@@ -101,11 +101,12 @@ class Skill:
         return max(self.styles, key=lambda s: self.styles[s].takes) if self.styles else "normal"
 
     def resolve_style(self, style: str) -> str | None:
-        """``style`` or its alias that this skill has data for, else None."""
-        for name in (style, *STYLE_ALIASES.get(style, ())):
-            if name in self.styles:
-                return name
-        return None
+        """``style`` or its alias that this skill has data for (of the two, the one with more
+        takes: "old" walks are 1 take, "elderly" ones 13), else None."""
+        names = [n for n in (style, *STYLE_ALIASES.get(style, ())) if n in self.styles]
+        if not names:
+            return None
+        return max(names, key=lambda n: (self.styles[n].takes, n == style))
 
     def style_by_speed(self, speed: str, min_takes: int = 5) -> str | None:
         """The style whose takes are slowest (``"slow"``) or fastest (``"fast"``) among the

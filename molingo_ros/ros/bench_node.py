@@ -33,6 +33,44 @@ def _percentiles(values: list[float]) -> str:
     return f"median {np.median(a):.1f} ms, p99 {np.percentile(a, 99):.1f} ms (n={len(a)})"
 
 
+def _stop_latencies(pub_text, pub_cmd, chunks, lock, repeats: int) -> list[float]:
+    """Start a long walk, and once it streams send "stop" on ~/command (std_msgs/String);
+    the time until the one-point hold trajectory is received, per repeat."""
+    from std_msgs.msg import String
+
+    from molingo_ros.msg import MotionCommand
+    from molingo_ros.ros.messages import to_time
+
+    out: list[float] = []
+    for i in range(repeats):
+        msg = MotionCommand()
+        msg.text, msg.duration_s, msg.seed = "walk forward", 10.0, 100 + i
+        msg.header.stamp = to_time(time.time())
+        with lock:
+            n0 = len(chunks)
+        pub_cmd.publish(msg)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with lock:
+                if len(chunks) > n0:
+                    break
+            time.sleep(0.001)
+        time.sleep(1.0)  # streaming
+        with lock:
+            n1 = len(chunks)
+        sent = time.time()
+        pub_text.publish(String(data="stop"))
+        while time.time() - sent < 5:
+            with lock:
+                hold = [c for c in chunks[n1:] if c[2] == 1]
+            if hold:
+                out.append(hold[0][0] - sent)
+                break
+            time.sleep(0.0005)
+        time.sleep(0.5)
+    return out
+
+
 def bench_node(commands: int = 12, duration_s: float = 1.5) -> list[tuple[str, str]]:
     import rclpy
     from rclpy.context import Context
@@ -97,6 +135,9 @@ def bench_node(commands: int = 12, duration_s: float = 1.5) -> list[tuple[str, s
     )
     node.create_subscription(JointState, "/joint_states", on_js, qos)
     pub = node.create_publisher(MotionCommand, "/molingo_node/motion_command", 10)
+    from std_msgs.msg import String
+
+    text_pub = node.create_publisher(String, "/molingo_node/command", 10)
     executor = SingleThreadedExecutor(context=ctx)
     executor.add_node(node)
     spin = threading.Thread(target=executor.spin, daemon=True)
@@ -137,6 +178,7 @@ def bench_node(commands: int = 12, duration_s: float = 1.5) -> list[tuple[str, s
                     raise RuntimeError("no chunk within 10 s")
                 time.sleep(0.001)
             time.sleep(duration_s + 0.5)
+        stops = _stop_latencies(text_pub, pub, chunks, lock, repeats=10)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
@@ -163,6 +205,10 @@ def bench_node(commands: int = 12, duration_s: float = 1.5) -> list[tuple[str, s
             _percentiles(chunk_lat),
         ),
         ("JointState publish -> receive", _percentiles(js_lat)),
+        (
+            '"stop" sent (std_msgs/String) -> hold JointTrajectory received, while streaming',
+            _percentiles(stops),
+        ),
     ]
 
 
