@@ -300,6 +300,10 @@ def cmd_retarget_report(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_REFUSED = 3
+"""Exit status of ``molingo generate`` for a command the model does not know."""
+
+
 def _parse_then(items: list[str]) -> list[tuple[str, float]]:
     out = []
     for item in items:
@@ -312,6 +316,22 @@ def _parse_then(items: list[str]) -> list[tuple[str, float]]:
             raise ValueError(f"--then wants 'TEXT@SECONDS' (seconds >= 0), got {item!r}")
         out.append((text.strip(), seconds))
     return out
+
+
+def _report_no_motion(plan) -> int:
+    """``molingo generate`` on a stop (exit 0) or a refused command (exit 3): nothing is
+    written."""
+    if plan.kind == "stop":
+        print(
+            f"generate: '{plan.text}' is a stop command: nothing to generate (a running "
+            "molingo_node holds the robot on it)"
+        )
+        return 0
+    print(
+        f"generate: {plan.message()} (nothing written; --allow-unknown forces it)",
+        file=sys.stderr,
+    )
+    return EXIT_REFUSED
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -327,24 +347,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ValueError("the text must not be empty")
     if args.seconds is not None and not (0 < args.seconds <= 120):
         raise ValueError(f"--seconds must be in (0, 120], got {args.seconds}")
-    torch.manual_seed(args.seed)
-    model = MoLingo.load(args.model, device=args.device)
-    plan = CommandInterpreter.from_model(model, allow_unknown=args.allow_unknown).interpret(
-        args.text, args.seconds or 0.0
-    )
-    if plan.kind == "stop":
-        print(f"generate: '{plan.text}' is a stop command: nothing to generate (a running "
-              "molingo_node holds the robot on it)")
-        return 0
-    if plan.kind == "refused":
-        print(f"generate: {plan.message()} (nothing written; --allow-unknown forces it)",
-              file=sys.stderr)
-        return 3
-    print(f"generate: {plan.message()}")
-    commands = [*plan.timed_commands(), *_parse_then(args.then or [])]
-    seconds = args.seconds or max(plan.seconds, max(t for _, t in commands) + 1.0)
-    if not (0 < seconds <= 120):
-        raise ValueError(f"the motion would last {seconds:.1f} s; the limit is 120 s")
+    later = _parse_then(args.then or [])
     overrides = {
         "cfg_scale": args.cfg,
         "cfg_schedule": args.cfg_schedule,
@@ -355,7 +358,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "history_tokens": args.history_tokens,
     }
     config = SamplerConfig.with_overrides(**overrides)
-    motion = generate(model, commands, seconds, config, seed=args.seed)
+    torch.manual_seed(args.seed)
+    model = MoLingo.load(args.model, device=args.device)
+    plan = CommandInterpreter.from_model(model, allow_unknown=args.allow_unknown).interpret(
+        args.text, args.seconds or 0.0
+    )
+    if plan.kind != "motion":
+        return _report_no_motion(plan)
+    print(f"generate: {plan.message()}")
+    commands = [*plan.timed_commands(), *later]
+    seconds = args.seconds or max(plan.seconds, max(t for _, t in commands) + 1.0)
+    if not (0 < seconds <= 120):
+        raise ValueError(f"the motion would last {seconds:.1f} s; the limit is 120 s")
+    motion = generate(
+        model, commands, seconds, config, seed=args.seed, speed_limits=plan.speed_limits()
+    )
     motion.name = "generated"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     print(f"generate: {motion.text!r}: {motion.num_frames} frames ({motion.duration_s:.1f} s)")

@@ -120,3 +120,61 @@ def test_retarget_bad_input_exits_2(tmp_path, capsys):
     assert main(["retarget", "dataset-2_walk_normal_001", "--out", str(tmp_path / "x.csv")]) == 2
     assert ".npz" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _generated(path):
+    from molingo_ros.motion.motion import Motion
+    from molingo_ros.motion.rigs import BANDAI, BANDAI_PARENTS
+
+    with np.load(path) as data:
+        return Motion(data["joint_positions"], list(BANDAI.joint_names), BANDAI_PARENTS, 30.0)
+
+
+@pytest.mark.slow
+def test_generate_readme_example_walks_first_then_waves(tmp_path, capsys):
+    """The README's first example, through the parser, the grounding and the shipped model:
+    the first part walks (the kinematic check of a walk), the second waves the right hand in
+    place, on every seed tried."""
+    from molingo_ros.language.checks import run_check
+
+    for seed in (0, 1):
+        out = tmp_path / f"walk_wave_{seed}.npz"
+        text = "walk forward, then wave with your right hand"
+        assert main(["generate", text, "--seed", str(seed), "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert "walk (normal, 5.0 s) then wave-right-hand" in printed
+        motion = _generated(out)
+        assert motion.num_frames == 300
+        walk = run_check("walk_forward", motion, 0, 150)
+        wave = run_check("wave_right", motion, 150, 300)
+        assert walk.passed, walk.reason
+        assert wave.passed, wave.reason
+
+
+def test_generate_refuses_unknown_commands_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "door.npz"
+    assert main(["generate", "open the door", "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "I can't do 'open the door'; closest: " in err and "--allow-unknown" in err
+    assert not out.exists()
+    assert main(["generate", "open the door", "--out", str(out), "--seconds", "1",
+                 "--allow-unknown"]) == 0
+    assert out.exists()
+
+
+def test_generate_takes_a_stop_word_as_an_empty_plan(tmp_path, capsys):
+    out = tmp_path / "stop.npz"
+    assert main(["generate", "Stop!", "--out", str(out)]) == 0
+    assert "is a stop command: nothing to generate" in capsys.readouterr().out
+    assert not out.exists()
+
+
+def test_skills_lists_every_skill_with_its_data(capsys):
+    assert main(["skills"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("| skill | say for example |")
+    rows = {line.split(" | ")[0].strip("| ") for line in table.splitlines()[2:]}
+    assert {"walk", "walk-back", "wave-right-hand", "bow", "kick"} <= rows
+    assert main(["skills", "--json"]) == 0
+    skills = json.loads(capsys.readouterr().out)
+    assert skills["walk"]["styles"]["normal"]["takes"] > 0

@@ -369,3 +369,40 @@ def test_sampler_overrides_keep_emission_within_the_window():
     assert SamplerConfig.with_overrides(window_tokens=32, emit_tokens=16).emit_tokens == 16
     with pytest.raises(ValueError, match="emit_tokens"):
         SamplerConfig.with_overrides(window_tokens=4, emit_tokens=8)
+
+
+def test_limit_root_speed_caps_the_planar_speed_and_keeps_the_pose():
+    from molingo_ros.model.sampler import FPS, limit_root_speed
+    from molingo_ros.motion.features import feature_slices
+
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(40, 257)).astype(np.float32) * 0.05
+    sl = feature_slices(21)["root_lin_vel"]
+    capped = limit_root_speed(feats, 0.15)
+    speed = np.linalg.norm(capped[:, sl], axis=1) * FPS
+    assert speed.max() <= 0.15 + 1e-5
+    before = np.linalg.norm(feats[:, sl], axis=1) * FPS
+    slow = before <= 0.15
+    assert np.allclose(capped[slow], feats[slow])  # slower frames untouched
+    rest = np.ones(257, bool)
+    rest[sl] = False
+    assert np.array_equal(capped[:, rest], feats[:, rest])
+    assert limit_root_speed(feats, None) is feats
+    with pytest.raises(ValueError, match=">= 0"):
+        limit_root_speed(feats, -1.0)
+
+
+@pytest.mark.slow
+def test_a_capped_gesture_stays_in_place():
+    """The shipped model's "raise both hands" drifts on some seeds; with the cap of its
+    skill it travels no faster than the cap."""
+    from molingo_ros.language.checks import measure
+
+    model = MoLingo.load()
+    text = "a person raises both hands"
+    free = [generate(model, [(text, 0.0)], 4.0, seed=s) for s in range(3)]
+    capped = [
+        generate(model, [(text, 0.0)], 4.0, seed=s, speed_limits={text: 0.15}) for s in range(3)
+    ]
+    assert max(measure(m)["speed_m_s"] for m in free) > 0.15  # the drift exists
+    assert max(measure(m)["speed_m_s"] for m in capped) <= 0.15 + 1e-3

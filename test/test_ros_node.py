@@ -403,9 +403,9 @@ def test_cancel_holds_the_robot(session, g1):
 
 def test_stop_word_holds_at_once_and_drops_the_queue(session, g1):
     _, client, _, _ = session
-    client.send("walk forward", 10.0, cid="long")
+    client.send("walk forward", 10.0, cid="walk_to_stop")
     client.send("wave with your right hand", 3.0, mode=1, cid="queued_after")
-    client.wait_state("long", "streaming", 30)
+    client.wait_state("walk_to_stop", "streaming", 30)
     n0 = len(client.trajectories())
     client.text_pub.publish(String(data="Stop!"))
     _wait(
@@ -414,7 +414,7 @@ def test_stop_word_holds_at_once_and_drops_the_queue(session, g1):
     _wait(lambda: client.statuses(state="stopped"), 5, "the stopped status")
     stopped = client.statuses(state="stopped")[-1]
     assert stopped.text == "Stop!" and "holding" in stopped.error
-    client.wait_state("long", "cancelled", 5)
+    client.wait_state("walk_to_stop", "cancelled", 5)
     client.wait_state("queued_after", "cancelled", 5)
     time.sleep(1.0)
     msgs = client.trajectories()[n0:]
@@ -450,15 +450,32 @@ def test_unknown_commands_are_refused_naming_the_closest_skills(session):
 
 
 def test_compound_command_plays_its_parts_in_order(session):
+    """The README's compound command over DDS: the floating base travels while the first
+    part plays and stays in place while the robot waves."""
     _, client, _, _ = session
-    text = "walk forward for 2 seconds, then wave with your right hand for 2 seconds"
+    with client.lock:
+        n0 = len(client.poses)
+    text = "walk forward for 3 seconds, then wave with your right hand for 3 seconds"
     goal = GenerateMotion.Goal(command=client.command(text, 0.0, cid="compound"))
     handle = client.wait_future(client.action.send_goal_async(goal))
     res = client.wait_future(handle.get_result_async())
     assert res.status == GoalStatus.STATUS_SUCCEEDED, res.result.error
-    assert res.result.frames == 120
+    assert res.result.frames == 180
     plan = res.result.message
     assert plan.index("walk (") < plan.index("wave-right-hand (")
+    time.sleep(0.3)
+    with client.lock:
+        poses = client.poses[n0:]
+    t = np.array([from_time(m.header.stamp) for m in poses])
+    xy = np.array([[m.pose.position.x, m.pose.position.y] for m in poses])
+    moving = np.flatnonzero(np.linalg.norm(xy - xy[0], axis=1) > 0.02)
+    start = t[moving[0]]
+    walk = (t >= start) & (t <= start + 3.0)
+    wave = (t >= start + 3.5) & (t <= start + 6.0)
+    walked = np.linalg.norm(xy[walk][-1] - xy[walk][0])
+    waved = np.linalg.norm(xy[wave][-1] - xy[wave][0])
+    assert walked >= 0.8, f"walked {walked:.2f} m in the walking part"
+    assert waved / 2.5 <= 0.25, f"travelled {waved:.2f} m while waving"
 
 
 def test_skills_are_published_latched(session):

@@ -344,7 +344,7 @@ def test_a_command_without_segments_is_its_text_throughout():
 def test_with_segments_sets_the_duration_within_the_limits():
     base = cmd("walk then wave", command_id="c7", seed=11, mode="replace", stamp_s=3.0)
     c = base.with_segments((("a", 2.0), ("b", 2.5)), LIMITS)
-    assert c.segments == (("a", 2.0), ("b", 2.5))
+    assert c.segments == (("a", 2.0, None), ("b", 2.5, None))
     assert c.duration_s == 4.5
     assert (c.text, c.id, c.seed, c.mode, c.stamp_s) == ("walk then wave", "c7", 11, "replace", 3.0)
     assert base.segments == () and base.duration_s == LIMITS.default_duration_s  # unchanged
@@ -352,9 +352,20 @@ def test_with_segments_sets_the_duration_within_the_limits():
     assert base.with_segments((("a", 8.0), ("b", 8.0)), limits).duration_s == 10.0
     assert base.with_segments((("a", 0.2),), limits).duration_s == 1.0
     # A list is kept as a tuple (the command stays hashable and immutable).
-    assert base.with_segments([("a", 1.0)], limits).segments == (("a", 1.0),)
+    assert base.with_segments([("a", 1.0)], limits).segments == (("a", 1.0, None),)
 
 
 def test_with_segments_rejects_no_segments():
     with pytest.raises(CommandError, match="at least one segment"):
         cmd("walk").with_segments((), LIMITS)
+
+
+def test_speed_limit_at_follows_the_segments():
+    c = cmd("raise then walk").with_segments(
+        (("a person raises both hands", 1.0, 0.15), ("a person walks forward", 1.0)), LIMITS
+    )
+    assert c.segments[0].max_root_speed_m_s == 0.15 and c.segments[1].max_root_speed_m_s is None
+    assert [c.speed_limit_at(f, 30.0) for f in (0, 29, 30, 59, 500)] == [
+        0.15, 0.15, None, None, None
+    ]
+    assert cmd("bow").speed_limit_at(0, 30.0) is None

@@ -59,7 +59,10 @@ class Tally:
 
 def _generate(model: MoLingo, plan: MotionPlan, seed: int, config: SamplerConfig):
     torch.manual_seed(seed)
-    return generate(model, plan.timed_commands(), plan.seconds, config, seed=seed)
+    return generate(
+        model, plan.timed_commands(), plan.seconds, config, seed=seed,
+        speed_limits=plan.speed_limits(),
+    )
 
 
 def _spans(plan: MotionPlan) -> list[tuple[int, int]]:

@@ -35,6 +35,8 @@ class PlannedSegment:
         skill, style: what it was grounded to.
         confidence: the grounding confidence.
         raw: the operator's words for it.
+        max_root_speed_m_s: cap on the root's speed while it plays (m/s; None for
+            locomotion): gestures stay where they are.
     """
 
     caption: str
@@ -43,6 +45,7 @@ class PlannedSegment:
     style: str
     confidence: float
     raw: str
+    max_root_speed_m_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,11 @@ class MotionPlan:
             out.append((seg.caption, t))
             t += seg.seconds
         return out
+
+    def speed_limits(self) -> dict[str, float | None]:
+        """Caption -> its root speed cap, as :func:`~molingo_ros.model.sampler.generate`
+        takes (``speed_limits=``)."""
+        return {s.caption: s.max_root_speed_m_s for s in self.segments}
 
     def message(self) -> str:
         """One line for the operator: what will happen, or why nothing will."""
@@ -152,8 +160,17 @@ class CommandInterpreter:
         if refused:
             return MotionPlan(parsed.text, "refused", parsed.stop, (), refused, parsed.notes)
         lengths = self._lengths([s.seconds for s in parsed.segments], float(duration_s))
+        catalogue = self.matcher.catalogue
         segments = tuple(
-            PlannedSegment(g.caption, secs, g.skill, g.style, g.confidence, g.segment.raw)
+            PlannedSegment(
+                g.caption,
+                secs,
+                g.skill,
+                g.style,
+                g.confidence,
+                g.segment.raw,
+                catalogue[g.skill].max_root_speed_m_s,
+            )
             for g, secs in zip(groundings, lengths, strict=True)
         )
         return MotionPlan(parsed.text, "motion", parsed.stop, segments, (), parsed.notes)

@@ -37,6 +37,13 @@ STYLE_ALIASES: dict[str, tuple[str, ...]] = {
 """Styles that the two Bandai datasets name differently but mean the same."""
 
 
+IN_PLACE_MAX_SPEED_M_S = 0.15
+"""Root speed cap of a skill that does not travel, at the least (m/s): real gestures and bows
+drift 0.01-0.17 m/s; a generated one may slide at 0.3 m/s or walk off."""
+
+IN_PLACE_SPEED_MARGIN = 1.25
+"""The cap is at least this times the fastest style's mean take speed (kicks step about)."""
+
 NEUTRAL_STYLES: tuple[str, ...] = (
     "normal", "masculine", "masculinity", "feminine", "youthful", "active", "proud", "happy",
 )
@@ -99,6 +106,16 @@ class Skill:
             if self.styles.get(name) is not None and self.styles[name].takes > 0:
                 return name
         return max(self.styles, key=lambda s: self.styles[s].takes) if self.styles else "normal"
+
+    @property
+    def max_root_speed_m_s(self) -> float | None:
+        """The root speed cap while this skill plays (m/s): None for locomotion; for the
+        others :data:`IN_PLACE_MAX_SPEED_M_S` or :data:`IN_PLACE_SPEED_MARGIN` times the
+        fastest style's mean speed in the data, whichever is larger."""
+        if self.travels:
+            return None
+        fastest = max((d.speed_m_s for d in self.styles.values()), default=0.0)
+        return round(max(IN_PLACE_MAX_SPEED_M_S, IN_PLACE_SPEED_MARGIN * fastest), 3)
 
     def resolve_style(self, style: str) -> str | None:
         """``style`` or its alias that this skill has data for (of the two, the one with more
@@ -224,4 +241,13 @@ class SkillCatalogue(Mapping[str, Skill]):
         return cls(skills)
 
 
-__all__ = ["BUNDLE_KEY", "NEUTRAL_STYLES", "STYLE_ALIASES", "Skill", "SkillCatalogue", "StyleData"]
+__all__ = [
+    "BUNDLE_KEY",
+    "IN_PLACE_MAX_SPEED_M_S",
+    "IN_PLACE_SPEED_MARGIN",
+    "NEUTRAL_STYLES",
+    "STYLE_ALIASES",
+    "Skill",
+    "SkillCatalogue",
+    "StyleData",
+]

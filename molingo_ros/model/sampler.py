@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -86,6 +87,25 @@ def lock_feet(feats: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     local = smooth_features(local, 0.5)
     out = feats.copy()
     out[:-1, sl["root_lin_vel"]] -= local
+    return out
+
+
+def limit_root_speed(feats: np.ndarray, max_speed_m_s: float | None) -> np.ndarray:
+    """Cap the root's planar speed of every frame at ``max_speed_m_s`` (m/s at :data:`FPS`;
+    None: unchanged). Only the root linear-velocity features change; the pose is kept, so
+    a gesture that drifts stays where it is instead of sliding. Raw features in/out."""
+    if max_speed_m_s is None:
+        return feats
+    if max_speed_m_s < 0:
+        raise ValueError(f"max_speed_m_s must be >= 0, got {max_speed_m_s}")
+    from molingo_ros.motion.features import feature_slices
+
+    sl = feature_slices(21)["root_lin_vel"]
+    step = feats[:, sl]
+    speed = np.linalg.norm(step, axis=1) * FPS
+    scale = np.minimum(1.0, max_speed_m_s / np.maximum(speed, 1e-9))
+    out = feats.copy()
+    out[:, sl] = step * scale[:, None]
     return out
 
 
@@ -471,6 +491,7 @@ class MotionStream:
         self._smoothed: np.ndarray | None = None
         self._root = _RootState()
         self._text: str | None = None
+        self._max_speed: float | None = None
         self._memory = None
         self._command_start = 0  # token index where the current command began
         self._null = model.text_memory([NULL_PROMPT])
@@ -483,10 +504,15 @@ class MotionStream:
         self._gen.manual_seed(int(seed))
         self._pending = self._latents[:, :0]
 
-    def set_text(self, text: str) -> None:
-        """The command for the next windows (takes effect at the next :meth:`next_window`)."""
+    def set_text(self, text: str, max_root_speed_m_s: float | None = None) -> None:
+        """The command for the next windows (takes effect at the next :meth:`next_window`).
+        ``max_root_speed_m_s`` caps the root's planar speed while it plays (an in-place
+        skill: :attr:`~molingo_ros.language.skills.Skill.max_root_speed_m_s`); None: no cap."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError("the command text must be a non-empty string")
+        if max_root_speed_m_s is not None and not max_root_speed_m_s >= 0:
+            raise ValueError(f"max_root_speed_m_s must be >= 0, got {max_root_speed_m_s}")
+        self._max_speed = max_root_speed_m_s
         self._text = text.strip()
         self._memory = self.model.text_memory([self._text])
         self._command_start = self._latents.shape[1]
@@ -532,6 +558,7 @@ class MotionStream:
         self._smoothed = feats[-1].copy()
         if cfg.foot_lock:
             feats = lock_feet(feats)
+        feats = limit_root_speed(feats, self._max_speed)
         positions = self._positions(feats)
         self.frames_emitted += len(feats)
         return WindowOutput(feats, positions, self._text or "", time.perf_counter() - start)
@@ -580,9 +607,12 @@ def generate(
     seconds: float,
     config: SamplerConfig = SamplerConfig(),
     seed: int = 0,
+    speed_limits: Mapping[str, float | None] | None = None,
 ) -> Motion:
     """Generate ``seconds`` of motion for timed commands ``[(text, start_s), ...]`` (the
     first at 0 s) by streaming; frame labels say which command owns each frame.
+    ``speed_limits`` maps a command text to the cap on its root speed (m/s; see
+    :meth:`MotionStream.set_text`).
 
     The start times are known ahead, so the window before a command (and the last one) is
     shortened and the command begins on its own token (within 3 frames of its time), not at
@@ -590,6 +620,7 @@ def generate(
     if not commands:
         raise ValueError("at least one command is needed")
     commands = sorted(commands, key=lambda c: c[1])
+    limits = dict(speed_limits or {})
     stream = MotionStream(model, config, seed)
     step = model.sae.config.frames_per_token
     feats, labels = [], []
@@ -598,10 +629,10 @@ def generate(
     while stream.frames_emitted < frames_needed:
         done = stream.frames_emitted
         while k < len(commands) and commands[k][1] * FPS <= done + 1e-6:
-            stream.set_text(commands[k][0])
+            stream.set_text(commands[k][0], limits.get(commands[k][0]))
             k += 1
         if stream._memory is None:
-            stream.set_text(commands[0][0])
+            stream.set_text(commands[0][0], limits.get(commands[0][0]))
         left = tokens_left(
             done, commands[k][1] * FPS if k < len(commands) else None, frames_needed, step
         )
@@ -626,6 +657,7 @@ __all__ = [
     "default_model_path",
     "generate",
     "integrate_root",
+    "limit_root_speed",
     "tokens_left",
     "tokens_until",
 ]

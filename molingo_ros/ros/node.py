@@ -434,7 +434,7 @@ class MolingoNode(LifecycleNode):
         plan = self._interpret(command, requested_s)
         if plan.kind != "motion":
             return plan, None
-        segments = tuple((s.caption, s.seconds) for s in plan.segments)
+        segments = tuple((s.caption, s.seconds, s.max_root_speed_m_s) for s in plan.segments)
         return plan, self._accept(command.with_segments(segments, self.cfg.limits))
 
     def _accept(self, command: Command):

@@ -16,8 +16,23 @@ import unicodedata
 import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 MODES = ("replace", "queue")
+
+
+class CommandSegment(NamedTuple):
+    """One part of a compound command.
+
+    Attributes:
+        text: the sentence the generator is given.
+        seconds: its length (s).
+        max_root_speed_m_s: cap on the root's planar speed while it plays (m/s), None = none.
+    """
+
+    text: str
+    seconds: float
+    max_root_speed_m_s: float | None = None
 
 
 class CommandError(ValueError):
@@ -69,8 +84,8 @@ class Command:
         seed: random seed of the generator (>= 0).
         id: identifier (the caller's, or a generated one).
         stamp_s: when it was issued (seconds, the caller's clock; 0 = unknown).
-        segments: the parts of a compound command, in order: (the text the generator is
-            given, seconds); empty = ``text`` for the whole duration.
+        segments: the parts of a compound command, in order (:class:`CommandSegment`);
+            empty = ``text`` for the whole duration.
     """
 
     text: str
@@ -79,7 +94,18 @@ class Command:
     seed: int
     id: str
     stamp_s: float = 0.0
-    segments: tuple[tuple[str, float], ...] = ()
+    segments: tuple[CommandSegment, ...] = ()
+
+    def speed_limit_at(self, frame: int, fps: float) -> float | None:
+        """The root speed cap (m/s) of the segment playing at ``frame``; None = none."""
+        if not self.segments:
+            return None
+        end = 0
+        for seg in self.segments:
+            end += int(round(seg.seconds * fps))
+            if frame < end:
+                return seg.max_root_speed_m_s
+        return self.segments[-1].max_root_speed_m_s
 
     def segment_at(self, frame: int, fps: float) -> tuple[str, int | None]:
         """The generator text in force at ``frame`` (counted from the command's start) and
@@ -88,21 +114,21 @@ class Command:
         if not self.segments:
             return self.text, None
         end = 0
-        for text, seconds in self.segments:
-            end += int(round(seconds * fps))
+        for seg in self.segments:
+            end += int(round(seg.seconds * fps))
             if frame < end:
-                return text, end - frame
-        return self.segments[-1][0], None
+                return seg.text, end - frame
+        return self.segments[-1].text, None
 
-    def with_segments(
-        self, segments: tuple[tuple[str, float], ...], limits: CommandLimits
-    ) -> Command:
-        """This command split into ``segments``; its duration becomes theirs (bounded)."""
+    def with_segments(self, segments, limits: CommandLimits) -> Command:
+        """This command split into ``segments`` (:class:`CommandSegment` or plain ``(text,
+        seconds[, max_root_speed_m_s])`` tuples); its duration becomes theirs (bounded)."""
         if not segments:
             raise CommandError("a command needs at least one segment")
-        seconds = sum(s for _, s in segments)
+        parts = tuple(CommandSegment(*s) for s in segments)
+        seconds = sum(s.seconds for s in parts)
         duration = min(max(seconds, limits.min_duration_s), limits.max_duration_s)
-        return replace(self, segments=tuple(segments), duration_s=duration)
+        return replace(self, segments=parts, duration_s=duration)
 
 
 def _check_text(text: object, limits: CommandLimits) -> str:
@@ -262,4 +288,12 @@ class CommandQueue:
         return out
 
 
-__all__ = ["MODES", "Command", "CommandError", "CommandLimits", "CommandQueue", "check_command"]
+__all__ = [
+    "MODES",
+    "Command",
+    "CommandError",
+    "CommandLimits",
+    "CommandQueue",
+    "CommandSegment",
+    "check_command",
+]

@@ -326,11 +326,14 @@ class MotionController:
             first = p.first_chunk_s is None
             seed = p.command.seed if first else None
             text, segment_left = p.command.segment_at(p.frames_streamed, self.engine.fps)
+            speed_cap = p.command.speed_limit_at(p.frames_streamed, self.engine.fps)
             if segment_left is not None:  # a compound command: the next part starts on time
                 remaining = min(remaining, segment_left)
         t0 = time.perf_counter()
         try:
-            chunk = self.engine.next_chunk(text, seed=seed, max_frames=remaining)
+            chunk = self.engine.next_chunk(
+                text, seed=seed, max_frames=remaining, max_root_speed_m_s=speed_cap
+            )
         except Exception as exc:  # noqa: BLE001 - reported on the command, never raised to the node
             with self._lock:
                 p._finish("error", f"generation failed: {type(exc).__name__}: {exc}")

@@ -155,6 +155,7 @@ class MotionEngine:
         self.retargeter = Retargeter(self.robot, retarget_config_for(self.robot), rig="bandai")
         self.safety = SafetyFilter(self.robot, self.fps, self.config.safety)
         self._text: str | None = None
+        self._max_speed: float | None = None
         self.frames_out = 0
         self._root_offset = np.zeros(2)
         self._anchor: np.ndarray | None = None
@@ -177,7 +178,11 @@ class MotionEngine:
         return None if self.safety.last_q is None else self.safety.last_q.copy()
 
     def next_chunk(
-        self, text: str, seed: int | None = None, max_frames: int | None = None
+        self,
+        text: str,
+        seed: int | None = None,
+        max_frames: int | None = None,
+        max_root_speed_m_s: float | None = None,
     ) -> RobotChunk:
         """Generate, retarget and validate the next window for ``text``.
 
@@ -185,12 +190,14 @@ class MotionEngine:
             text: the command (a new text takes effect now, flowing on from the history).
             seed: reseed the generator first (a command's start).
             max_frames: keep at most this many frames of the window (the end of a command).
+            max_root_speed_m_s: cap on the root's planar speed for this text (m/s; an
+                in-place skill); None: none.
         """
         if seed is not None:
             self.stream.reseed(seed)
-        if text != self._text:
-            self.stream.set_text(text)
-            self._text = text
+        if (text, max_root_speed_m_s) != (self._text, self._max_speed):
+            self.stream.set_text(text, max_root_speed_m_s)
+            self._text, self._max_speed = text, max_root_speed_m_s
         t0 = time.perf_counter()
         if max_frames is None:
             window = self.stream.next_window()
