@@ -335,6 +335,36 @@ walk_diagonal_right, turn_left, turn_right, run, wave_right, wave_left, wave_bot
 raise_right, raise_left, raise_both, bow, kick, jump, gesture, dance."""
 
 
+SKILL_CHECKS: dict[str, str] = {
+    "walk": "walk_forward",
+    "run": "run",
+    "dash": "run",
+    "walk-back": "walk_backward",
+    "walk-left": "walk_diagonal_left",
+    "walk-right": "walk_diagonal_right",
+    "walk-turn-left": "turn_left",
+    "walk-turn-right": "turn_right",
+    "bow": "bow",
+    "bye": "wave_any",
+    "byebye": "wave_both",
+    "guide": "gesture",
+    "call": "gesture",
+    "respond": "gesture",
+    "punch": "gesture",
+    "slash": "gesture",
+    "kick": "kick",
+    "dance-long": "dance",
+    "dance-short": "dance",
+    "wave-left-hand": "wave_left",
+    "wave-right-hand": "wave_right",
+    "wave-both-hands": "wave_both",
+    "raise-up-left-hand": "raise_left",
+    "raise-up-right-hand": "raise_right",
+    "raise-up-both-hands": "raise_both",
+}
+"""The check a motion of each Bandai content label must pass."""
+
+
 def run_check(name: str, motion: Motion, start: int = 0, stop: int | None = None) -> CheckResult:
     """Judge frames ``[start, stop)`` of ``motion`` with check ``name`` (one of :data:`CHECKS`).
 

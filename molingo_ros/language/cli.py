@@ -43,7 +43,15 @@ def skills_main(argv: list[str] | None = None) -> int:
         help="count the skills in the training data, choose the grounding threshold on the "
         "validation phrasings and print them (needs the dataset)",
     )
-    parser.add_argument("--write", type=Path, help="with --calibrate: store both in this bundle")
+    parser.add_argument(
+        "--choose-captions",
+        action="store_true",
+        help="choose each skill's default caption on validation seeds (minutes; see "
+        "molingo_ros/language/selection.py)",
+    )
+    parser.add_argument(
+        "--write", type=Path, help="with --calibrate / --choose-captions: store it in this bundle"
+    )
     parser.add_argument("--root", type=Path, help="dataset folder (with --calibrate)")
     args = parser.parse_args(argv)
     from molingo_ros.language.skills import SkillCatalogue
@@ -51,10 +59,12 @@ def skills_main(argv: list[str] | None = None) -> int:
 
     model_path = args.model or default_model_path()
     model = MoLingo.load(model_path, device="cpu")
-    if args.write and not args.calibrate:
-        parser.error("--write needs --calibrate")
+    if args.write and not (args.calibrate or args.choose_captions):
+        parser.error("--write needs --calibrate or --choose-captions")
     if args.calibrate:
         return _calibrate(model, model_path, args)
+    if args.choose_captions:
+        return _choose_captions(model, model_path, args)
     catalogue = SkillCatalogue.from_metadata(model.metadata)
     if args.json:
         print(json.dumps(json.loads(catalogue.to_json()), indent=2))
@@ -70,13 +80,40 @@ def _calibrate(model, model_path: Path, args: argparse.Namespace) -> int:
     from molingo_ros.motion.dataset import DatasetConfig, build_dataset
 
     dataset = build_dataset(DatasetConfig(root=args.root) if args.root else None)
-    catalogue = SkillCatalogue.from_dataset(dataset)
+    old = SkillCatalogue.from_metadata(model.metadata)  # keeps its preferred captions
+    counted = SkillCatalogue.from_dataset(dataset)
+    catalogue = counted.with_preferences(
+        {
+            n: (old[n].preferred_style, old[n].preferred_caption)
+            for n in old
+            if old[n].preferred_style and n in counted
+        }
+    )
     matcher = SkillMatcher(catalogue, model.text_encoder)
     settings = calibrate_matcher(matcher)
     print(json.dumps(settings, indent=2))
     if args.write:
         write_bundle_metadata(model_path, catalogue, settings, args.write)
         print(f"wrote the catalogue ({len(catalogue)} skills) and the settings into {args.write}")
+    return 0
+
+
+def _choose_captions(model, model_path: Path, args: argparse.Namespace) -> int:
+    from molingo_ros.language.calibration import write_bundle_metadata
+    from molingo_ros.language.grounding import load_settings
+    from molingo_ros.language.selection import choose_preferences
+    from molingo_ros.language.skills import SkillCatalogue
+
+    catalogue = SkillCatalogue.from_metadata(model.metadata)
+    chosen = choose_preferences(model, catalogue)
+    for name, c in chosen.items():
+        flag = "" if c["rate"] == c["default_rate"] else f" (default {c['default_rate']:.2f})"
+        print(f"{name}: {c['rate']:.2f}{flag}  {c['style']}: {c['caption']!r}")
+    if args.write:
+        new = catalogue.with_preferences({n: (c["style"], c["caption"]) for n, c in chosen.items()})
+        settings = load_settings(model.metadata)
+        write_bundle_metadata(model_path, new, settings, args.write)
+        print(f"wrote the preferred captions into {args.write}")
     return 0
 
 

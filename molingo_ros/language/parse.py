@@ -89,7 +89,10 @@ _FILLERS = (
     "i'd like you to", "i would like you to", "i need you to", "go ahead and", "right now",
     "right away", "at once", "immediately", "now", "just", "kindly", "hey robot", "hey", "ok",
     "okay", "alright", "thanks", "thank you", "for me", "let's", "let us", "try to", "please",
-    "pls", "plz")
+    "pls", "plz",
+    # interjections and forms of address of casual speech
+    "yo", "hi", "hello robot", "um", "uh", "umm", "erm", "hmm", "well", "so", "dude", "buddy",
+    "mate", "pal", "friend", "folks", "guys", "come on", "c'mon", "oi", "ah", "oh")
 _MOTION_VOCAB = _words("""
     walk walking forward forwards backward backwards back left right hand hands arm arms wave
     waving raise raising lift lifting bow bowing run running jog jogging sprint sprinting dash

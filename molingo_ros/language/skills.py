@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -75,11 +75,17 @@ class Skill:
         name: content label, e.g. ``"wave-right-hand"``.
         description: what the motion is, in a few words.
         styles: style label -> its data.
+        preferred_style, preferred_caption: the style and sentence used when the operator
+            names no manner, chosen on validation seeds
+            (:func:`~molingo_ros.language.selection.choose_preferences`); empty: the first
+            of :data:`NEUTRAL_STYLES` and its first training caption.
     """
 
     name: str
     description: str
     styles: dict[str, StyleData] = field(default_factory=dict)
+    preferred_style: str = ""
+    preferred_caption: str = ""
 
     @property
     def takes(self) -> int:
@@ -101,7 +107,10 @@ class Skill:
     @property
     def default_style(self) -> str:
         """The style used when the operator names none: ``normal`` where the data has it,
-        else the first of :data:`NEUTRAL_STYLES` it has (a bow was taken in moods only)."""
+        else the first of :data:`NEUTRAL_STYLES` it has (a bow was taken in moods only),
+        unless a preferred style was chosen on validation seeds."""
+        if self.preferred_style:
+            return self.preferred_style
         for name in NEUTRAL_STYLES:
             if self.styles.get(name) is not None and self.styles[name].takes > 0:
                 return name
@@ -163,11 +172,21 @@ class SkillCatalogue(Mapping[str, Skill]):
     # -- text for the generator ---------------------------------------------------------------
 
     def caption(self, content: str, style: str = "normal") -> str:
-        """The sentence the generator is conditioned on for ``content`` in ``style``: the first
-        training caption of that label pair ("a person walks forward in a tired way")."""
+        """The sentence the generator is conditioned on for ``content`` in ``style``: the
+        skill's preferred caption for its preferred style, else the first training caption of
+        that label pair ("a person walks forward in a tired way")."""
         skill = self[content]
         resolved = skill.resolve_style(style) or skill.default_style
+        if skill.preferred_caption and resolved == skill.preferred_style:
+            return skill.preferred_caption
         return captions.captions_for(content, resolved, split="train")[0]
+
+    def with_preferences(self, chosen: Mapping[str, tuple[str, str]]) -> SkillCatalogue:
+        """A copy with ``{skill: (style, caption)}`` as the preferred style and caption."""
+        skills = dict(self._skills)
+        for name, (style, caption) in chosen.items():
+            skills[name] = replace(self[name], preferred_style=style, preferred_caption=caption)
+        return SkillCatalogue(skills)
 
     # -- files ------------------------------------------------------------------------------
 
@@ -177,6 +196,12 @@ class SkillCatalogue(Mapping[str, Skill]):
                 name: {
                     "description": s.description,
                     "styles": {k: vars(v) for k, v in s.styles.items()},
+                    **(
+                        {"preferred_style": s.preferred_style,
+                         "preferred_caption": s.preferred_caption}
+                        if s.preferred_style
+                        else {}
+                    ),
                 }
                 for name, s in self._skills.items()
             },
@@ -193,6 +218,8 @@ class SkillCatalogue(Mapping[str, Skill]):
                     name,
                     str(entry.get("description", "")),
                     {k: StyleData(**v) for k, v in entry["styles"].items()},
+                    str(entry.get("preferred_style", "")),
+                    str(entry.get("preferred_caption", "")),
                 )
                 for name, entry in raw.items()
             }
