@@ -231,7 +231,14 @@ def bench_model(device: str = "cpu", model_path: Path | None = None) -> list[tup
     frames = windows * config.emit_tokens * model.sae.config.frames_per_token
     motion_s = frames / 30.0
     name = torch.cuda.get_device_name(0) if device.startswith("cuda") else machine()
+    plans = _bench_interpret(model)
     return [
+        (
+            "operator command -> plan (parse + grounding: MiniLM, no generation), median of "
+            f"{len(plans)} validation phrasings (added before the first window)",
+            f"{1000 * float(np.median(plans)):.1f} ms (p90 {1000 * np.percentile(plans, 90):.1f}"
+            f" ms; {100 * float(np.median(plans) / np.median(first)):.0f} % of the first window)",
+        ),
         (
             f"text -> first decoded window ({config.emit_tokens * 4} frames), {device}, "
             f"median of "
@@ -244,6 +251,25 @@ def bench_model(device: str = "cpu", model_path: Path | None = None) -> list[tup
             f"{1000 * seconds / windows:.0f} ms per {config.emit_tokens * 4}-frame step)",
         ),
     ]
+
+
+def _bench_interpret(model) -> list[float]:
+    """Seconds to interpret each validation phrasing (new texts: nothing cached)."""
+    import json
+
+    from molingo_ros.language.calibration import VALIDATION_FILE
+    from molingo_ros.language.interpret import CommandInterpreter
+
+    interpreter = CommandInterpreter.from_model(model)
+    data = json.loads(VALIDATION_FILE.read_text())
+    texts = [e["text"] for e in data["in_vocabulary"]] + data["out_of_vocabulary"]
+    interpreter.interpret("walk forward")  # warm
+    out = []
+    for text in texts:
+        start = time.perf_counter()
+        interpreter.interpret(text)
+        out.append(time.perf_counter() - start)
+    return out
 
 
 def _append_section(

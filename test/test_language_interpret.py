@@ -212,3 +212,15 @@ def test_allow_unknown_plays_the_operators_words(matcher):
 def test_no_text_raises(interpreter, text):
     with pytest.raises(ValueError):
         interpreter.interpret(text)
+
+
+def test_the_encoder_vocabulary_is_the_parsers_dictionary(interpreter):
+    from molingo_ros.language.interpret import english_words
+
+    words = interpreter.dictionary
+    assert {"flight", "advance", "walk", "lunch"} <= words
+    assert not {"wlak", "hnad", "stpo", "forwrad"} & words
+    assert english_words(None) == frozenset()
+    assert interpreter.interpret("book a flight").kind == "refused"
+    plan = interpreter.interpret("wlak forwrad")
+    assert plan.kind == "motion" and plan.segments[0].skill == "walk"

@@ -579,3 +579,11 @@ def test_non_str_is_refused(bad):
 )
 def test_real_words_near_motion_words_are_not_corrected(command):
     assert texts(command) == [command]
+
+
+def test_a_dictionary_keeps_real_words_and_typos_are_still_fixed():
+    words = frozenset({"flight", "advance", "lunch"})
+    assert parse_command("book a flight").segments[0].text == "book a fight"  # no dictionary
+    assert parse_command("book a flight", dictionary=words).segments[0].text == "book a flight"
+    assert parse_command("have lunch", dictionary=words).segments[0].text == "have lunch"
+    assert parse_command("wlak forward", dictionary=words).segments[0].text == "walk forward"

@@ -100,7 +100,13 @@ def test_the_shipped_bundle_holds_the_catalogue_of_its_training_data(model, cata
     for name in catalogue:
         assert set(shipped[name].styles) == set(catalogue[name].styles), name
         assert shipped[name].takes == catalogue[name].takes, name
-    assert shipped == catalogue
+        assert shipped[name].styles == catalogue[name].styles, name
+        pref = shipped[name]
+        if pref.preferred_style:  # chosen on validation seeds: a training caption of it
+            assert pref.preferred_style in pref.styles
+            assert pref.preferred_caption in captions.captions_for(
+                name, pref.preferred_style, split="train"
+            )
 
 
 def test_a_bundle_without_a_catalogue_falls_back_to_every_bandai_label():
@@ -223,3 +229,26 @@ def test_resolve_style_aliases(catalogue):
     assert bow.resolve_style("masculine") == "masculinity"
     assert bow.resolve_style("normal") is None
     assert walk.resolve_style("flying") is None
+
+
+def test_preferred_caption_is_used_when_no_manner_is_asked(catalogue):
+    from molingo_ros.language.selection import candidates
+
+    raise_r = catalogue["raise-up-right-hand"]
+    tried = candidates(raise_r)
+    assert tried[0] == (raise_r.default_style, catalogue.caption("raise-up-right-hand"))
+    assert len(set(tried)) == len(tried) > 2
+    for style, caption in tried:
+        assert caption in captions.captions_for("raise-up-right-hand", style, split="train")
+    style, caption = tried[-1]
+    chosen = catalogue.with_preferences({"raise-up-right-hand": (style, caption)})
+    assert chosen["raise-up-right-hand"].default_style == style
+    assert chosen.caption("raise-up-right-hand") == caption
+    assert chosen.caption("raise-up-right-hand", style) == caption
+    other = next(s for s in raise_r.styles if s != style and raise_r.styles[s].takes)
+    assert chosen.caption("raise-up-right-hand", other) == captions.captions_for(
+        "raise-up-right-hand", other, split="train"
+    )[0]
+    again = SkillCatalogue.from_json(chosen.to_json())
+    assert again == chosen and again["raise-up-right-hand"].preferred_caption == caption
+    assert catalogue["raise-up-right-hand"].preferred_style == ""  # the original is unchanged

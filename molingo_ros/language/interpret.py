@@ -97,6 +97,13 @@ class MotionPlan:
         return head + " then ".join(parts) + "".join(f"; note: {n}" for n in self.notes)
 
 
+def english_words(tokenizer) -> frozenset[str]:
+    """The whole words (4+ letters) of a Hugging Face tokenizer's vocabulary: real words the
+    parser must not "correct" ("flight" is not a typo of "fight"). Empty without one."""
+    vocab = getattr(tokenizer, "vocab", None) or {}
+    return frozenset(w for w in vocab if len(w) >= 4 and w.isalpha() and w.isascii())
+
+
 class CommandInterpreter:
     """Parses and grounds operator commands.
 
@@ -126,6 +133,7 @@ class CommandInterpreter:
         self.min_segment_s = float(min_segment_s)
         self.max_segment_s = float(max_segment_s)
         self.allow_unknown = bool(allow_unknown)
+        self.dictionary = english_words(getattr(matcher.encoder, "tokenizer", None))
 
     @classmethod
     def from_model(cls, model, **kwargs) -> CommandInterpreter:
@@ -149,7 +157,7 @@ class CommandInterpreter:
         Raises:
             ValueError: empty or non-string text.
         """
-        parsed = parse_command(text)
+        parsed = parse_command(text, dictionary=self.dictionary)
         if not parsed.segments:
             kind = "stop" if parsed.stop else "refused"
             if kind == "refused":  # nothing to do in it at all ("please", "?")

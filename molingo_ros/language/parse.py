@@ -438,13 +438,17 @@ def _split(text: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-def parse_command(text: str, vocabulary: Iterable[str] = ()) -> CommandPlan:
+def parse_command(
+    text: str, vocabulary: Iterable[str] = (), dictionary: frozenset[str] = frozenset()
+) -> CommandPlan:
     """Parse an operator's command into an ordered :class:`CommandPlan`.
 
     Args:
         text: what the operator typed, e.g. "walk forward, then wave with your right hand".
         vocabulary: extra words or phrases (skill names, captions) that typos may be
             corrected to, on top of the built-in motion vocabulary.
+        dictionary: real words that are never "corrected" (lower case), e.g. the whole
+            words of the text encoder's vocabulary, so "flight" does not become "fight".
 
     Raises:
         ValueError: ``text`` is not a str, or is empty or only whitespace.
@@ -453,7 +457,7 @@ def parse_command(text: str, vocabulary: Iterable[str] = ()) -> CommandPlan:
     if isinstance(vocabulary, str):
         vocabulary = (vocabulary,)
     extra = {w for phrase in vocabulary for w in re.findall(r"[^\W\d_]+", normalize(phrase))}
-    known = _KNOWN_VOCAB | extra
+    known = _KNOWN_VOCAB | extra | frozenset(dictionary)
     targets = sorted(_TARGET_VOCAB | extra) if extra else _TARGETS
     clauses, leftover = _merge([_parse_clause(raw, known, targets) for raw in _split(whole)])
     motions = [i for i, c in enumerate(clauses) if not c.stop and c.text]

@@ -25,6 +25,7 @@ OPERATOR_PHRASES: dict[str, tuple[str, ...]] = {
         "walk", "walk forward", "walk straight", "go forward", "move forward", "step forward",
         "walk ahead", "head forward", "take a few steps forward", "go for a walk",
         "start walking", "keep walking", "walk straight ahead", "stroll forward", "march forward",
+        "walk towards me", "walk over there", "walk up to me",
     ),
     "run": (
         "run", "run forward", "jog", "jog forward", "start running", "run ahead",
@@ -61,6 +62,7 @@ OPERATOR_PHRASES: dict[str, tuple[str, ...]] = {
     "bye": (
         "say goodbye", "wave goodbye", "say bye", "bye", "goodbye", "wave bye",
         "wave goodbye with one hand", "say bye bye",
+        "see you later", "see you", "farewell", "so long",
     ),
     "byebye": (
         "wave goodbye with both hands", "say goodbye with both hands", "big goodbye wave",
@@ -69,6 +71,7 @@ OPERATOR_PHRASES: dict[str, tuple[str, ...]] = {
     "guide": (
         "show the way", "point the way", "gesture the way", "guide me", "show me the way",
         "direct me", "point out the direction",
+        "show where to go", "show the direction", "indicate the way",
     ),
     "respond": (
         "raise a hand to respond", "acknowledge", "raise your hand in reply", "answer with a hand",
@@ -76,15 +79,18 @@ OPERATOR_PHRASES: dict[str, tuple[str, ...]] = {
     "call": (
         "call someone over", "beckon", "come here", "wave someone over", "beckon me over",
         "call me over", "signal to come",
+        "gesture to come here", "motion me over",
     ),
     "punch": (
         "punch", "throw a punch", "throw punches", "box", "jab", "hit", "punch the air",
         "fight", "strike with your fist",
+        "spar", "shadow box",
     ),
     "kick": ("kick", "do a kick", "kick the air", "kick forward", "throw a kick", "kick something"),
     "slash": (
         "slash", "slash with a sword", "swing a sword", "sword fight", "swing your sword",
         "cut with a sword", "strike with a sword",
+        "slash the air", "swing a blade",
     ),
     "dance-long": ("dance", "do a dance", "start dancing", "dance for me", "show me a dance"),
     "dance-short": ("dance a little", "do a short dance", "dance a bit"),
@@ -113,6 +119,7 @@ OPERATOR_PHRASES: dict[str, tuple[str, ...]] = {
     "raise-up-right-hand": (
         "raise your right hand", "lift your right arm", "right hand up", "put your right hand up",
         "raise the right arm", "raise your hand", "raise a hand",
+        "put a hand up", "hand up",
     ),
 }
 """Operator phrasings per content label (imperatives, synonyms, casual forms)."""
@@ -200,10 +207,12 @@ BACKGROUND_PHRASES: tuple[str, ...] = (
     "clap", "applaud", "snap your fingers", "nod", "shake your head", "shrug",
     "scratch your head", "rub your eyes", "cross your arms", "put your hands on your hips",
     "hug", "shake hands", "high five", "salute", "point at something", "look around",
-    "look up", "look down", "close your eyes", "smile", "wink", "think",
+    "look up", "look down", "look left", "look right", "turn your head",
+    "close your eyes", "smile", "wink", "think",
     "take a picture", "make a phone call", "check the time", "brush your teeth", "comb your hair",
     "get dressed", "tie your shoelaces", "put on a jacket", "feed the dog", "water the plants",
     "fold the clothes", "iron the shirt", "hammer a nail", "saw the wood", "paint the wall",
+    "book a ticket", "make a reservation", "buy something", "send an email",
     "what is the weather", "tell me a story", "what time is it", "hello there", "how are you",
     "random words", "gibberish", "test test", "nothing", "something else",
 )

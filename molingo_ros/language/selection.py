@@ -4,7 +4,8 @@ names no manner. No ROS imports.
 Every training caption of a skill names it, but some are performed more reliably than others
 by the generator (a "raise your right hand" that lifts the left one too, a diagonal walk
 that turns). For each skill with a kinematic check (:data:`~molingo_ros.language.checks.
-SKILL_CHECKS`) a few candidates — the first captions of its styles with the most takes —
+SKILL_CHECKS`) a few candidates — the first captions of its neutral styles with the most
+takes —
 are generated on validation seeds (100 onwards: the evaluation uses 0, 1, 2) and judged by
 the check. The current default is kept unless a candidate passes at least
 :data:`MIN_GAIN` more often. The evaluation set's phrasings are not used.
@@ -20,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from molingo_ros.language.checks import SKILL_CHECKS, run_check
-from molingo_ros.language.skills import Skill, SkillCatalogue
+from molingo_ros.language.skills import NEUTRAL_STYLES, Skill, SkillCatalogue
 from molingo_ros.motion import captions
 
 VALIDATION_SEEDS: tuple[int, ...] = tuple(range(100, 108))
@@ -32,9 +33,11 @@ MIN_GAIN = 0.25
 
 def candidates(skill: Skill, styles: int = 4, per_style: int = 2) -> list[tuple[str, str]]:
     """(style, caption) pairs to try: the default first, then the first ``per_style``
-    training captions of the ``styles`` styles with the most takes."""
+    training captions of the ``styles`` neutral styles (:data:`~molingo_ros.language.skills.
+    NEUTRAL_STYLES`: no thug, giant or child when the operator named no manner) with the most
+    takes."""
     ranked = sorted(
-        (s for s, d in skill.styles.items() if d.takes > 0),
+        (s for s, d in skill.styles.items() if d.takes > 0 and s in NEUTRAL_STYLES),
         key=lambda s: -skill.styles[s].takes,
     )
     default = skill.default_style

@@ -171,12 +171,13 @@ class SkillCatalogue(Mapping[str, Skill]):
 
     # -- text for the generator ---------------------------------------------------------------
 
-    def caption(self, content: str, style: str = "normal") -> str:
-        """The sentence the generator is conditioned on for ``content`` in ``style``: the
-        skill's preferred caption for its preferred style, else the first training caption of
-        that label pair ("a person walks forward in a tired way")."""
+    def caption(self, content: str, style: str | None = None) -> str:
+        """The sentence the generator is conditioned on for ``content`` in ``style`` (None:
+        the skill's default style): the skill's preferred caption for its preferred style,
+        else the first training caption of that label pair ("a person walks forward in a
+        tired way")."""
         skill = self[content]
-        resolved = skill.resolve_style(style) or skill.default_style
+        resolved = (skill.resolve_style(style) if style else None) or skill.default_style
         if skill.preferred_caption and resolved == skill.preferred_style:
             return skill.preferred_caption
         return captions.captions_for(content, resolved, split="train")[0]
