@@ -31,3 +31,27 @@ def bandai_clip(data_root):
         return path
 
     return find
+
+
+@pytest.fixture(scope="session")
+def model():
+    """The shipped model on the CPU (files may override with their own ``model``)."""
+    from molingo_ros.model.sampler import MoLingo
+
+    return MoLingo.load(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def matcher(model):
+    """The shipped model's skill matcher: its catalogue, threshold and MiniLM encoder."""
+    from molingo_ros.language.grounding import SkillMatcher
+
+    return SkillMatcher.from_model(model)
+
+
+@pytest.fixture(scope="session")
+def catalogue(model):
+    """The skill catalogue stored in the shipped model."""
+    from molingo_ros.language.skills import SkillCatalogue
+
+    return SkillCatalogue.from_metadata(model.metadata)

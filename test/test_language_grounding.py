@@ -20,23 +20,6 @@ from molingo_ros.language.grounding import (
     load_settings,
 )
 from molingo_ros.language.parse import parse_command
-from molingo_ros.language.skills import SkillCatalogue
-from molingo_ros.model.sampler import MoLingo
-
-
-@pytest.fixture(scope="module")
-def model() -> MoLingo:
-    return MoLingo.load(device="cpu")
-
-
-@pytest.fixture(scope="module")
-def matcher(model) -> SkillMatcher:
-    return SkillMatcher.from_model(model)
-
-
-@pytest.fixture(scope="module")
-def catalogue(model) -> SkillCatalogue:
-    return SkillCatalogue.from_metadata(model.metadata)
 
 
 def ground(matcher: SkillMatcher, text: str, allow_unknown: bool = False):

@@ -5,30 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from molingo_ros.language.grounding import SkillMatcher
 from molingo_ros.language.interpret import (
     KINDS,
     STOP_MESSAGE,
     CommandInterpreter,
     MotionPlan,
 )
-from molingo_ros.language.skills import SkillCatalogue
-from molingo_ros.model.sampler import MoLingo
-
-
-@pytest.fixture(scope="module")
-def model() -> MoLingo:
-    return MoLingo.load(device="cpu")
-
-
-@pytest.fixture(scope="module")
-def matcher(model) -> SkillMatcher:
-    return SkillMatcher.from_model(model)
-
-
-@pytest.fixture(scope="module")
-def catalogue(model) -> SkillCatalogue:
-    return SkillCatalogue.from_metadata(model.metadata)
 
 
 @pytest.fixture(scope="module")
