@@ -74,6 +74,17 @@ def _reliable(depth: int) -> QoSProfile:
     )
 
 
+def _interpreter(engine: MotionEngine, cfg: P.NodeConfig) -> CommandInterpreter:
+    """The command interpreter of the engine's model, with the node's command limits."""
+    return CommandInterpreter.from_model(
+        engine.model,
+        default_segment_s=cfg.limits.default_duration_s,
+        min_segment_s=min(1.0, cfg.limits.default_duration_s),
+        max_segment_s=cfg.limits.max_duration_s,
+        allow_unknown=cfg.allow_unknown,
+    )
+
+
 class MolingoNode(LifecycleNode):
     """The text-to-robot-motion node (see the module docstring)."""
 
@@ -178,13 +189,7 @@ class MolingoNode(LifecycleNode):
                 )
             )
             warm = engine.warm_up()
-            interpreter = CommandInterpreter.from_model(
-                engine.model,
-                default_segment_s=cfg.limits.default_duration_s,
-                min_segment_s=min(1.0, cfg.limits.default_duration_s),
-                max_segment_s=cfg.limits.max_duration_s,
-                allow_unknown=cfg.allow_unknown,
-            )
+            interpreter = _interpreter(engine, cfg)
         except Exception as exc:  # noqa: BLE001 - any load failure leaves the node unconfigured
             self._report_error(f"configure failed: {type(exc).__name__}: {exc}")
             return TransitionCallbackReturn.FAILURE
