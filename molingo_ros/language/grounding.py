@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from molingo_ros.language.parse import Segment
 from molingo_ros.language.phrasings import BACKGROUND_PHRASES, reference_phrasings
 from molingo_ros.language.skills import SkillCatalogue
-from molingo_ros.motion.captions import CONTENTS, mirror_label
+from molingo_ros.motion.captions import mirror_label
 
 BUNDLE_KEY = "grounding"
 """Metadata key of the grounding settings (JSON: threshold, how it was chosen) in a bundle."""
@@ -141,16 +141,6 @@ def apply_side(skill: str, text: str, catalogue: Mapping[str, object]) -> str:
     return skill
 
 
-def background_phrasings(catalogue: Mapping[str, object], references: set[str]) -> list[str]:
-    """What no skill of ``catalogue`` does: the everyday actions of
-    :data:`~molingo_ros.language.phrasings.BACKGROUND_PHRASES` and the phrasings of the
-    Bandai labels the model has no skill for (labels without training takes, e.g. "dance"),
-    minus any phrasing a skill uses."""
-    lacking = [c for c in CONTENTS if c not in catalogue]
-    out = list(BACKGROUND_PHRASES) + [p for c in lacking for p in reference_phrasings(c)]
-    return list(dict.fromkeys(p for p in out if p not in references))
-
-
 def _prefer_sided(closest: Sequence[tuple[str, float]], text: str, within: float = 0.1) -> str:
     """The best skill; but when the words name a hand ("with your left hand") and the best
     skill has none (a goodbye), the best sided skill within ``within`` of it."""
@@ -197,7 +187,9 @@ class SkillMatcher:
         self._ref_skill = np.array(names)
         self._ref_vecs = self._embed(texts)
         self._skills = list(catalogue)
-        self._background = self._embed(background_phrasings(catalogue, set(texts)))
+        self._background = self._embed(
+            [b for b in BACKGROUND_PHRASES if b not in set(texts)]
+        )
 
     @classmethod
     def from_model(cls, model, threshold: float | None = None) -> SkillMatcher:
@@ -320,7 +312,6 @@ __all__ = [
     "Grounding",
     "SkillMatcher",
     "apply_side",
-    "background_phrasings",
     "calibrate",
     "detect_style",
     "load_settings",
