@@ -158,11 +158,9 @@ class CommandInterpreter:
             ValueError: empty or non-string text.
         """
         parsed = parse_command(text, dictionary=self.dictionary)
-        if not parsed.segments:
+        if not parsed.segments:  # a stop, or nothing to do in it at all ("please", "?")
             kind = "stop" if parsed.stop else "refused"
-            if kind == "refused":  # nothing to do in it at all ("please", "?")
-                return MotionPlan(parsed.text, kind, False, (), (), parsed.notes)
-            return MotionPlan(parsed.text, kind, True, (), (), parsed.notes)
+            return MotionPlan(parsed.text, kind, parsed.stop, (), (), parsed.notes)
         groundings = self.matcher.ground(parsed.segments, allow_unknown=self.allow_unknown)
         refused = tuple(g for g in groundings if not g.accepted)
         if refused:

@@ -74,6 +74,12 @@ def _reliable(depth: int) -> QoSProfile:
     )
 
 
+def _requested_s(msg: MotionCommand) -> float:
+    """The whole length a MotionCommand asks for (s), 0 when it leaves it to the command's
+    words (its parts' durations, else the default per part)."""
+    return float(msg.duration_s) if msg.duration_s > 0 else 0.0
+
+
 def _interpreter(engine: MotionEngine, cfg: P.NodeConfig) -> CommandInterpreter:
     """The command interpreter of the engine's model, with the node's command limits."""
     return CommandInterpreter.from_model(
@@ -353,18 +359,29 @@ class MolingoNode(LifecycleNode):
             self._last_status_time = time.monotonic()
             self._publish(self._status_pub, msg, latched=True)
 
-    def _report_error(self, error: str, command_id: str = "", text: str = "") -> None:
+    def _report_error(
+        self, error: str, command_id: str = "", text: str = "", state: str = "error"
+    ) -> None:
+        """Count, log and publish a command that was not carried out (``state`` error, or
+        refused: understood as nothing the model knows)."""
         self.errors_total += 1
         self._last_error = error
         self.get_logger().warning(error)
+        self._publish_message_status(state, command_id, text, error)
+
+    def _publish_message_status(
+        self, state: str, command_id: str, text: str, message: str
+    ) -> None:
+        """A status about a command with no progress record (an error, a stop, a refusal)."""
         msg = MotionStatus()
         msg.header.stamp = M.to_time(self.now_s())
-        msg.state = "error"
-        msg.error = error
+        msg.state = state
+        msg.error = message
         msg.command_id = command_id
         msg.text = text[:200]
         with self._status_lock:
-            self._last_status = ("error", command_id, error)
+            self._last_status = (state, command_id, message)
+            self._last_status_time = time.monotonic()
             self._publish(self._status_pub, msg, latched=True)
 
     def _hold(self, reason: str, command_id: str | None = None) -> None:
@@ -414,25 +431,10 @@ class MolingoNode(LifecycleNode):
         if plan.stop_first:
             self._hold(f"stopped by the operator: '{command.text}'")
         if plan.kind == "stop":
-            self._publish_plan_status("stopped", command, plan.message())
+            self._publish_message_status("stopped", command.id, command.text, plan.message())
         elif plan.kind == "refused":
-            self.errors_total += 1
-            self._last_error = plan.message()
-            self.get_logger().warning(f"command refused: {plan.message()}")
-            self._publish_plan_status("refused", command, plan.message())
+            self._report_error(plan.message(), command.id, command.text, state="refused")
         return plan
-
-    def _publish_plan_status(self, state: str, command: Command, message: str) -> None:
-        msg = MotionStatus()
-        msg.header.stamp = M.to_time(self.now_s())
-        msg.state = state
-        msg.command_id = command.id
-        msg.text = command.text[:200]
-        msg.error = message
-        with self._status_lock:
-            self._last_status = (state, command.id, message)
-            self._last_status_time = time.monotonic()
-            self._publish(self._status_pub, msg, latched=True)
 
     def _submit_text(self, command: Command, requested_s: float) -> tuple[MotionPlan, object]:
         """Interpret, then submit a motion plan; returns (plan, progress or None)."""
@@ -476,7 +478,7 @@ class MolingoNode(LifecycleNode):
                 requested = 0.0
             else:
                 command = self._command_from_msg(msg)
-                requested = float(msg.duration_s) if msg.duration_s > 0 else 0.0
+                requested = _requested_s(msg)
             self._submit_text(command, requested)
         except (CommandError, ValueError) as exc:
             self._report_error(f"command rejected: {exc}", cid, text[:200])
@@ -521,8 +523,7 @@ class MolingoNode(LifecycleNode):
         self._record_input(f"{self.cfg.action}/command", msg)
         try:
             command = self._command_from_msg(msg)
-            requested = float(msg.duration_s) if msg.duration_s > 0 else 0.0
-            plan, progress = self._submit_text(command, requested)
+            plan, progress = self._submit_text(command, _requested_s(msg))
         except (CommandError, ValueError) as exc:
             self._report_error(f"command rejected: {exc}", msg.id[:256], str(msg.text)[:200])
             result.success, result.error = False, str(exc)
@@ -538,7 +539,6 @@ class MolingoNode(LifecycleNode):
             else:
                 goal_handle.abort()
             return result
-        result.command_id = progress.command.id
         feedback = GenerateMotion.Feedback()
         while not progress.finished.wait(0.1):
             if goal_handle.is_cancel_requested:

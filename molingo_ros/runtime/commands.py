@@ -96,16 +96,21 @@ class Command:
     stamp_s: float = 0.0
     segments: tuple[CommandSegment, ...] = ()
 
+    def _segment_index(self, frame: int, fps: float) -> tuple[int, int | None]:
+        """Index of the segment playing at ``frame`` and its frames left (None past the
+        last segment's end: frames past it belong to the last one). Needs segments."""
+        end = 0
+        for i, seg in enumerate(self.segments):
+            end += int(round(seg.seconds * fps))
+            if frame < end:
+                return i, end - frame
+        return len(self.segments) - 1, None
+
     def speed_limit_at(self, frame: int, fps: float) -> float | None:
         """The root speed cap (m/s) of the segment playing at ``frame``; None = none."""
         if not self.segments:
             return None
-        end = 0
-        for seg in self.segments:
-            end += int(round(seg.seconds * fps))
-            if frame < end:
-                return seg.max_root_speed_m_s
-        return self.segments[-1].max_root_speed_m_s
+        return self.segments[self._segment_index(frame, fps)[0]].max_root_speed_m_s
 
     def segment_at(self, frame: int, fps: float) -> tuple[str, int | None]:
         """The generator text in force at ``frame`` (counted from the command's start) and
@@ -113,12 +118,8 @@ class Command:
         past the last segment belong to the last one."""
         if not self.segments:
             return self.text, None
-        end = 0
-        for seg in self.segments:
-            end += int(round(seg.seconds * fps))
-            if frame < end:
-                return seg.text, end - frame
-        return self.segments[-1].text, None
+        i, left = self._segment_index(frame, fps)
+        return self.segments[i].text, left
 
     def with_segments(self, segments, limits: CommandLimits) -> Command:
         """This command split into ``segments`` (:class:`CommandSegment` or plain ``(text,
