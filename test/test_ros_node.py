@@ -61,10 +61,14 @@ def _env(domain: int, tmp: Path) -> dict[str, str]:
     return env
 
 
-def _start_node(tmp: Path, domain: int, *params: str) -> subprocess.Popen:
+def _start_node(
+    tmp: Path, domain: int, *params: str, remaps: tuple[str, ...] = ()
+) -> subprocess.Popen:
     args = [str(NODE_BIN), "--ros-args", "--params-file", str(ROOT / "config" / "molingo.yaml")]
     for p in ("threads:=1", *params):
         args += ["-p", p]
+    for r in remaps:
+        args += ["-r", r]
     log = open(tmp / f"node_{len(list(tmp.glob('node_*.log')))}.log", "w")  # noqa: SIM115
     return subprocess.Popen(
         args,
@@ -142,7 +146,7 @@ class Client:
         try:
             if not cli.wait_for_service(timeout_sec=5):
                 return "unknown"
-            return self.wait_future(cli.call_async(GetState.Request()), 10).current_state.label
+            return self.wait_future(cli.call_async(GetState.Request()), 60).current_state.label
         finally:
             self.node.destroy_client(cli)
 
@@ -543,6 +547,73 @@ def test_bad_input_is_reported_and_the_node_keeps_serving(session):
     assert proc.poll() is None
 
 
+def test_malformed_stamps_are_refused(session):
+    proc, client, _, _ = session
+    now = int(time.time())
+    bad = {
+        "neg1": (-1, 0),
+        "min32": (-(2**31), 0),
+        "max32": (2**31 - 1, 0),
+        "year": (now + 365 * 86400, 0),
+        "nsmax": (now, 4294967295),
+    }
+    n0 = len(client.status)
+    for cid, (sec, nanosec) in bad.items():
+        msg = client.command("a person walks", 1.0, cid=cid)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = sec, nanosec
+        client.cmd_pub.publish(msg)
+    _wait(lambda: len(_errors_since(client, n0)) >= len(bad), 15, "an error per bad stamp")
+    errors = {s.command_id: s.error for s in client.status[n0:] if s.state == "error"}
+    assert set(errors) == set(bad)
+    assert "header.stamp.sec must be in [0, 2147483647]" in errors["neg1"]
+    assert "header.stamp.sec must be in [0, 2147483647]" in errors["min32"]
+    assert "in the future" in errors["max32"] and "in the future" in errors["year"]
+    assert "nanosec must be in [0, 999999999]" in errors["nsmax"]
+    assert not any(client.statuses(cid, "streaming") for cid in bad)
+    client.send("a person walks", 1.0, cid="after_stamps")  # a good stamp still works
+    client.wait_state("after_stamps", "done")
+
+
+def _burst_client(client: Client) -> ActionClient:
+    """An action client whose services keep a burst's requests and replies: with the ROS
+    default depth (10) a client that sends 50 goals within milliseconds loses some of its own
+    requests or replies in DDS, whatever the server does."""
+    deep = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+    return ActionClient(
+        client.node,
+        GenerateMotion,
+        "/molingo_node/generate",
+        goal_service_qos_profile=deep,
+        result_service_qos_profile=deep,
+        cancel_service_qos_profile=deep,
+    )
+
+
+@pytest.mark.parametrize("mode", [0, 1], ids=["replace", "queue"])
+def test_every_goal_of_a_burst_is_answered(session, mode):
+    proc, client, _, _ = session
+    action = _burst_client(client)
+    assert action.wait_for_server(timeout_sec=10)
+    n0 = len(client.status)
+    handles = []
+    for i in range(50):  # back to back, no pause
+        cmd = client.command("a person bows", 0.5, mode=mode, cid=f"burst{mode}_{i}")
+        handles.append(action.send_goal_async(GenerateMotion.Goal(command=cmd)))
+    _wait(lambda: all(h.done() for h in handles), 60, "an answer to each of 50 goals")
+    accepted = [h.result() for h in handles if h.result().accepted]
+    rejected = 50 - len(accepted)
+    assert accepted and rejected  # the node's own limit (max_queue + 2 = 6 at once) fires
+    reasons = [e for e in _errors_since(client, n0) if e.startswith("goal rejected")]
+    assert len(reasons) == rejected and all("limit commands.max_queue + 2" in e for e in reasons)
+    results = [client.wait_future(g.get_result_async(), 90) for g in accepted]
+    assert len(results) == len(accepted)  # every accepted goal ends with a result
+    states = {r.status for r in results}
+    assert states <= {GoalStatus.STATUS_SUCCEEDED, GoalStatus.STATUS_ABORTED}
+    assert GoalStatus.STATUS_SUCCEEDED in states
+    action.destroy()
+    assert proc.poll() is None
+
+
 def test_a_flood_of_commands_is_bounded(session):
     proc, client, _, _ = session
     rss0 = _rss_mb(proc.pid)
@@ -582,6 +653,46 @@ def test_a_flood_of_commands_is_bounded(session):
     assert ok and all("queue is full" in r.result.error for r in refused)
     assert _rss_mb(proc.pid) - rss0 < 150
     assert proc.poll() is None
+
+
+def test_a_second_node_on_the_same_robot_is_refused(session, g1):
+    """Two molingo_node with one command line: the second refuses to activate (status error,
+    diagnostics), the robot keeps one writer."""
+    proc, client, _, tmp = session
+    # The same command line; only its status goes elsewhere, to tell the two nodes apart.
+    seen: list[MotionStatus] = []
+    latched = QoSProfile(
+        depth=100,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
+    sub = client.node.create_subscription(MotionStatus, "/second/status", seen.append, latched)
+    second = _start_node(tmp, _domain(), remaps=("/molingo_node/status:=/second/status",))
+    try:
+        _wait(
+            lambda: any("activation refused" in s.error for s in list(seen)),
+            120,
+            "the second node to refuse activation",
+        )
+        error = next(s.error for s in list(seen) if "activation refused" in s.error)
+        assert "another node drives this robot" in error and "safety.exclusive_output" in error
+        traj = "/joint_trajectory_controller/joint_trajectory"
+        assert client.node.count_publishers(traj) == 2  # configured, but only one active
+        js0 = len(client.js)
+        client.send("a person walks forward", 2.0, cid="one_writer")
+        client.wait_state("one_writer", "done", 60)
+        states = client.js[js0:]
+        assert len(states) > 30
+        q = np.array([m.position for m in states])
+        t = np.array([from_time(m.header.stamp) for m in states])
+        speed = np.abs(np.diff(q, axis=0)) / np.maximum(np.diff(t), 1e-3)[:, None]
+        assert np.all(speed <= g1.velocity_limits[None] * 1.05), "two writers interleave"
+        assert second.poll() is None  # refused, not crashed
+    finally:
+        os.killpg(second.pid, signal.SIGINT)
+        assert second.wait(timeout=30) == 0
+        client.node.destroy_subscription(sub)
+    _wait(lambda: client.node.count_publishers(traj) == 1, 10, "the second node to go")
 
 
 def test_lifecycle_deactivate_refuses_commands_and_reactivates(session):
@@ -691,6 +802,15 @@ def test_sigint_holds_exits_cleanly_and_the_bags_are_complete(session):
     # The robot was told to hold before the node went away.
     _wait(lambda: any(len(m.points) == 1 for m in client.trajectories()[n_before:]), 5, "a hold")
     time.sleep(0.2)
+    # In order: the final status (stopped), a zero-velocity joint state, then the hold.
+    final = client.status[-1]
+    assert final.state == "stopped" and "shutdown (signal)" in final.error
+    last_js = client.js[-1]
+    assert np.all(np.asarray(last_js.velocity) == 0.0)
+    hold = client.trajectories()[-1]
+    assert len(hold.points) == 1
+    assert np.allclose(hold.points[0].positions, last_js.position)
+    assert from_time(final.header.stamp) <= from_time(last_js.header.stamp)
     received = {from_time(m.header.stamp) for m in client.trajectories()}
     store = project_typestore()
     counts: dict[str, int] = {}
@@ -711,6 +831,14 @@ def test_sigint_holds_exits_cleanly_and_the_bags_are_complete(session):
     assert counts["/molingo_node/command"] >= 4 and counts["/molingo_node/motion_command"] >= 50
     assert counts["/molingo_node/generate/command"] >= 3  # goals sent through the action
     assert counts["/diagnostics"] >= 5
+    # The bag's last status is the final one, and its last joint state has zero velocity.
+    with Reader(bag.with_name(bag.name + "_2")) as reader:
+        last: dict[str, object] = {}
+        for conn, _, raw in reader.messages():
+            if conn.topic in ("/molingo_node/status", "/joint_states"):
+                last[conn.topic] = store.deserialize_cdr(raw, conn.msgtype)
+    assert last["/molingo_node/status"].state == "stopped"
+    assert np.all(last["/joint_states"].velocity == 0.0)
 
 
 def test_unknown_robot_at_start_leaves_the_node_up_and_unconfigured_until_sigterm(tmp_path):

@@ -4,6 +4,7 @@ with stale-command dropping."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -14,6 +15,7 @@ from molingo_ros.runtime.commands import (
     CommandLimits,
     CommandQueue,
     check_command,
+    check_stamp,
 )
 
 LIMITS = CommandLimits()
@@ -369,3 +371,46 @@ def test_speed_limit_at_follows_the_segments():
         0.15, 0.15, None, None, None
     ]
     assert cmd("bow").speed_limit_at(0, 30.0) is None
+
+
+# -- stamps -----------------------------------------------------------------------------------
+
+NOW = 1_780_000_000.25  # a receiver's clock (s since the epoch)
+
+
+@pytest.mark.parametrize(
+    ("sec", "nanosec", "words"),
+    [
+        (-1, 0, "header.stamp.sec must be in [0, 2147483647]"),
+        (-(2**31), 0, "header.stamp.sec must be in [0, 2147483647]"),
+        (2**31, 0, "header.stamp.sec must be in [0, 2147483647]"),
+        (int(NOW), 4294967295, "nanosec must be in [0, 999999999]"),
+        (int(NOW), 1_000_000_000, "nanosec must be in [0, 999999999]"),
+        (int(NOW), -1, "nanosec must be in [0, 999999999]"),
+        (2**31 - 1, 0, "in the future; the limit is 2 s (parameter commands.max_stamp_ahead_s)"),
+        (int(NOW) + 365 * 86400, 0, "in the future"),
+        (int(NOW) + 3, 0, "in the future"),
+        (int(NOW) - 60, 0, "stale: issued 60.2 s ago"),
+        (1, 0, "stale"),
+        (1.5, 0, "header.stamp.sec must be an integer"),
+        (True, 0, "header.stamp.sec must be an integer"),
+    ],
+)
+def test_bad_stamps_are_refused_naming_the_field_and_range(sec, nanosec, words):
+    with pytest.raises(CommandError, match=re.escape(words)):
+        check_stamp(sec, nanosec, NOW, CommandLimits())
+
+
+def test_good_stamps_and_the_unset_stamp_pass():
+    limits = CommandLimits()
+    assert check_stamp(0, 0, NOW, limits) == 0.0  # unset: no age check
+    assert check_stamp(int(NOW), 250_000_000, NOW, limits) == pytest.approx(NOW)
+    assert check_stamp(int(NOW) + 1, 999_999_999, NOW, limits) == pytest.approx(NOW + 1.75)
+    assert check_stamp(int(NOW) - 4, 0, NOW, limits) == pytest.approx(NOW - 4)
+    # max_age_s 0 disables the staleness check, never the range checks.
+    never_stale = CommandLimits(max_age_s=0.0)
+    assert check_stamp(1, 0, NOW, never_stale) == 1.0
+    with pytest.raises(CommandError, match="nanosec"):
+        check_stamp(1, 2_000_000_000, NOW, never_stale)
+    with pytest.raises(ValueError, match="max_stamp_ahead_s"):
+        CommandLimits(max_stamp_ahead_s=-1.0)

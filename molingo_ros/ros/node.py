@@ -49,14 +49,21 @@ from molingo_ros.language.skills import SkillCatalogue
 from molingo_ros.msg import MotionCommand, MotionStatus
 from molingo_ros.ros import messages as M
 from molingo_ros.ros import params as P
+from molingo_ros.ros.ownership import describe, other_publishers, wait_for_discovery
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
 from molingo_ros.ros.spin import close, spin_until_signal
-from molingo_ros.runtime.commands import Command, CommandError, check_command
+from molingo_ros.runtime.commands import Command, CommandError, check_command, check_stamp
 from molingo_ros.runtime.controller import ControllerConfig, MotionController
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
 from molingo_ros.runtime.safety import SafetyConfig
 
 NODE_NAME = "molingo_node"
+
+ACTION_REQUEST_DEPTH = 1000
+"""Requests each action service (goal, cancel, result) keeps until the node takes them. With
+the ROS default (10), a burst of goals loses requests inside DDS and their clients wait for an
+answer forever; every request kept gets one (accepted, or rejected with the reason on
+``~/status``)."""
 
 
 def _latched(depth: int = 1) -> QoSProfile:
@@ -114,7 +121,9 @@ class MolingoNode(LifecycleNode):
         self._status_lock = threading.Lock()
         self._publish_lock = threading.RLock()
         self._accept_lock = threading.Lock()
-        self._goals = 0  # action goals executing (each holds an executor thread)
+        self._goals = 0  # action goals accepted and not finished (each holds a thread)
+        self._outputs_created_s = 0.0  # monotonic time the robot outputs were created
+        self._others: list[str] = []  # other publishers on the robot topics, last seen
         depth = self.cfg.qos_depth
         topics = self.cfg.topics
         # Always-on endpoints (they answer "not active" errors in every lifecycle state).
@@ -144,6 +153,9 @@ class MolingoNode(LifecycleNode):
             goal_callback=self._on_goal,
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
             callback_group=self._action_group,
+            goal_service_qos_profile=_reliable(ACTION_REQUEST_DEPTH),
+            result_service_qos_profile=_reliable(ACTION_REQUEST_DEPTH),
+            cancel_service_qos_profile=_reliable(ACTION_REQUEST_DEPTH),
         )
         self._publish_status("idle")
 
@@ -221,6 +233,7 @@ class MolingoNode(LifecycleNode):
         self._marker_pub = self.create_lifecycle_publisher(
             MarkerArray, t["human_markers"], _reliable(depth)
         )
+        self._outputs_created_s = time.monotonic()
         self._skills_pub = self.create_publisher(String, t["skills"], _latched())
         self._publish(self._skills_pub, self._skills_message(), latched=True)
         self._outputs = [
@@ -261,9 +274,23 @@ class MolingoNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.cfg.exclusive_output:
+            wait_for_discovery(self._outputs_created_s, self.cfg.discovery_wait_s, time.monotonic)
+            self._others = other_publishers(self, self._robot_topics())
+            if self._others:
+                self._report_error(
+                    f"activation refused: another node drives this robot ({describe(self._others)}"
+                    "); stop it, remap this node's topics, or set safety.exclusive_output false"
+                )
+                self._diagnostics_tick()
+                return TransitionCallbackReturn.FAILURE
         self.active = True
         self._publish_status("idle")
         return super().on_activate(state)
+
+    def _robot_topics(self) -> tuple[str, str]:
+        """The topics a robot takes commands from (one writer each)."""
+        return self.cfg.topics["joint_trajectory"], self.cfg.topics["joint_command"]
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         with self._accept_lock:  # no command slips in between
@@ -305,16 +332,46 @@ class MolingoNode(LifecycleNode):
             pass
 
     def stop(self, reason: str) -> None:
-        """Stop serving: refuse commands, publish a hold, close the bag (idempotent; used on
-        SIGINT/SIGTERM while the context is still up)."""
+        """Stop serving (idempotent; used on SIGINT/SIGTERM while the context is still up):
+        refuse commands, then, in this order, publish the final status (``stopped``), a
+        zero-velocity joint state at the held configuration, the hold trajectory, and close
+        the bag, so that the last of each in the bag is the held robot."""
         with self._accept_lock:
-            self.active = False
+            was_active, self.active = self.active, False
         if rclpy.ok(context=self.context):
             try:
-                self._hold(reason)
+                self._final_hold(reason, was_active)
             except Exception as exc:  # noqa: BLE001 - the bag must still be closed
                 print(f"molingo_node: hold on {reason} failed: {exc}", file=sys.stderr)
         self.close_recorder()
+
+    def _final_hold(self, reason: str, outputs_active: bool) -> None:
+        """The shutdown sequence of :meth:`stop` before the bag closes (the robot outputs only
+        when they were active: an inactive lifecycle publisher sends nothing)."""
+        ctrl, engine = self.controller, self.engine
+        if ctrl is None or engine is None or not self._outputs or not outputs_active:
+            self._publish_message_status("stopped", "", "", f"{NODE_NAME}: {reason}")
+            return
+        with self._publish_lock:
+            now = self.now_s()
+            q = ctrl.hold(now, reason)
+            if q is None:
+                frame = ctrl.frame_at(now)
+                q = None if frame is None else frame[0]
+            self._publish_message_status("stopped", "", "", f"{NODE_NAME}: {reason}; robot held")
+            if q is None:
+                return
+            idx = engine.robot.joint_q_indices
+            now = self.now_s()  # stamps in the order of publication
+            js = M.joint_state(engine.joint_names, q[idx], np.zeros(len(idx)), now)
+            self._publish(self._js_pub, js)
+            self._publish(self._cmd_pub, js)
+            self._publish(self._pose_pub, M.root_pose(q, now, self.cfg.frame_id))
+            settle = max(self.cfg.hold_settle_s, 1e-3)
+            self._publish(
+                self._traj_pub,
+                M.hold_trajectory(engine.joint_names, q[idx], self.now_s(), settle),
+            )
 
     def close_recorder(self) -> None:
         rec, self.recorder = self.recorder, None
@@ -484,7 +541,9 @@ class MolingoNode(LifecycleNode):
             self._report_error(f"command rejected: {exc}", cid, text[:200])
 
     def _command_from_msg(self, msg: MotionCommand) -> Command:
-        stamp = M.from_time(msg.header.stamp)
+        stamp = check_stamp(
+            msg.header.stamp.sec, msg.header.stamp.nanosec, self.now_s(), self.cfg.limits
+        )
         return self._command_from_fields(
             msg.text, msg.duration_s, int(msg.mode), msg.seed, msg.id, stamp
         )
@@ -496,20 +555,28 @@ class MolingoNode(LifecycleNode):
         return self.cfg.limits.max_queue + 2
 
     def _on_goal(self, goal_request) -> GoalResponse:
-        if not self.active:
-            self._report_error(f"goal rejected: {NODE_NAME} is not active")
-            return GoalResponse.REJECT
-        if self._goals >= self.max_goals():
+        """Accept a goal while the node is active and below its goal limit. Counted here, at
+        acceptance (not when it starts executing), so a burst cannot take every executor
+        thread and starve the goal service: above the limit each goal is rejected at once."""
+        cid = str(goal_request.command.id)[:256]
+        with self._accept_lock:
+            active, goals = self.active, self._goals
+            accept = active and goals < self.max_goals()
+            if accept:
+                self._goals += 1
+        if accept:
+            return GoalResponse.ACCEPT
+        if not active:
+            self._report_error(f"goal rejected: {NODE_NAME} is not active", cid)
+        else:
             self._report_error(
-                f"goal rejected: {self._goals} goals are executing already (limit "
-                f"commands.max_queue + 2 = {self.max_goals()})"
+                f"goal rejected: {goals} goals are accepted and unfinished (limit "
+                f"commands.max_queue + 2 = {self.max_goals()}); wait for one to finish",
+                cid,
             )
-            return GoalResponse.REJECT
-        return GoalResponse.ACCEPT
+        return GoalResponse.REJECT
 
     def _execute(self, goal_handle):
-        with self._accept_lock:
-            self._goals += 1
         try:
             return self._execute_goal(goal_handle)
         finally:
@@ -591,7 +658,8 @@ class MolingoNode(LifecycleNode):
         c = tc.chunk
         if c.rejected:
             self.get_logger().warning(
-                f"validation held {c.rejected} frames of command {tc.command_id}: "
+                f"validation replaced {c.rejected} frames of command {tc.command_id} "
+                f"({c.held} held, {c.repaired} repaired; longest hold {c.longest_hold}): "
                 + "; ".join(c.reasons)
             )
 
@@ -616,9 +684,12 @@ class MolingoNode(LifecycleNode):
         q, v, _ = frame
         idx = engine.robot.joint_q_indices
         js = M.joint_state(engine.joint_names, q[idx], v, now)
-        self._publish(self._js_pub, js)
-        self._publish(self._cmd_pub, js)
-        self._publish(self._pose_pub, M.root_pose(q, now, self.cfg.frame_id))
+        with self._publish_lock:  # never after the shutdown's final zero-velocity state
+            if not self.active:
+                return
+            self._publish(self._js_pub, js)
+            self._publish(self._cmd_pub, js)
+            self._publish(self._pose_pub, M.root_pose(q, now, self.cfg.frame_id))
         if self.cfg.markers_enabled:
             human = ctrl.human_at(now)
             if human is not None:
@@ -644,6 +715,13 @@ class MolingoNode(LifecycleNode):
         st.message = "ok"
         if last > 0 and rtf < 1.0:
             st.level, st.message = DiagnosticStatus.WARN, "slower than real time"
+        others = self._watch_ownership()
+        if others and not self.active:
+            st.level = DiagnosticStatus.ERROR
+            st.message = f"activation refused: other publishers drive it: {describe(others)}"
+        elif others:
+            st.level = DiagnosticStatus.WARN
+            st.message = f"other publishers on this robot's topics: {describe(others)}"
         values = {
             "state": "active" if self.active else "inactive",
             "device": engine.device,
@@ -651,7 +729,11 @@ class MolingoNode(LifecycleNode):
             "realtime_factor": f"{rtf:.2f}",
             "buffered_ahead_s": f"{ctrl.buffered_ahead_s(now):.3f}",
             "frames_rejected": str(ctrl.rejected_total),
+            "frames_held": str(ctrl.held_total),
+            "frames_repaired": str(ctrl.repaired_total),
+            "longest_hold_frames": str(ctrl.longest_hold_frames),
             "frames_clamped": str(ctrl.clamped_total),
+            "other_publishers": describe(others),
             "chunks": str(ctrl.chunks_total),
             "commands": str(self.commands_total),
             "errors": str(self.errors_total),
@@ -663,6 +745,21 @@ class MolingoNode(LifecycleNode):
         arr.header.stamp = M.to_time(now)
         arr.status = [st]
         self._publish(self._diag_pub, arr)
+
+    def _watch_ownership(self) -> list[str]:
+        """Other publishers on the robot topics now (when ``safety.exclusive_output``). One
+        that appears while this node is active is logged once (it may be a node that was
+        refused activation and waits inactive, or one started with exclusive_output false)."""
+        if not self.cfg.exclusive_output or not self._outputs:
+            return []
+        others = other_publishers(self, self._robot_topics())
+        if self.active and others and set(others) != set(self._others):
+            self.get_logger().warning(
+                f"other publishers on this robot's topics ({describe(others)}): if one of "
+                "them is active, two writers send conflicting goals; stop one of them"
+            )
+        self._others = others
+        return others
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -682,7 +779,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if node.cfg.autostart:
             if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                node.trigger_activate()
+                if node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+                    node.get_logger().error("autostart: activation refused; the node is inactive")
             else:
                 node.get_logger().error("autostart: configure failed; the node stays unconfigured")
         node.get_logger().info("ready")

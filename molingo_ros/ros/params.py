@@ -78,6 +78,11 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         "drop commands stamped longer ago than this (s); 0 = never",
         (0.0, 3600.0),
     ),
+    "commands.max_stamp_ahead_s": (
+        2.0,
+        "refuse commands stamped further than this in the future (s; clock skew allowance)",
+        (0.0, 3600.0),
+    ),
     "commands.allow_unknown": (
         False,
         "generate even for commands the model does not know (below the grounding threshold "
@@ -101,6 +106,19 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         (0.01, 1.0),
     ),
     "safety.check_floor": (True, "reject frames with a foot below the floor", None),
+    "safety.exclusive_output": (
+        True,
+        "one owner per robot: refuse to activate while another node publishes on the "
+        "joint_trajectory or joint_command topic (and report one that appears later); false "
+        "= share them",
+        None,
+    ),
+    "safety.discovery_wait_s": (
+        0.5,
+        "at activation, look for other publishers this long after the outputs were created "
+        "(s; DDS discovery time)",
+        (0.0, 30.0),
+    ),
     "frame_id": ("world", "frame of the root pose", None),
     "markers.enabled": (True, "publish the generated human skeleton as markers", None),
     "markers.frame_id": (
@@ -232,6 +250,8 @@ class NodeConfig:
     hold_settle_s: float
     velocity_fraction: float
     check_floor: bool
+    exclusive_output: bool
+    discovery_wait_s: float
     frame_id: str
     markers_enabled: bool
     markers_offset_y_m: float
@@ -290,6 +310,7 @@ def read(node: Node) -> NodeConfig:
         max_duration_s=float(p("commands.max_duration_s")),
         max_queue=int(p("commands.max_queue")),
         max_age_s=float(p("commands.max_age_s")),
+        max_stamp_ahead_s=float(p("commands.max_stamp_ahead_s")),
         min_duration_s=min(0.5, float(p("commands.default_duration_s"))),
     )
     return NodeConfig(
@@ -306,6 +327,8 @@ def read(node: Node) -> NodeConfig:
         hold_settle_s=float(p("stream.hold_settle_s")),
         velocity_fraction=float(p("safety.velocity_fraction")),
         check_floor=bool(p("safety.check_floor")),
+        exclusive_output=bool(p("safety.exclusive_output")),
+        discovery_wait_s=float(p("safety.discovery_wait_s")),
         frame_id=str(p("frame_id")),
         markers_enabled=bool(p("markers.enabled")),
         markers_offset_y_m=float(p("markers.offset_y_m")),

@@ -51,6 +51,8 @@ class CommandLimits:
         max_queue: commands waiting behind the current one (replace mode empties the queue).
         max_age_s: a command stamped more than this many seconds before it arrives is
             refused as stale (0 disables the check).
+        max_stamp_ahead_s: a command stamped more than this many seconds after it arrives
+            is refused (clock skew allowance; the stamp of a wrong clock).
     """
 
     max_text_chars: int = 1000
@@ -59,6 +61,7 @@ class CommandLimits:
     max_duration_s: float = 120.0
     max_queue: int = 8
     max_age_s: float = 5.0
+    max_stamp_ahead_s: float = 2.0
 
     def __post_init__(self) -> None:
         if self.max_text_chars < 1:
@@ -69,8 +72,8 @@ class CommandLimits:
                 f"max_duration_s, got {self.min_duration_s}, {self.default_duration_s}, "
                 f"{self.max_duration_s}"
             )
-        if self.max_queue < 0 or self.max_age_s < 0:
-            raise ValueError("max_queue and max_age_s must be >= 0")
+        if self.max_queue < 0 or self.max_age_s < 0 or self.max_stamp_ahead_s < 0:
+            raise ValueError("max_queue, max_age_s and max_stamp_ahead_s must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,49 @@ def check_command(
     return Command(clean, duration, mode, seed, command_id, stamp)
 
 
+NANOSECONDS_PER_SECOND = 1_000_000_000
+INT32_MAX = 2**31 - 1
+
+
+def check_stamp(sec: object, nanosec: object, now_s: float, limits: CommandLimits) -> float:
+    """Check a command's ``builtin_interfaces/Time`` stamp and return it in seconds (0 = the
+    sender left it unset: sec = nanosec = 0).
+
+    Refused: non-integers, a negative ``sec`` or one beyond int32, ``nanosec`` outside
+    [0, 1e9), a stamp more than ``limits.max_stamp_ahead_s`` after ``now_s`` (the receiver's
+    clock, seconds) and one more than ``limits.max_age_s`` before it (when that is > 0).
+
+    Raises:
+        CommandError: naming the field, the value and the valid range.
+    """
+    for name, value in (("sec", sec), ("nanosec", nanosec)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CommandError(f"header.stamp.{name} must be an integer, got {value!r}")
+    if not 0 <= sec <= INT32_MAX:
+        raise CommandError(
+            f"header.stamp.sec must be in [0, {INT32_MAX}] (seconds since the epoch; 0 with "
+            f"nanosec 0 = unset), got {sec}"
+        )
+    if not 0 <= nanosec < NANOSECONDS_PER_SECOND:
+        raise CommandError(f"header.stamp.nanosec must be in [0, 999999999], got {nanosec}")
+    stamp = sec + nanosec * 1e-9
+    if stamp == 0:
+        return 0.0
+    ahead = stamp - now_s
+    if ahead > limits.max_stamp_ahead_s:
+        raise CommandError(
+            f"the command is stamped {ahead:.3f} s in the future; the limit is "
+            f"{limits.max_stamp_ahead_s:g} s (parameter commands.max_stamp_ahead_s): check "
+            "the sender's clock"
+        )
+    if limits.max_age_s > 0 and -ahead > limits.max_age_s:
+        raise CommandError(
+            f"the command is stale: issued {-ahead:.1f} s ago, the limit is "
+            f"{limits.max_age_s:g} s (parameter commands.max_age_s)"
+        )
+    return stamp
+
+
 @dataclass
 class CommandQueue:
     """Commands waiting to run, oldest first, at most ``limits.max_queue``.
@@ -297,4 +343,5 @@ __all__ = [
     "CommandQueue",
     "CommandSegment",
     "check_command",
+    "check_stamp",
 ]

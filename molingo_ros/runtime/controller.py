@@ -57,6 +57,8 @@ class CommandProgress:
     generate_s: float = 0.0  # wall-clock compute spent on it
     rejected: int = 0
     clamped: int = 0
+    held: int = 0  # of the rejected frames: held at the previous frame
+    repaired: int = 0  # of the rejected frames: replaced by a nearby safe configuration
     error: str = ""
     finished: threading.Event = field(default_factory=threading.Event)
     reported: bool = False  # set by MotionController.drain_finished
@@ -138,6 +140,9 @@ class MotionController:
         self._generation = 0  # bumps on replace/cancel/hold: chunks made before are stale
         self.rejected_total = 0
         self.clamped_total = 0
+        self.held_total = 0
+        self.repaired_total = 0
+        self.longest_hold_frames = 0  # longest run of held frames within one chunk
         self.chunks_total = 0
         self.last_compute_s = 0.0
 
@@ -362,6 +367,12 @@ class MotionController:
             p.clamped += chunk.clamped
             self.rejected_total += chunk.rejected
             self.clamped_total += chunk.clamped
+            held, repaired = chunk.held, chunk.repaired
+            p.held += held
+            p.repaired += repaired
+            self.held_total += held
+            self.repaired_total += repaired
+            self.longest_hold_frames = max(self.longest_hold_frames, chunk.longest_hold)
             self.chunks_total += 1
             self.last_compute_s = chunk.compute_s
             if first:

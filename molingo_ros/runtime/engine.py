@@ -65,7 +65,10 @@ class RobotChunk:
         fps: frames per second.
         text: the command the chunk was generated for.
         generate_s, retarget_s, validate_s: wall-clock seconds spent in each stage.
-        rejected, clamped: frames held or slowed by the safety filter.
+        rejected, clamped: frames replaced or slowed by the safety filter.
+        held, repaired: the rejected frames held at the last safe frame, or replaced by the
+            nearest safe configuration (``rejected = held + repaired``).
+        longest_hold: the longest run of consecutive held frames in the chunk.
         reasons: why frames were rejected.
         human_positions_m: (T, J, 3) the generated human skeleton the frames were retargeted
             from (m, world frame, z up; moved in x, y so its root joint is over the robot's
@@ -84,6 +87,9 @@ class RobotChunk:
     validate_s: float
     rejected: int = 0
     clamped: int = 0
+    held: int = 0
+    repaired: int = 0
+    longest_hold: int = 0
     reasons: list[str] = field(default_factory=list)
     human_positions_m: np.ndarray | None = None
     human_parents: np.ndarray | None = None
@@ -254,6 +260,9 @@ class MotionEngine:
             validate_s=t3 - t2,
             rejected=safe.rejected,
             clamped=safe.clamped,
+            held=safe.held,
+            repaired=safe.repaired,
+            longest_hold=safe.longest_hold,
             reasons=safe.reasons,
             human_positions_m=skeleton,
             human_parents=np.asarray(human.parents),
