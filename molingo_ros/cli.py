@@ -9,6 +9,7 @@ molingo generate "TEXT" [--seconds S] [--then "TEXT@SECONDS" ...] [--seed N] [--
                  --out OUT.npz [--robot g1] [--video OUT.mp4]
 molingo send "TEXT" [--mode replace|queue] [--duration S] [--wait]   (to a running molingo_node)
 molingo session [--out DIR] [--robot g1] [--gif G.gif]   (node + MuJoCo sim + an operator session)
+molingo bag repair BAG   (a rosbag2 folder that a crash left unreadable)
 """
 
 from __future__ import annotations
@@ -426,6 +427,14 @@ def cmd_passthrough(args: argparse.Namespace) -> int:
     return int(run(args.rest) or 0)
 
 
+def cmd_bag_repair(args: argparse.Namespace) -> int:
+    """``molingo bag repair BAG``: see :mod:`molingo_ros.ros.bag_repair`."""
+    from molingo_ros.ros.bag_repair import repair_bag
+
+    print(repair_bag(args.bag).summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="molingo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -548,6 +557,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, add_help=False)
         sub.add_argument("rest", nargs=argparse.REMAINDER)
         sub.set_defaults(func=cmd_passthrough)
+    bag = commands.add_parser("bag", help="rosbag2 recordings of the node")
+    bag_cmds = bag.add_subparsers(dest="bag_command", required=True)
+    repair = bag_cmds.add_parser(
+        "repair",
+        help="make a bag that a crash left unreadable readable again (rebuilds the storage "
+        "if needed, rewrites metadata.yaml)",
+    )
+    repair.add_argument("bag", type=Path, help="the bag folder (or its .mcap/.db3 file)")
+    repair.set_defaults(func=cmd_bag_repair)
+
     tr = commands.add_parser("train", help="train a stage: sae, generator or evaluator")
     tr.add_argument("stage", choices=["sae", "generator", "evaluator"])
     tr.add_argument("rest", nargs=argparse.REMAINDER)

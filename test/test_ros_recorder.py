@@ -3,10 +3,20 @@ recorder, read back with rosbags and deserialised with rclpy."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
+from mcap.reader import make_reader
+from mcap.records import Chunk
+from mcap.stream_reader import StreamReader
 from rclpy.serialization import deserialize_message
+from rosbags.highlevel import AnyReader
 from rosbags.interfaces import QosDurability
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import JointState
@@ -255,3 +265,186 @@ def test_project_typestore_knows_the_project_messages():
     assert "molingo_ros/msg/MotionCommand" in store.fielddefs
     names = [f[0] for f in store.fielddefs["molingo_ros/msg/MotionCommand"][1]]
     assert names == ["header", "text", "duration_s", "mode", "seed", "id"]
+
+
+# -- crash safety: a recording child process killed with SIGKILL ------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+KILL_LOSS_S = 0.5  # the most recent seconds a SIGKILL may lose (issue 15)
+
+# Records like the node does (rclpy messages, recorder.write(topic, msg, stamp_ns)) at 50 Hz
+# until it is killed; after each write it appends "seq stamp_ns" to a log (unbuffered).
+CHILD = r"""
+import os, sys, time
+from sensor_msgs.msg import JointState
+from std_msgs.msg import String
+from molingo_ros.msg import MotionStatus
+from molingo_ros.ros.recorder import BagRecorder
+
+path, storage, log_path = sys.argv[1:4]
+rec = BagRecorder(path, storage)
+status = MotionStatus(state="streaming", command_id="cmd-1")
+rec.write("/molingo/status", status, time.time_ns(), latched=True)
+log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+seq, tick = 0, time.monotonic()
+while True:
+    stamp = time.time_ns()
+    js = JointState(name=["left_knee_joint", "right_knee_joint"])
+    js.header.stamp.sec, js.header.stamp.nanosec = divmod(stamp, 10**9)
+    js.position, js.velocity = [seq * 1e-3, -0.5], [0.25, float(seq)]
+    rec.write("/joint_states", js, stamp)
+    rec.write("/molingo/text", String(data=f"message {seq}"), stamp + 1)
+    os.write(log, f"{seq} {stamp}\n".encode())
+    seq, tick = seq + 1, tick + 0.02
+    time.sleep(max(0.0, tick - time.monotonic()))
+"""
+
+
+def record_then_sigkill(path: Path, storage: str, seconds: float = 2.0) -> tuple[int, dict]:
+    """Run CHILD for ``seconds`` (s) of recording, SIGKILL it; returns the kill time (ns, wall
+    clock) and {seq: stamp_ns} of the messages the child had written when it was killed."""
+    log = path.with_name(path.name + ".log")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), storage, str(log)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60.0
+        while not (log.exists() and log.stat().st_size) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the recording child did not start"
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(seconds)
+        kill_ns = time.time_ns()
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    lines = log.read_text().splitlines()
+    written = dict(tuple(map(int, line.split())) for line in lines if len(line.split()) == 2)
+    return kill_ns, written
+
+
+def read_killed_bag(path: Path) -> dict[str, list]:
+    """topic -> [(t_ns, message)] read with rosbags' AnyReader (its own deserialiser)."""
+    out: dict[str, list] = {}
+    with AnyReader([path]) as reader:
+        for conn, t_ns, raw in reader.messages():
+            out.setdefault(conn.topic, []).append((t_ns, reader.deserialize(raw, conn.msgtype)))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("storage", list(STORAGES))
+def test_bag_killed_with_sigkill_opens_and_loses_at_most_half_a_second(tmp_path, storage):
+    path = tmp_path / "bag"
+    kill_ns, written = record_then_sigkill(path, storage)
+    assert len(written) > 40  # ~2 s at 50 Hz, even on a busy machine
+
+    messages = read_killed_bag(path)
+    texts = messages["/molingo/text"]
+    seqs = [int(msg.data.split()[1]) for _, msg in texts]
+    assert seqs == list(range(len(seqs)))  # a prefix of what was written: no gaps, no repeats
+    assert [t for t, _ in texts] == [written[s] + 1 for s in seqs]
+    states = messages["/joint_states"]
+    assert len(states) == len(texts)
+    for seq, (t_ns, msg) in enumerate(states):
+        assert t_ns == written[seq]
+        assert list(msg.position) == [seq * 1e-3, -0.5]
+        assert (msg.header.stamp.sec, msg.header.stamp.nanosec) == divmod(t_ns, 10**9)
+    assert [m.state for _, m in messages["/molingo/status"]] == ["streaming"]
+
+    old = [seq for seq, stamp in written.items() if stamp < kill_ns - KILL_LOSS_S * 1e9]
+    assert old and max(old) < len(seqs), (
+        f"{storage}: lost messages older than {KILL_LOSS_S} s: the bag ends "
+        f"{(kill_ns - texts[-1][0]) * 1e-9 if texts else float('inf'):.2f} s before the kill"
+    )
+
+
+# -- the bag while it is being recorded ----------------------------------------------------------
+
+
+def write_batch(rec: BagRecorder, first: int, n: int) -> None:
+    """Messages ``first`` .. ``first + n - 1`` on /joint_states and /molingo/text."""
+    for seq in range(first, first + n):
+        t_ns = T0_NS + seq * 20_000_000
+        rec.write("/joint_states", joint_state(NAMES, np.array([seq, -seq]), np.zeros(2), 0), t_ns)
+        rec.write("/molingo/text", String(data=f"message {seq}"), t_ns + 1)
+
+
+def texts_in(path) -> list[str]:
+    _, messages = read_all(path)
+    return [
+        deserialize_message(raw, String).data for _, _, raw in messages.get("/molingo/text", [])
+    ]
+
+
+@pytest.mark.parametrize("storage", list(STORAGES))
+def test_bag_opens_while_recording(tmp_path, storage):
+    path = tmp_path / "bag"
+    rec = BagRecorder(path, storage, flush_period_s=0.05)
+    try:
+        with AnyReader([path]) as reader:  # readable before the first message
+            assert reader.message_count == 0 and reader.connections == []
+        write_batch(rec, 0, 10)
+        assert rec.flush() and not rec.flush()  # nothing new the second time
+        assert texts_in(path) == [f"message {i}" for i in range(10)]
+        write_batch(rec, 10, 5)
+        time.sleep(0.5)  # the flush thread's turn
+        with AnyReader([path]) as reader:
+            assert reader.message_count == 30
+            assert {c.topic: c.msgcount for c in reader.connections} == {
+                "/joint_states": 15,
+                "/molingo/text": 15,
+            }
+            states = [
+                reader.deserialize(raw, c.msgtype)
+                for c, _, raw in reader.messages()
+                if c.topic == "/joint_states"
+            ]
+        assert [s.position[0] for s in states] == list(range(15))
+    finally:
+        rec.close()
+    assert not rec._flusher.is_alive()
+    assert texts_in(path) == [f"message {i}" for i in range(15)]
+
+
+@pytest.mark.parametrize("storage", list(STORAGES))
+def test_metadata_while_recording_is_what_close_writes(tmp_path, storage):
+    path = tmp_path / "bag"
+    rec = BagRecorder(path, storage, flush_period_s=3600.0)
+    write_batch(rec, 0, 3)
+    rec.write("/molingo/status", status("done", 12), T0_NS + 10**9, latched=True)
+    rec.flush()
+    text = (path / "metadata.yaml").read_text()
+    assert "&id" not in text  # plain YAML, no anchors
+    during = yaml.safe_load(text)
+    rec.close()
+    assert yaml.safe_load((path / "metadata.yaml").read_text()) == during
+    assert during["rosbag2_bagfile_information"]["message_count"] == 7
+
+
+def test_unfinished_mcap_is_valid_for_the_mcap_library(tmp_path):
+    """An independent reader (the mcap package, CRCs checked) reads the file mid-recording."""
+    path = tmp_path / "bag"
+    rec = BagRecorder(path, "mcap", flush_period_s=3600.0)
+    try:
+        for first in (0, 4, 8):
+            write_batch(rec, first, 4)
+            rec.flush()
+        with open(path / "bag.mcap", "rb") as f:
+            reader = make_reader(f, validate_crcs=True)
+            summary = reader.get_summary()
+            topics = [channel.topic for _, channel, _ in reader.iter_messages(log_time_order=True)]
+        assert summary.statistics.message_count == 24 == len(topics)
+        assert len(summary.chunk_indexes) == 2 + 3  # a topic's first message, then each flush
+        with open(path / "bag.mcap", "rb") as f:
+            chunks = [r for r in StreamReader(f).records if isinstance(r, Chunk)]
+        assert all(chunk.uncompressed_crc != 0 for chunk in chunks)
+    finally:
+        rec.close()
+    with open(path / "bag.mcap", "rb") as f:
+        assert make_reader(f, validate_crcs=True).get_summary().statistics.message_count == 24
