@@ -29,27 +29,24 @@ from pathlib import Path
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import PoseStamped
+from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
-from sensor_msgs.msg import JointState
 from std_msgs.msg import String
-from trajectory_msgs.msg import JointTrajectory
-from visualization_msgs.msg import MarkerArray
 
-from molingo_ros.action import GenerateMotion
 from molingo_ros.language.interpret import CommandInterpreter, MotionPlan
 from molingo_ros.language.skills import SkillCatalogue
 from molingo_ros.msg import MotionCommand, MotionStatus
 from molingo_ros.ros import messages as M
 from molingo_ros.ros import params as P
+from molingo_ros.ros.diagnostics import generation_diagnostics
+from molingo_ros.ros.goals import GoalServer, requested_s
+from molingo_ros.ros.outputs import RobotOutputs
 from molingo_ros.ros.ownership import describe, other_publishers, wait_for_discovery
+from molingo_ros.ros.qos import latched, reliable
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
 from molingo_ros.ros.spin import close, spin_until_signal
 from molingo_ros.runtime.commands import Command, CommandError, check_command, check_stamp
@@ -58,34 +55,6 @@ from molingo_ros.runtime.engine import EngineConfig, MotionEngine
 from molingo_ros.runtime.safety import SafetyConfig
 
 NODE_NAME = "molingo_node"
-
-ACTION_REQUEST_DEPTH = 1000
-"""Requests each action service (goal, cancel, result) keeps until the node takes them. With
-the ROS default (10), a burst of goals loses requests inside DDS and their clients wait for an
-answer forever; every request kept gets one (accepted, or rejected with the reason on
-``~/status``)."""
-
-
-def _latched(depth: int = 1) -> QoSProfile:
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST,
-        depth=depth,
-        reliability=ReliabilityPolicy.RELIABLE,
-        durability=DurabilityPolicy.TRANSIENT_LOCAL,
-    )
-
-
-def _reliable(depth: int) -> QoSProfile:
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=ReliabilityPolicy.RELIABLE
-    )
-
-
-def _requested_s(msg: MotionCommand) -> float:
-    """The whole length a MotionCommand asks for (s), 0 when it leaves it to the command's
-    words (its parts' durations, else the default per part)."""
-    return float(msg.duration_s) if msg.duration_s > 0 else 0.0
-
 
 def _interpreter(engine: MotionEngine, cfg: P.NodeConfig) -> CommandInterpreter:
     """The command interpreter of the engine's model, with the node's command limits."""
@@ -116,20 +85,18 @@ class MolingoNode(LifecycleNode):
         self._last_error = ""
         self._last_status: tuple = ()
         self._last_status_time = 0.0
-        self._outputs: list = []
+        self.outputs: RobotOutputs | None = None
         self._timers: list = []
         self._status_lock = threading.Lock()
         self._publish_lock = threading.RLock()
         self._accept_lock = threading.Lock()
-        self._goals = 0  # action goals accepted and not finished (each holds a thread)
-        self._outputs_created_s = 0.0  # monotonic time the robot outputs were created
         self._others: list[str] = []  # other publishers on the robot topics, last seen
         depth = self.cfg.qos_depth
         topics = self.cfg.topics
         # Always-on endpoints (they answer "not active" errors in every lifecycle state).
-        self._status_pub = self.create_publisher(MotionStatus, topics["status"], _latched())
+        self._status_pub = self.create_publisher(MotionStatus, topics["status"], latched())
         self._diag_pub = self.create_publisher(
-            DiagnosticArray, topics["diagnostics"], _reliable(depth)
+            DiagnosticArray, topics["diagnostics"], reliable(depth)
         )
         self._input_group = MutuallyExclusiveCallbackGroup()
         for msg_type, topic in (
@@ -140,23 +107,11 @@ class MolingoNode(LifecycleNode):
                 msg_type,
                 topic,
                 lambda raw, t=msg_type, name=topic: self._on_command_bytes(raw, t, name),
-                _reliable(100),
+                reliable(100),
                 callback_group=self._input_group,
                 raw=True,
             )
-        self._action_group = ReentrantCallbackGroup()
-        self._action = ActionServer(
-            self,
-            GenerateMotion,
-            self.cfg.action,
-            execute_callback=self._execute,
-            goal_callback=self._on_goal,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            callback_group=self._action_group,
-            goal_service_qos_profile=_reliable(ACTION_REQUEST_DEPTH),
-            result_service_qos_profile=_reliable(ACTION_REQUEST_DEPTH),
-            cancel_service_qos_profile=_reliable(ACTION_REQUEST_DEPTH),
-        )
+        self.goals = GoalServer(self, self.cfg.action)
         self._publish_status("idle")
 
     # -- parameters --------------------------------------------------------------------------
@@ -170,12 +125,12 @@ class MolingoNode(LifecycleNode):
                     load_robot_spec(str(prm.value))
                 except (RobotModelError, OSError, ValueError) as exc:
                     reason = f"unknown robot {prm.value!r}: {exc}"
-                    self._report_error(reason)
+                    self.report_error(reason)
                     return SetParametersResult(successful=False, reason=reason)
             choices = P.choices(prm.name)
             if choices and prm.value not in choices:
                 reason = f"{prm.name} must be one of {', '.join(choices)}, got {prm.value!r}"
-                self._report_error(reason)
+                self.report_error(reason)
                 return SetParametersResult(successful=False, reason=reason)
         if any(prm.name.startswith("sampler.") for prm in params):
             new = {prm.name: prm.value for prm in params}
@@ -184,7 +139,7 @@ class MolingoNode(LifecycleNode):
                     lambda name: new[name] if name in new else self.get_parameter(name).value
                 )
             except ValueError as exc:
-                self._report_error(str(exc))
+                self.report_error(str(exc))
                 return SetParametersResult(successful=False, reason=str(exc))
         return SetParametersResult(successful=True)
 
@@ -209,40 +164,16 @@ class MolingoNode(LifecycleNode):
             warm = engine.warm_up()
             interpreter = _interpreter(engine, cfg)
         except Exception as exc:  # noqa: BLE001 - any load failure leaves the node unconfigured
-            self._report_error(f"configure failed: {type(exc).__name__}: {exc}")
+            self.report_error(f"configure failed: {type(exc).__name__}: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.engine = engine
         self.interpreter = interpreter
         self.controller = MotionController(
             engine, cfg.limits, ControllerConfig(lead_s=cfg.lead_s), clock=self.now_s
         )
-        depth = cfg.qos_depth
-        t = cfg.topics
-        self._traj_pub = self.create_lifecycle_publisher(
-            JointTrajectory, t["joint_trajectory"], _reliable(depth)
-        )
-        self._js_pub = self.create_lifecycle_publisher(
-            JointState, t["joint_states"], _reliable(depth)
-        )
-        self._cmd_pub = self.create_lifecycle_publisher(
-            JointState, t["joint_command"], _reliable(depth)
-        )
-        self._pose_pub = self.create_lifecycle_publisher(
-            PoseStamped, t["root_pose"], _reliable(depth)
-        )
-        self._marker_pub = self.create_lifecycle_publisher(
-            MarkerArray, t["human_markers"], _reliable(depth)
-        )
-        self._outputs_created_s = time.monotonic()
-        self._skills_pub = self.create_publisher(String, t["skills"], _latched())
+        self.outputs = RobotOutputs(self, cfg, engine.robot, self._publish)
+        self._skills_pub = self.create_publisher(String, cfg.topics["skills"], latched())
         self._publish(self._skills_pub, self._skills_message(), latched=True)
-        self._outputs = [
-            self._traj_pub,
-            self._js_pub,
-            self._cmd_pub,
-            self._pose_pub,
-            self._marker_pub,
-        ]
         if cfg.record_enabled:
             try:
                 path = Path(cfg.record_path) if cfg.record_path else default_bag_path()
@@ -252,7 +183,7 @@ class MolingoNode(LifecycleNode):
                     path = base.with_name(f"{base.name}_{n}")
                 self.recorder = BagRecorder(path, cfg.record_storage)
             except Exception as exc:  # noqa: BLE001
-                self._report_error(f"recording could not start: {exc}")
+                self.report_error(f"recording could not start: {exc}")
                 self._release()
                 return TransitionCallbackReturn.FAILURE
             self.get_logger().info(f"recording to {self.recorder.path}")
@@ -275,10 +206,10 @@ class MolingoNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.cfg.exclusive_output:
-            wait_for_discovery(self._outputs_created_s, self.cfg.discovery_wait_s, time.monotonic)
-            self._others = other_publishers(self, self._robot_topics())
+            wait_for_discovery(self.outputs.created_s, self.cfg.discovery_wait_s, time.monotonic)
+            self._others = other_publishers(self, self.outputs.robot_topics)
             if self._others:
-                self._report_error(
+                self.report_error(
                     f"activation refused: another node drives this robot ({describe(self._others)}"
                     "); stop it, remap this node's topics, or set safety.exclusive_output false"
                 )
@@ -288,19 +219,15 @@ class MolingoNode(LifecycleNode):
         self._publish_status("idle")
         return super().on_activate(state)
 
-    def _robot_topics(self) -> tuple[str, str]:
-        """The topics a robot takes commands from (one writer each)."""
-        return self.cfg.topics["joint_trajectory"], self.cfg.topics["joint_command"]
-
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         with self._accept_lock:  # no command slips in between
             self.active = False
-        self._hold("deactivated")
+        self.hold("deactivated")
         self._publish_status("idle")
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._hold("cleanup")
+        self.hold("cleanup")
         self._release()
         self._publish_status("idle")
         return TransitionCallbackReturn.SUCCESS
@@ -308,7 +235,7 @@ class MolingoNode(LifecycleNode):
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         with self._accept_lock:
             self.active = False
-        self._hold("shutdown")
+        self.hold("shutdown")
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
@@ -316,9 +243,9 @@ class MolingoNode(LifecycleNode):
         for timer in self._timers:
             self.destroy_timer(timer)
         self._timers = []
-        for pub in self._outputs:
-            self.destroy_lifecycle_publisher(pub)
-        self._outputs = []
+        if self.outputs is not None:
+            self.outputs.destroy()
+        self.outputs = None
         self.controller = None
         self.engine = None
         self.close_recorder()
@@ -349,7 +276,8 @@ class MolingoNode(LifecycleNode):
         """The shutdown sequence of :meth:`stop` before the bag closes (the robot outputs only
         when they were active: an inactive lifecycle publisher sends nothing)."""
         ctrl, engine = self.controller, self.engine
-        if ctrl is None or engine is None or not self._outputs or not outputs_active:
+        out = self.outputs
+        if ctrl is None or engine is None or out is None or not outputs_active:
             self._publish_message_status("stopped", "", "", f"{NODE_NAME}: {reason}")
             return
         with self._publish_lock:
@@ -361,17 +289,9 @@ class MolingoNode(LifecycleNode):
             self._publish_message_status("stopped", "", "", f"{NODE_NAME}: {reason}; robot held")
             if q is None:
                 return
-            idx = engine.robot.joint_q_indices
-            now = self.now_s()  # stamps in the order of publication
-            js = M.joint_state(engine.joint_names, q[idx], np.zeros(len(idx)), now)
-            self._publish(self._js_pub, js)
-            self._publish(self._cmd_pub, js)
-            self._publish(self._pose_pub, M.root_pose(q, now, self.cfg.frame_id))
-            settle = max(self.cfg.hold_settle_s, 1e-3)
-            self._publish(
-                self._traj_pub,
-                M.hold_trajectory(engine.joint_names, q[idx], self.now_s(), settle),
-            )
+            # Stamps in the order of publication.
+            out.publish_state(q, np.zeros(len(engine.joint_names)), self.now_s())
+            out.publish_hold(q, self.now_s(), self.cfg.hold_settle_s)
 
     def close_recorder(self) -> None:
         rec, self.recorder = self.recorder, None
@@ -396,7 +316,7 @@ class MolingoNode(LifecycleNode):
         if rec is not None:
             rec.write(pub.topic_name, msg, stamp_ns, latched)
 
-    def _record_input(self, topic: str, msg) -> None:
+    def record_input(self, topic: str, msg) -> None:
         rec = self.recorder
         if rec is not None:
             rec.write(self.resolve_topic_name(topic), msg, self.get_clock().now().nanoseconds)
@@ -416,7 +336,7 @@ class MolingoNode(LifecycleNode):
             self._last_status_time = time.monotonic()
             self._publish(self._status_pub, msg, latched=True)
 
-    def _report_error(
+    def report_error(
         self, error: str, command_id: str = "", text: str = "", state: str = "error"
     ) -> None:
         """Count, log and publish a command that was not carried out (``state`` error, or
@@ -441,7 +361,7 @@ class MolingoNode(LifecycleNode):
             self._last_status_time = time.monotonic()
             self._publish(self._status_pub, msg, latched=True)
 
-    def _hold(self, reason: str, command_id: str | None = None) -> None:
+    def hold(self, reason: str, command_id: str | None = None) -> None:
         """Stop at the current frame (one command, or everything) and publish the hold. Under
         the publish lock, so no chunk made before it can be published after it."""
         ctrl, engine = self.controller, self.engine
@@ -450,12 +370,8 @@ class MolingoNode(LifecycleNode):
         with self._publish_lock:
             now = self.now_s()
             q = ctrl.cancel(command_id, now, reason) if command_id else ctrl.hold(now, reason)
-            if q is not None and self._outputs:
-                idx = engine.robot.joint_q_indices
-                settle = max(self.cfg.hold_settle_s, 1e-3)
-                self._publish(
-                    self._traj_pub, M.hold_trajectory(engine.joint_names, q[idx], now, settle)
-                )
+            if q is not None and self.outputs is not None:
+                self.outputs.publish_hold(q, now, self.cfg.hold_settle_s)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -486,14 +402,14 @@ class MolingoNode(LifecycleNode):
             raise CommandError(f"{NODE_NAME} is not active ({state}); configure and activate it")
         plan = interpreter.interpret(command.text, requested_s)
         if plan.stop_first:
-            self._hold(f"stopped by the operator: '{command.text}'")
+            self.hold(f"stopped by the operator: '{command.text}'")
         if plan.kind == "stop":
             self._publish_message_status("stopped", command.id, command.text, plan.message())
         elif plan.kind == "refused":
-            self._report_error(plan.message(), command.id, command.text, state="refused")
+            self.report_error(plan.message(), command.id, command.text, state="refused")
         return plan
 
-    def _submit_text(self, command: Command, requested_s: float) -> tuple[MotionPlan, object]:
+    def submit_text(self, command: Command, requested_s: float) -> tuple[MotionPlan, object]:
         """Interpret, then submit a motion plan; returns (plan, progress or None)."""
         plan = self._interpret(command, requested_s)
         if plan.kind != "motion":
@@ -522,9 +438,9 @@ class MolingoNode(LifecycleNode):
         try:
             msg = deserialize_message(raw, msg_type)
         except Exception as exc:  # noqa: BLE001
-            self._report_error(f"undecodable command message: {exc}")
+            self.report_error(f"undecodable command message: {exc}")
             return
-        self._record_input(topic, msg)
+        self.record_input(topic, msg)
         if msg_type is String:
             cid, text = "", str(msg.data)
         else:
@@ -534,103 +450,19 @@ class MolingoNode(LifecycleNode):
                 command = self._command_from_fields(msg.data, 0.0, "replace", -1, "", self.now_s())
                 requested = 0.0
             else:
-                command = self._command_from_msg(msg)
-                requested = _requested_s(msg)
-            self._submit_text(command, requested)
+                command = self.command_from_msg(msg)
+                requested = requested_s(msg)
+            self.submit_text(command, requested)
         except (CommandError, ValueError) as exc:
-            self._report_error(f"command rejected: {exc}", cid, text[:200])
+            self.report_error(f"command rejected: {exc}", cid, text[:200])
 
-    def _command_from_msg(self, msg: MotionCommand) -> Command:
+    def command_from_msg(self, msg: MotionCommand) -> Command:
         stamp = check_stamp(
             msg.header.stamp.sec, msg.header.stamp.nanosec, self.now_s(), self.cfg.limits
         )
         return self._command_from_fields(
             msg.text, msg.duration_s, int(msg.mode), msg.seed, msg.id, stamp
         )
-
-    # -- action ------------------------------------------------------------------------------
-
-    def max_goals(self) -> int:
-        """Action goals that may execute at once (each holds an executor thread)."""
-        return self.cfg.limits.max_queue + 2
-
-    def _on_goal(self, goal_request) -> GoalResponse:
-        """Accept a goal while the node is active and below its goal limit. Counted here, at
-        acceptance (not when it starts executing), so a burst cannot take every executor
-        thread and starve the goal service: above the limit each goal is rejected at once."""
-        cid = str(goal_request.command.id)[:256]
-        with self._accept_lock:
-            active, goals = self.active, self._goals
-            accept = active and goals < self.max_goals()
-            if accept:
-                self._goals += 1
-        if accept:
-            return GoalResponse.ACCEPT
-        if not active:
-            self._report_error(f"goal rejected: {NODE_NAME} is not active", cid)
-        else:
-            self._report_error(
-                f"goal rejected: {goals} goals are accepted and unfinished (limit "
-                f"commands.max_queue + 2 = {self.max_goals()}); wait for one to finish",
-                cid,
-            )
-        return GoalResponse.REJECT
-
-    def _execute(self, goal_handle):
-        try:
-            return self._execute_goal(goal_handle)
-        finally:
-            with self._accept_lock:
-                self._goals -= 1
-
-    def _execute_goal(self, goal_handle):
-        result = GenerateMotion.Result()
-        msg = goal_handle.request.command
-        result.command_id = msg.id
-        self._record_input(f"{self.cfg.action}/command", msg)
-        try:
-            command = self._command_from_msg(msg)
-            plan, progress = self._submit_text(command, _requested_s(msg))
-        except (CommandError, ValueError) as exc:
-            self._report_error(f"command rejected: {exc}", msg.id[:256], str(msg.text)[:200])
-            result.success, result.error = False, str(exc)
-            goal_handle.abort()
-            return result
-        result.command_id = command.id
-        result.message = plan.message()
-        if progress is None:  # a stop (done at once) or a refusal (nothing generated)
-            result.success = plan.kind == "stop"
-            result.error = "" if plan.kind == "stop" else plan.message()
-            if result.success:
-                goal_handle.succeed()
-            else:
-                goal_handle.abort()
-            return result
-        feedback = GenerateMotion.Feedback()
-        while not progress.finished.wait(0.1):
-            if goal_handle.is_cancel_requested:
-                self._hold("cancelled by the action client", progress.command.id)
-                break
-            if not rclpy.ok():
-                break
-            feedback.frames_streamed = int(progress.frames_streamed)
-            feedback.latency_s = float(progress.latency_s)
-            feedback.realtime_factor = float(progress.realtime_factor)
-            goal_handle.publish_feedback(feedback)
-        result.frames = int(progress.frames_streamed)
-        result.duration_s = float(progress.frames_streamed / progress.fps)
-        if goal_handle.is_cancel_requested:
-            progress._finish("cancelled", "cancelled by the action client")
-            result.success, result.error = False, "cancelled"
-            goal_handle.canceled()
-        elif progress.state == "done":
-            result.success = True
-            goal_handle.succeed()
-        else:
-            result.success = False
-            result.error = progress.error or progress.state
-            goal_handle.abort()
-        return result
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -641,17 +473,14 @@ class MolingoNode(LifecycleNode):
         tc = ctrl.step(self.now_s())
         if tc is None:
             return
-        idx = engine.robot.joint_q_indices
         with self._publish_lock:
             if not ctrl.is_current(tc):  # a cancel/hold/replace came first: never after it
                 return
             # The whole planned future: joint_trajectory_controller replaces its trajectory
             # with each message, so each carries every frame due from now on.
             times, q, v = ctrl.horizon(self.now_s() + 0.5 / engine.fps)
-            if len(times):
-                self._publish(
-                    self._traj_pub, M.timed_trajectory(engine.joint_names, times, q[:, idx], v)
-                )
+            if len(times) and self.outputs is not None:
+                self.outputs.publish_trajectory(times, q, v)
         p = ctrl.progress(tc.command_id)
         if p is not None:
             self._publish_status(p.state, p)
@@ -682,77 +511,54 @@ class MolingoNode(LifecycleNode):
         if frame is None:
             return
         q, v, _ = frame
-        idx = engine.robot.joint_q_indices
-        js = M.joint_state(engine.joint_names, q[idx], v, now)
+        out = self.outputs
         with self._publish_lock:  # never after the shutdown's final zero-velocity state
-            if not self.active:
+            if not self.active or out is None:
                 return
-            self._publish(self._js_pub, js)
-            self._publish(self._cmd_pub, js)
-            self._publish(self._pose_pub, M.root_pose(q, now, self.cfg.frame_id))
-        if self.cfg.markers_enabled:
-            human = ctrl.human_at(now)
-            if human is not None:
-                pts = human[0] + np.array([0.0, self.cfg.markers_offset_y_m, 0.0])
-                frame = self.cfg.markers_frame_id
-                if frame != self.cfg.frame_id:  # into the robot's root link frame
-                    pts = M.world_to_root(pts, q[:7])
-                markers = M.skeleton_markers(pts, human[1], now, frame)
-                self._publish(self._marker_pub, markers)
+            out.publish_state(q, v, now)
+        human = ctrl.human_at(now) if self.cfg.markers_enabled else None
+        if human is not None:
+            out.publish_human(human, q, now)
 
     def _diagnostics_tick(self) -> None:
         ctrl, engine = self.controller, self.engine
         if ctrl is None or engine is None:
             return
         now = self.now_s()
-        last = ctrl.last_compute_s
-        window_s = engine.window_frames / engine.fps
-        rtf = window_s / last if last > 0 else 0.0
-        st = DiagnosticStatus()
-        st.name = f"{self.get_name()}: generation"
-        st.hardware_id = engine.robot.name
-        st.level = DiagnosticStatus.OK
-        st.message = "ok"
-        if last > 0 and rtf < 1.0:
-            st.level, st.message = DiagnosticStatus.WARN, "slower than real time"
-        others = self._watch_ownership()
-        if others and not self.active:
-            st.level = DiagnosticStatus.ERROR
-            st.message = f"activation refused: other publishers drive it: {describe(others)}"
-        elif others:
-            st.level = DiagnosticStatus.WARN
-            st.message = f"other publishers on this robot's topics: {describe(others)}"
         values = {
             "state": "active" if self.active else "inactive",
             "device": engine.device,
-            "generation_latency_ms": f"{last * 1000:.1f}",
-            "realtime_factor": f"{rtf:.2f}",
             "buffered_ahead_s": f"{ctrl.buffered_ahead_s(now):.3f}",
             "frames_rejected": str(ctrl.rejected_total),
             "frames_held": str(ctrl.held_total),
             "frames_repaired": str(ctrl.repaired_total),
             "longest_hold_frames": str(ctrl.longest_hold_frames),
             "frames_clamped": str(ctrl.clamped_total),
-            "other_publishers": describe(others),
             "chunks": str(ctrl.chunks_total),
             "commands": str(self.commands_total),
             "errors": str(self.errors_total),
             "last_error": self._last_error[:200],
             "queued": str(len(ctrl.queue)),
         }
-        st.values = [KeyValue(key=k, value=v) for k, v in values.items()]
-        arr = DiagnosticArray()
-        arr.header.stamp = M.to_time(now)
-        arr.status = [st]
+        arr = generation_diagnostics(
+            self.get_name(),
+            engine.robot.name,
+            values,
+            ctrl.last_compute_s,
+            engine.window_frames / engine.fps,
+            self._watch_ownership(),
+            self.active,
+            now,
+        )
         self._publish(self._diag_pub, arr)
 
     def _watch_ownership(self) -> list[str]:
         """Other publishers on the robot topics now (when ``safety.exclusive_output``). One
         that appears while this node is active is logged once (it may be a node that was
         refused activation and waits inactive, or one started with exclusive_output false)."""
-        if not self.cfg.exclusive_output or not self._outputs:
+        if not self.cfg.exclusive_output or self.outputs is None:
             return []
-        others = other_publishers(self, self._robot_topics())
+        others = other_publishers(self, self.outputs.robot_topics)
         if self.active and others and set(others) != set(self._others):
             self.get_logger().warning(
                 f"other publishers on this robot's topics ({describe(others)}): if one of "
@@ -773,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     node = MolingoNode()
     # Each executing action goal holds a thread; 4 more serve timers, topics and services.
-    executor = MultiThreadedExecutor(num_threads=4 + node.max_goals())
+    executor = MultiThreadedExecutor(num_threads=4 + node.goals.limit())
     executor.add_node(node)
     signalled = False
     try:
