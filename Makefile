@@ -5,6 +5,8 @@
 #   make demo    setup, then the main job: molingo_node + molingo_sim (MuJoCo) + a short
 #                operator session; leaves out/demo/sim.mp4, a bag and a summary
 #   make bench   setup, then the benchmarks
+#   make soak    setup, then the fault-injection and soak suite of molingo_node (about 10 min;
+#                fuzzing, bursts, soak, kills, duplicates, corrupt files): out/soak/report.md and report.json; exits 1 when a criterion fails
 #   make clean   remove build outputs and caches (keeps .venv and the dataset cache .cache/)
 #   make distclean  clean, and remove .venv too
 
@@ -16,7 +18,7 @@ PYTEST_ARGS ?=
 # this is already set; don't let another venv's value leak into ours.
 unexport _ROS_WHEELS_BOOTSTRAP_COMPLETE
 
-.PHONY: setup test lint demo bench clean distclean
+.PHONY: setup test lint demo bench soak clean distclean
 
 setup:
 	@bash tools/setup_venv.sh
@@ -34,6 +36,9 @@ demo: setup
 
 bench: setup
 	$(PY) -m molingo_ros.bench
+
+soak: setup
+	$(PY) -m molingo_ros.ros.faults --out out/soak
 
 clean:
 	rm -rf build install log out .pytest_cache .ruff_cache *.egg-info

@@ -4,10 +4,19 @@
     ros2 launch molingo_ros molingo.launch.py params_file:=/path/to/my.yaml autostart:=false
     ros2 launch molingo_ros molingo.launch.py robot:=h1 record:=true record_path:=/tmp/run1
     ros2 launch molingo_ros molingo.launch.py rviz:=true sim:=true   # RViz view, MuJoCo sim
+    ros2 launch molingo_ros molingo.launch.py namespace:=robot2 robot:=h1   # a second robot
+    ros2 launch molingo_ros molingo.launch.py use_sim_time:=true   # Gazebo / Isaac on sim time
+
+Every topic name is relative, so namespace:=robot2 puts the node's commands, trajectory
+(robot2/joint_trajectory_controller/joint_trajectory), joint command, status and bag names
+under /robot2: several robots share one ROS domain, one launch per robot. use_sim_time:=true
+stamps trajectories with the simulator's /clock (joint_trajectory_controller on sim time).
 
 rviz:=true opens config/molingo.rviz (the robot from robot_description, which your robot's
 description launch publishes with robot_state_publisher, and the generated human skeleton);
-sim:=true also starts molingo_sim (MuJoCo, the same robot), which then owns /joint_states.
+the node's commanded state then goes to joint_states for robot_state_publisher. sim:=true also
+starts molingo_sim (MuJoCo, the same robot), which then owns joint_states (and publishes
+/clock when use_sim_time:=true); the commanded state stays on molingo_node/joint_states.
 
 With autostart:=true (the default) the node is configured and then activated; with false it
 stays unconfigured until driven with `ros2 lifecycle set /molingo_node configure` etc.
@@ -43,6 +52,7 @@ def generate_launch_description() -> LaunchDescription:
     record_path = LaunchConfiguration("record_path")
     rviz = LaunchConfiguration("rviz")
     sim = LaunchConfiguration("sim")
+    use_sim_time = LaunchConfiguration("use_sim_time")
     share = get_package_share_directory("molingo_ros")
 
     node = LifecycleNode(
@@ -58,12 +68,20 @@ def generate_launch_description() -> LaunchDescription:
                 "record.enabled": record,
                 "record.path": record_path,
                 "autostart": False,
+                "use_sim_time": use_sim_time,
                 # RViz's fixed frame is the root link; the simulator publishes /joint_states.
                 "markers.frame_id": PythonExpression(
                     ["'pelvis' if '", rviz, "' == 'true' else 'world'"]
                 ),
+                # Commanded state for robot_state_publisher only when nothing else owns it.
                 "topics.joint_states": PythonExpression(
-                    ["'/molingo_node/joint_states' if '", sim, "' == 'true' else '/joint_states'"]
+                    [
+                        "'joint_states' if '",
+                        rviz,
+                        "' == 'true' and '",
+                        sim,
+                        "' != 'true' else '~/joint_states'",
+                    ]
                 ),
             },
         ],
@@ -98,6 +116,7 @@ def generate_launch_description() -> LaunchDescription:
 
     rviz_node = Node(
         package="rviz2",
+        namespace=namespace,
         executable="rviz2",
         arguments=["-d", os.path.join(share, "config", "molingo.rviz")],
         condition=IfCondition(rviz),
@@ -106,7 +125,8 @@ def generate_launch_description() -> LaunchDescription:
         package="molingo_ros",
         executable="molingo_sim",
         name="molingo_sim",
-        parameters=[{"robot": robot}],
+        namespace=namespace,
+        parameters=[{"robot": robot, "publish_clock": use_sim_time}],
         output="screen",
         condition=IfCondition(sim),
     )
@@ -140,6 +160,11 @@ def generate_launch_description() -> LaunchDescription:
             DeclareLaunchArgument("rviz", default_value="false", description="Start RViz 2"),
             DeclareLaunchArgument(
                 "sim", default_value="false", description="Start molingo_sim (MuJoCo)"
+            ),
+            DeclareLaunchArgument(
+                "use_sim_time",
+                default_value="false",
+                description="Use the /clock topic (Gazebo, Isaac Sim, molingo_sim) as ROS time",
             ),
             DeclareLaunchArgument(
                 "log_level", default_value="info", description="ROS log level of the node"

@@ -23,6 +23,7 @@ import numpy as np
 
 from molingo_ros.motion.dataset import DatasetConfig, build_dataset, default_data_root
 from molingo_ros.motion.motion import Motion
+from molingo_ros.robot import DEFAULT_ROBOT
 
 
 def resolve_motion(spec: str, root: Path | None = None) -> Motion:
@@ -147,12 +148,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"wrote {out}")
 
     # Onto the robot: retarget, validate every frame, render human and robot side by side.
-    from molingo_ros.robot.models import load_robot
     from molingo_ros.robot.report import retarget_and_validate
     from molingo_ros.robot.view import render_retarget
 
-    robot = load_robot(args.robot)
-    result, report = retarget_and_validate(rebuilt, robot)
+    robot, config_rt = _robot_and_config(args.robot)
+    result, report = retarget_and_validate(rebuilt, robot, config_rt)
     v = report.validation
     print(
         f"demo: retargeted onto {robot.name} at {result.frames / report.retarget_s:.0f} frames/s: "
@@ -167,14 +167,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _robot_and_config(spec: str):
-    """(Robot, RetargetConfig) for a registered name or a robot YAML path."""
-    from molingo_ros.robot.models import load_robot
-    from molingo_ros.robot.retarget import load_retarget_config, retarget_config_for
+    """(Robot, RetargetConfig) for a registered name or a robot YAML path (read once)."""
+    from molingo_ros.robot.config import load_robot_config
 
-    robot = load_robot(spec)
-    if spec.endswith((".yaml", ".yml")) or "/" in spec:
-        return robot, load_retarget_config(spec)
-    return robot, retarget_config_for(spec)
+    loaded = load_robot_config(spec)
+    return loaded.robot, loaded.retarget
 
 
 def cmd_retarget(args: argparse.Namespace) -> int:
@@ -467,12 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo.mp4"))
     demo.add_argument("--root", type=Path, help="dataset folder")
     demo.add_argument("--max-frames", type=int)
-    demo.add_argument("--robot", default="g1", help="robot to retarget onto (g1, h1, t1)")
+    demo.add_argument(
+        "--robot", default=DEFAULT_ROBOT, help="robot to retarget onto (g1, h1, t1 or a YAML)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     rt = commands.add_parser("retarget", help="retarget a human motion onto a robot")
     rt.add_argument("input", help="a .bvh/.bvh.gz/.npz/DeepMimic file or a clip name")
-    rt.add_argument("--robot", default="g1", help="g1, h1, t1 or a robot YAML path")
+    rt.add_argument("--robot", default=DEFAULT_ROBOT, help="g1, h1, t1 or a robot YAML path")
     rt.add_argument("--out", type=Path, required=True, help="output .npz (human + robot)")
     rt.add_argument("--report", type=Path, help="write the validation report (JSON)")
     rt.add_argument("--video", type=Path, help="render human and robot side by side (.mp4/.gif)")
@@ -484,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     rr = commands.add_parser(
         "retarget-report", help="retarget + validate a clip set, per-clip report"
     )
-    rr.add_argument("--robot", default="g1", help="g1, h1, t1 or a robot YAML path")
+    rr.add_argument("--robot", default=DEFAULT_ROBOT, help="g1, h1, t1 or a robot YAML path")
     rr.add_argument("--clips", default="bandai-test", help="bandai-test|bandai-val|deepmimic|all")
     rr.add_argument("--out", type=Path, required=True, help="output JSON")
     rr.add_argument("--markdown", type=Path, help="also write a Markdown report")

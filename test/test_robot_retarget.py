@@ -264,6 +264,21 @@ def test_bad_retarget_yaml_keys():
         retarget_config_from_dict({"ik": {"steps": 3}})
 
 
+def test_retarget_config_comes_with_the_spec(tmp_path: Path):
+    """A custom robot YAML (not registered): its retarget section is read with its spec, so
+    retarget_config_for needs neither the registry nor a second read of the file."""
+    path = tmp_path / "mybot.yaml"
+    path.write_text(robot_config_path("g1").read_text().replace("name: g1", "name: mybot", 1))
+    robot = load_robot(path)
+    assert robot.name == "mybot"
+    path.unlink()
+    assert (
+        retarget_config_for(robot) == retarget_config_for(robot.spec) == retarget_config_for("g1")
+    )
+    with pytest.raises(RobotModelError, match="unknown robot 'mybot'; known: g1, h1, t1"):
+        retarget_config_for("mybot")
+
+
 def test_yaml_configs_of_all_robots_load():
     for name in ("g1", "h1", "t1"):
         config = retarget_config_for(name)

@@ -180,7 +180,7 @@ def test_config_file_lists_every_parameter_with_its_default():
 
     path = Path(__file__).resolve().parents[1] / "config" / "molingo.yaml"
     assert path.read_text() == to_yaml(), "regenerate: python -m molingo_ros.ros.params"
-    params = yaml.safe_load(path.read_text())["molingo_node"]["ros__parameters"]
+    params = yaml.safe_load(path.read_text())["/**"]["ros__parameters"]  # any ns, any name
     for name, (default, _, _) in PARAMETERS.items():
         node = params
         for part in name.split("."):
@@ -211,3 +211,20 @@ def test_world_to_root_inverts_the_root_pose():
     local = np.array([[0.1, 0.2, 0.3], [0.0, 0.0, 0.0], [-0.4, 0.1, 0.9]])
     world = rot.apply(local) + q_root[:3]
     assert np.allclose(world_to_root(world, q_root), local)
+
+
+def test_stamp_from_arrival_keeps_each_point_due_at_the_same_time():
+    from molingo_ros.ros.messages import stamp_from_arrival, timed_trajectory
+
+    times = 1000.0 + np.arange(5) / FPS
+    pos = np.arange(10, dtype=float).reshape(5, 2)
+    msg = timed_trajectory(NAMES, times, pos, np.zeros((5, 2)))
+    now = 999.9  # the first point is due 0.1 s after now
+    out = stamp_from_arrival(msg, now)
+    assert (out.header.stamp.sec, out.header.stamp.nanosec) == (0, 0)
+    due = [now + duration_s(p.time_from_start) for p in out.points]
+    assert np.allclose(due, times, atol=1e-9)
+    late = stamp_from_arrival(timed_trajectory(NAMES, times, pos, np.zeros((5, 2))), 1000.05)
+    offsets = [duration_s(p.time_from_start) for p in late.points]
+    assert offsets[0] == 0.0 and offsets[1] == 0.0  # already due: at once
+    assert offsets[2] == pytest.approx(2 / FPS - 0.05, abs=1e-9)

@@ -3,8 +3,10 @@
 #
 #   1. python3 -m venv .venv
 #   2. pip install -r requirements.txt      (exact pins; constraints.txt pins the rest)
-#   3. tools/fix_cmake_paths.sh              (ROS wheels' CMake exports -> this venv)
-#   4. CMake: generate msg/ and action/ into .venv (Route A of docs ros2-on-pypi.md, build/)
+#   3. CMake: interfaces/tf2_msgs into .venv (TFMessage only: there is no tf2_msgs wheel on
+#      PyPI), unless the venv already has a tf2_msgs; build/interfaces/tf2_msgs
+#   4. tools/fix_cmake_paths.sh (ROS wheels' CMake exports -> this venv), then CMake: generate
+#      msg/ and action/ into .venv (Route A of docs ros2-on-pypi.md, build/)
 #   5. pip install -e . --no-deps            (the checkout's molingo_ros/ + console scripts)
 #
 # Each step runs only when its inputs changed (hashes kept in .venv/.setup-*); when nothing
@@ -52,8 +54,9 @@ fi
 req_hash="$(hash_inputs requirements.txt constraints.txt)-gpu=$have_gpu"
 build_hash="$(hash_inputs CMakeLists.txt package.xml msg action launch config scripts \
     tools/fix_cmake_paths.sh molingo_ros/__init__.py)-req=$req_hash"
+tf2_hash="$(hash_inputs interfaces/tf2_msgs tools/fix_cmake_paths.sh)-req=$req_hash"
 dev_hash="$(hash_inputs setup.py resource molingo_ros/__init__.py)-root=$ROOT-build=$build_hash"
-all_hash="$(hash_inputs tools/setup_venv.sh)-$dev_hash"
+all_hash="$(hash_inputs tools/setup_venv.sh)-$dev_hash-tf2=$tf2_hash"
 
 stamp_ok() { [ -f "$VENV/.setup-$1" ] && [ "$(cat "$VENV/.setup-$1")" = "$2" ]; }
 stamp_set() { printf '%s\n' "$2" > "$VENV/.setup-$1"; }
@@ -115,30 +118,62 @@ if ! stamp_ok req "$req_hash"; then
         fi
     fi
     stamp_set req "$req_hash"
-    rm -f "$VENV/.setup-build"
+    rm -f "$VENV/.setup-build" "$VENV/.setup-tf2"
 fi
 
-# --- 3 + 4. interfaces: plain CMake into the venv -----------------------------------------
-if ! stamp_ok build "$build_hash"; then
-    "$ROOT/tools/fix_cmake_paths.sh" "$VENV" | sed 's/^/[setup] /'
-    site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-    # Remove what an earlier build installed, so deleted messages don't linger.
-    rm -rf "$site/molingo_ros" "$site"/molingo_ros-*.egg-info "$VENV/share/molingo_ros" \
-        "$VENV/include/molingo_ros" "$VENV/lib/molingo_ros" "$VENV"/lib/libmolingo_ros__*.so
-    log "building msg/ and action/ with CMake into .venv (about 30 s)"
-    cmake_log="$BUILD/setup-cmake.log"
-    mkdir -p "$BUILD"
+# Plain CMake configure + build + install into the venv of the package in $1, built in $2.
+cmake_into_venv() {
+    local src="$1" bld="$2" cmake_log="$2/setup-cmake.log"
+    shift 2
+    mkdir -p "$bld"
     {
-        cmake -S "$ROOT" -B "$BUILD" \
+        cmake -S "$src" -B "$bld" \
             -DCMAKE_INSTALL_PREFIX="$VENV" \
             -DCMAKE_PREFIX_PATH="$VENV" \
             -DCMAKE_BUILD_TYPE=Release \
             -DBUILD_TESTING=OFF \
             -DPython3_EXECUTABLE="$PY" \
-            -DMOLINGO_INSTALL_PYTHON_SOURCE=OFF \
-            && cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)" \
-            && cmake --install "$BUILD"
+            "$@" \
+            && cmake --build "$bld" -j "$(nproc 2>/dev/null || echo 2)" \
+            && cmake --install "$bld"
     } >"$cmake_log" 2>&1 || { tail -40 "$cmake_log" >&2; die "CMake failed (log: $cmake_log)"; }
+}
+
+site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+
+# --- 3. tf2_msgs (TFMessage for /tf): no wheel on PyPI, so build interfaces/tf2_msgs --------
+# Its TFMessage has the same definition, so the same type hash, as ROS 2's. Skipped when the
+# venv already has a tf2_msgs of its own (a wheel, some day). A sourced ROS install does not
+# count: this script keeps it out (PYTHONPATH is unset above) so that the venv works without
+# it; with ROS sourced, its tf2_msgs comes first on PYTHONPATH at run time anyway.
+tf2_build="$BUILD/interfaces/tf2_msgs"
+if ! stamp_ok tf2 "$tf2_hash"; then
+    if grep -qs molingo_ros "$VENV/share/tf2_msgs/package.xml"; then
+        # Remove what our earlier build installed: rebuild cleanly, or find another tf2_msgs.
+        rm -rf "$site/tf2_msgs" "$site"/tf2_msgs-*.egg-info "$VENV/share/tf2_msgs" \
+            "$VENV/include/tf2_msgs" "$VENV"/lib/libtf2_msgs__*.so \
+            "$VENV"/share/ament_index/resource_index/*/tf2_msgs
+    fi
+    if (cd / && "$PY" -c 'from tf2_msgs.msg import TFMessage') 2>/dev/null; then
+        log "tf2_msgs is already in .venv; not building interfaces/tf2_msgs"
+    else
+        "$ROOT/tools/fix_cmake_paths.sh" "$VENV" | sed 's/^/[setup] /'
+        log "building interfaces/tf2_msgs (TFMessage) with CMake into .venv (about 10 s)"
+        cmake_into_venv "$ROOT/interfaces/tf2_msgs" "$tf2_build"
+        (cd / && "$PY" -c 'from tf2_msgs.msg import TFMessage') \
+            || die "tf2_msgs not importable after its build (log: $tf2_build/setup-cmake.log)"
+    fi
+    stamp_set tf2 "$tf2_hash"
+fi
+
+# --- 4. interfaces: plain CMake into the venv ---------------------------------------------
+if ! stamp_ok build "$build_hash"; then
+    "$ROOT/tools/fix_cmake_paths.sh" "$VENV" | sed 's/^/[setup] /'
+    # Remove what an earlier build installed, so deleted messages don't linger.
+    rm -rf "$site/molingo_ros" "$site"/molingo_ros-*.egg-info "$VENV/share/molingo_ros" \
+        "$VENV/include/molingo_ros" "$VENV/lib/molingo_ros" "$VENV"/lib/libmolingo_ros__*.so
+    log "building msg/ and action/ with CMake into .venv (about 30 s)"
+    cmake_into_venv "$ROOT" "$BUILD" -DMOLINGO_INSTALL_PYTHON_SOURCE=OFF
     # rosidl installed its own site-packages/molingo_ros/__init__.py; use the checkout's
     # (pkgutil.extend_path only), so whichever molingo_ros dir comes first on sys.path, both
     # the generated modules and the checkout's sources are found.
@@ -165,11 +200,14 @@ fi
 import molingo_ros, molingo_ros.msg, molingo_ros.action
 from molingo_ros.msg import MotionCommand, MotionStatus
 from molingo_ros.action import GenerateMotion
+from tf2_msgs.msg import TFMessage
+from std_srvs.srv import Trigger
+from rosgraph_msgs.msg import Clock
 import os, sys
 root = sys.argv[1]
 assert any(os.path.realpath(p) == os.path.join(root, "molingo_ros") for p in molingo_ros.__path__), (
     "the checkout is not on molingo_ros.__path__: %s" % list(molingo_ros.__path__))
-' "$ROOT") || die "the venv cannot import molingo_ros (generated + checkout)"
+' "$ROOT") || die "the venv cannot import molingo_ros (generated + checkout) or tf2_msgs, std_srvs"
 
 stamp_set all "$all_hash"
 log "done in $((SECONDS - t0)) s: .venv ready (.venv/bin/python, .venv/bin/molingo)"

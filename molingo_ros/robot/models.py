@@ -21,8 +21,11 @@ Each robot is a YAML file; the registered ones (:data:`ROBOTS`) are
 ``config_dir()/robots/<name>.yaml`` (:func:`config_dir`: ``$MOLINGO_CONFIG_DIR``, else the
 checkout's ``config/``, else the installed ``share/molingo_ros/config``). Any other robot loads
 from its URDF text (ROS ``robot_description``) plus such a file:
-``load_robot_from_urdf_string(urdf, "my_robot.yaml")``. Only the top-level key ``robot:`` is
-read here (others, e.g. ``retarget:``, are ignored); inside it, unknown keys are errors::
+``load_robot_from_urdf_string(urdf, "my_robot.yaml")``; :func:`molingo_ros.robot.config.
+load_robot_config` loads both kinds, with the retarget settings, from one read of the file.
+The top-level key ``robot:`` is parsed here; ``retarget:`` is kept unparsed on the spec
+(:attr:`RobotSpec.retarget`, parsed by :mod:`molingo_ros.robot.retarget`); other top-level
+keys are ignored. Inside ``robot:``, unknown keys are errors::
 
     robot:
       name: g1                        # required; equals the file name in config/robots/
@@ -50,13 +53,15 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pinocchio as pin
 import yaml
+
+from molingo_ros.robot import DEFAULT_ROBOT
 
 #: Keypoint names every spec must map (the retargeter's targets).
 REQUIRED_KEYPOINTS: tuple[str, ...] = (
@@ -129,6 +134,12 @@ class RobotSpec:
             ``velocity`` missing / zero / inf).
         default_velocity_limit_rad_s: used for joints that neither the model nor
             ``velocity_limits_rad_s`` covers.
+        retarget: the config document's ``retarget:`` mapping, unparsed (``None`` if it has
+            none, or for a spec built from the ``robot:`` mapping alone); read with the rest of
+            the file so :func:`~molingo_ros.robot.retarget.retarget_config_for` needs no
+            second read. Not compared.
+        config_path: the YAML file the spec was read from (``None``: built in code). Not
+            compared.
     """
 
     name: str
@@ -139,6 +150,8 @@ class RobotSpec:
     velocity_limits_rad_s: Mapping[str, float] = field(default_factory=dict)
     default_velocity_limit_rad_s: float = FALLBACK_VELOCITY_LIMIT_RAD_S
     floating_base: bool = True
+    retarget: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    config_path: Path | None = field(default=None, compare=False)
 
 
 def normalise_joint_name(name: str) -> str:
@@ -161,7 +174,7 @@ def normalise_joint_name(name: str) -> str:
 CONFIG_DIR_ENV = "MOLINGO_CONFIG_DIR"
 #: Sub-folder of :func:`config_dir` holding one ``<name>.yaml`` per registered robot.
 ROBOTS_SUBDIR = "robots"
-DEFAULT_ROBOT = "g1"
+# DEFAULT_ROBOT ("g1") is defined in molingo_ros.robot (no pinocchio import) and re-exported here.
 
 #: The example-robot-data 6.0.0 copy of unitree_ros' G1 URDF (same kinematics as the MJCF to
 #: 0.0005 mm, see docs/robots-and-retargeting.md). Used for ROS/RViz and in the tests.
@@ -236,7 +249,8 @@ def _known_names(folder: Path) -> list[str]:
 
 def _unknown_robot(name: str, known: Iterable[str], folder: Path) -> RobotModelError:
     return RobotModelError(
-        f"unknown robot '{name}'; known: {', '.join(known)} (configs in {folder}/*.yaml)"
+        f"unknown robot '{name}'; known: {', '.join(known)} (configs in {folder}/*.yaml); "
+        "or give the path of a robot YAML (ending in .yaml)"
     )
 
 
@@ -299,7 +313,8 @@ def _vec3(x: object, where: str, key: str) -> tuple[float, float, float]:
 def spec_from_dict(d: Mapping, where: str = "<robot config>") -> RobotSpec:
     """Build a :class:`RobotSpec` from the ``robot:`` mapping of a robot config (schema in the
     module docstring). A whole config document (a mapping with a ``robot`` key) is accepted
-    too; its other top-level keys are ignored.
+    too: its ``retarget`` mapping is kept unparsed in :attr:`RobotSpec.retarget`, other
+    top-level keys are ignored.
 
     Args:
         d: the mapping, as ``yaml.safe_load`` returns it.
@@ -310,7 +325,9 @@ def spec_from_dict(d: Mapping, where: str = "<robot config>") -> RobotSpec:
             a required keypoint missing; the message names ``where``, the key and the valid
             options.
     """
+    retarget = None
     if isinstance(d, Mapping) and "robot" in d:
+        retarget = d.get("retarget")
         d = d["robot"]
     r = _check_keys(d, where, "robot", _ROBOT_KEYS)
     name = _string(r["name"], where, "robot.name")
@@ -391,6 +408,7 @@ def spec_from_dict(d: Mapping, where: str = "<robot config>") -> RobotSpec:
         velocity_limits_rad_s=limits,
         default_velocity_limit_rad_s=default_limit,
         floating_base=floating_base,
+        retarget=retarget,
     )
 
 
@@ -406,7 +424,7 @@ def _read_spec_file(path: Path) -> RobotSpec:
     if not isinstance(doc, Mapping) or "robot" not in doc:
         found = ", ".join(map(str, doc)) if isinstance(doc, Mapping) else type(doc).__name__
         raise RobotModelError(f"{path}: no top-level 'robot:' mapping (found: {found})")
-    return spec_from_dict(doc["robot"], str(path))
+    return replace(spec_from_dict(doc, str(path)), config_path=path)
 
 
 def _is_path(path_or_name: str | os.PathLike) -> bool:
@@ -606,6 +624,9 @@ class Robot:
         self._package_dirs = package_dirs if package_dirs is not None else default_package_dirs()
         self._collision_model: pin.GeometryModel | None = None
         self._collision_data: pin.GeometryData | None = None
+        #: Where :attr:`collision_model` came from: "urdf string" or the model file's path
+        #: (empty until it is loaded).
+        self.collision_source = ""
 
         if spec.floating_base and (
             model.njoints < 2 or model.joints[1].shortname() != "JointModelFreeFlyer"
@@ -783,6 +804,17 @@ class Robot:
             out[side] = pos + rot @ offset
         return out
 
+    @property
+    def root_link(self) -> str:
+        """Name of the robot's root link (the body on the floating base, e.g. ``pelvis``; the
+        first body of a fixed-base model): the child frame of the node's TF."""
+        parent = 1 if self.spec.floating_base else 0
+        for frame in self.model.frames:
+            if frame.type == pin.FrameType.BODY and frame.parentJoint == parent:
+                if frame.name != "universe":
+                    return str(frame.name)
+        raise RobotModelError(f"robot {self.name!r}: no body on its root joint")
+
     def standing_height(self) -> float:
         """Pelvis keypoint height (metres above the floor) at :meth:`neutral`, where the
         lowest sole centre is at z = 0."""
@@ -792,24 +824,54 @@ class Robot:
 
     @property
     def collision_model(self) -> pin.GeometryModel:
-        """The collision ``pin.GeometryModel``, loaded on first use (0.9-4.3 s)."""
+        """The collision ``pin.GeometryModel``, loaded on first use (0.9-4.3 s).
+
+        A robot built from URDF text takes the text's collision meshes (``package://`` URIs
+        resolved through ``package_dirs``, then pinocchio's own ``ROS_PACKAGE_PATH`` /
+        ``AMENT_PREFIX_PATH`` lookup). When a mesh cannot be found that way (pinocchio raises
+        "Mesh ... could not be found") and the spec names a model file, the geometry of that
+        file is attached to this model instead (its bodies matched to the URDF links by name);
+        :attr:`collision_source` says which was used.
+        """
         if self._collision_model is None:
             kind = pin.GeometryType.COLLISION
+            geom, failure = None, ""
             if self._urdf_string is not None:
-                geom = pin.buildGeomFromUrdfString(
-                    self.model, self._urdf_string, kind, package_dirs=self._package_dirs
-                )
-            elif self._model_path is not None and self.spec.source is not None:
-                if self.spec.source.format == "mjcf":
-                    geom = pin.buildGeomFromMJCF(self.model, str(self._model_path), kind)
-                else:
-                    geom = pin.buildGeomFromUrdf(
-                        self.model, str(self._model_path), kind, package_dirs=self._package_dirs
+                try:
+                    geom = pin.buildGeomFromUrdfString(
+                        self.model, self._urdf_string, kind, package_dirs=self._package_dirs
                     )
-            else:
-                raise RobotModelError(f"robot '{self.name}' has no model file to read geometry")
-            self._collision_model = geom
+                    self.collision_source = "urdf string"
+                except (RuntimeError, ValueError) as exc:
+                    failure = f"the URDF text's collision geometry failed ({exc}); "
+            self._collision_model = geom if geom is not None else self._file_geometry(kind, failure)
         return self._collision_model
+
+    def _file_geometry(self, kind: pin.GeometryType, failure: str) -> pin.GeometryModel:
+        """Collision geometry from the spec's model file (``failure``: why the URDF text's
+        was not used, or empty)."""
+        path = self._model_path
+        if path is None and self.spec.source is not None:
+            path = resolve_model_path(self.spec.source)
+        if path is None or self.spec.source is None:
+            raise RobotModelError(
+                f"robot '{self.name}': {failure}no model file to read geometry from "
+                "(the spec has no robot.source)"
+            )
+        try:
+            if self.spec.source.format == "mjcf":
+                geom = pin.buildGeomFromMJCF(self.model, str(path), kind)
+            else:
+                geom = pin.buildGeomFromUrdf(
+                    self.model, str(path), kind, package_dirs=self._package_dirs
+                )
+        except (RuntimeError, ValueError) as exc:
+            raise RobotModelError(
+                f"robot '{self.name}': {failure}the geometry of {path} does not fit this "
+                f"model either: {exc}"
+            ) from exc
+        self.collision_source = str(path)
+        return geom
 
     @property
     def collision_data(self) -> pin.GeometryData:

@@ -26,6 +26,7 @@ Conventions: metres, radians, z up, x forward, floor at z = 0; ``qpos`` rows are
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,7 +39,7 @@ import yaml
 from molingo_ros.motion.motion import Motion
 from molingo_ros.robot.avoid import AvoidConfig, CollisionChecker
 from molingo_ros.robot.ik import IkConfig, KeypointIk
-from molingo_ros.robot.models import Robot, robot_config_path
+from molingo_ros.robot.models import Robot, RobotSpec, load_robot_spec
 from molingo_ros.robot.targets import (
     OPTIONAL_HUMAN_KEYPOINTS,
     ORIENTED_KEYPOINTS,
@@ -243,11 +244,33 @@ def load_retarget_config(path: str | Path) -> RetargetConfig:
     return retarget_config_from_dict(data["retarget"], where=f"{path}: retarget")
 
 
-def retarget_config_for(robot: Robot | str) -> RetargetConfig:
-    """The retarget config of a registered robot (or its name), from
-    ``config/robots/<name>.yaml``. For other robots use :func:`load_retarget_config`."""
-    name = robot if isinstance(robot, str) else robot.name
-    return load_retarget_config(robot_config_path(name))
+def retarget_config_for(robot: Robot | RobotSpec | str | os.PathLike) -> RetargetConfig:
+    """The retarget config of a robot: the ``retarget:`` section of its YAML, as read with its
+    spec (:attr:`RobotSpec.retarget`; no second read of the file).
+
+    Args:
+        robot: a :class:`Robot`, a :class:`RobotSpec`, a registered name (``g1``, ``h1``,
+            ``t1``) or a robot YAML path (read here; prefer
+            :func:`molingo_ros.robot.config.load_robot_config`, which reads it once for both).
+
+    Raises:
+        RetargetError: the config has no ``retarget:`` section, or a bad one.
+        molingo_ros.robot.models.RobotModelError: unknown name (the message lists the known
+            ones) or unreadable file.
+    """
+    if isinstance(robot, Robot):
+        spec = robot.spec
+    elif isinstance(robot, RobotSpec):
+        spec = robot
+    else:
+        spec = load_robot_spec(robot)
+    where = str(spec.config_path) if spec.config_path is not None else f"robot '{spec.name}'"
+    if spec.retarget is None:
+        raise RetargetError(
+            f"{where} has no top-level 'retarget:' section (robot configs are YAML files with "
+            "'robot:' and 'retarget:'; see config/robots/g1.yaml)"
+        )
+    return retarget_config_from_dict(spec.retarget, where=f"{where}: retarget")
 
 
 # --------------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def bench_node(commands: int = 12, duration_s: float = 1.5) -> list[tuple[str, s
     node.create_subscription(
         JointTrajectory, "/joint_trajectory_controller/joint_trajectory", on_traj, qos
     )
-    node.create_subscription(JointState, "/joint_states", on_js, qos)
+    node.create_subscription(JointState, "/molingo_node/joint_states", on_js, qos)
     pub = node.create_publisher(MotionCommand, "/molingo_node/motion_command", 10)
     from std_msgs.msg import String
 

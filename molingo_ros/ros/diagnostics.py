@@ -18,12 +18,14 @@ def generation_diagnostics(
     others: list[str],
     active: bool,
     now_s: float,
+    warnings: tuple[str, ...] = (),
 ) -> DiagnosticArray:
     """One status "<node>: generation" for ``robot``: OK; WARN when the last window took
-    longer than the ``window_s`` seconds it covers (slower than real time) or another
-    publisher shares the robot's topics while active; ERROR when activation was refused for
-    it. ``values`` (key -> text) are reported as they are, after ``realtime_factor`` and
-    ``generation_latency_ms``; ``now_s`` stamps it (s, ROS clock)."""
+    longer than the ``window_s`` seconds it covers (slower than real time), for each of
+    ``warnings`` (e.g. a clock mismatch), or when another publisher shares the robot's topics
+    while active; ERROR when activation was refused for it. ``values`` (key -> text) are
+    reported as they are, after ``realtime_factor`` and ``generation_latency_ms``; ``now_s``
+    stamps it (s, ROS clock)."""
     rtf = window_s / last_compute_s if last_compute_s > 0 else 0.0
     st = DiagnosticStatus()
     st.name = f"{node_name}: generation"
@@ -31,6 +33,8 @@ def generation_diagnostics(
     st.level, st.message = DiagnosticStatus.OK, "ok"
     if last_compute_s > 0 and rtf < 1.0:
         st.level, st.message = DiagnosticStatus.WARN, "slower than real time"
+    for text in warnings:
+        st.level, st.message = DiagnosticStatus.WARN, text
     if others and not active:
         st.level = DiagnosticStatus.ERROR
         st.message = f"activation refused: other publishers drive it: {describe(others)}"
@@ -42,6 +46,7 @@ def generation_diagnostics(
         "realtime_factor": f"{rtf:.2f}",
         **values,
         "other_publishers": describe(others),
+        "warnings": "; ".join(warnings),
     }
     st.values = [KeyValue(key=k, value=v) for k, v in table.items()]
     arr = DiagnosticArray()

@@ -92,6 +92,19 @@ def timed_trajectory(
     return msg
 
 
+def stamp_from_arrival(msg: JointTrajectory, now_s: float) -> JointTrajectory:
+    """``msg`` (changed in place and returned) with ``header.stamp`` 0 and each point's
+    ``time_from_start`` counted from the message's arrival instead: a point due at ROS time
+    ``stamp + time_from_start`` is due ``stamp + time_from_start - now_s`` seconds after
+    arrival (at least 0). joint_trajectory_controller starts a trajectory stamped 0 when it
+    receives it, whatever its clock (wall or sim time)."""
+    shift = from_time(msg.header.stamp) - now_s
+    for pt in msg.points:
+        pt.time_from_start = to_duration(max(0.0, from_time(pt.time_from_start) + shift))
+    msg.header.stamp = Time(sec=0, nanosec=0)
+    return msg
+
+
 def hold_trajectory(
     joint_names: list[str], q_joints: np.ndarray, now_s: float, settle_s: float
 ) -> JointTrajectory:

@@ -9,8 +9,9 @@ A lifecycle (managed) node around :class:`~molingo_ros.runtime.controller.Motion
 - inputs: ``~/command`` (std_msgs/String), ``~/motion_command`` (molingo_ros/MotionCommand),
   the ``~/generate`` action (molingo_ros/action/GenerateMotion: feedback while streaming, a
   result at the end, cancel = hold).
-- outputs: JointTrajectory chunks (``/joint_trajectory_controller/joint_trajectory``), and at
-  ``stream.publish_rate_hz`` JointState on ``/joint_states`` and ``/joint_command`` and the
+- outputs (names relative to the node's namespace): JointTrajectory chunks
+  (``joint_trajectory_controller/joint_trajectory``), and at ``stream.publish_rate_hz`` the
+  commanded JointState on ``~/joint_states`` and ``joint_command`` and the
   floating base on ``~/root_pose``; ``~/status`` (transient local) and ``/diagnostics``.
 - every chunk passes the validator first (:mod:`molingo_ros.runtime.safety`); bad input is
   answered on the status topic (or in the action result) and the node keeps serving.
@@ -25,6 +26,7 @@ import gc
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,9 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.signals import SignalHandlerOptions
 from std_msgs.msg import String
+from std_srvs.srv import Trigger
 
+from molingo_ros.language.grounding import SkillMatcher
 from molingo_ros.language.interpret import CommandInterpreter, MotionPlan
 from molingo_ros.language.skills import SkillCatalogue
 from molingo_ros.msg import MotionCommand, MotionStatus
@@ -56,10 +60,17 @@ from molingo_ros.runtime.safety import SafetyConfig
 
 NODE_NAME = "molingo_node"
 
-def _interpreter(engine: MotionEngine, cfg: P.NodeConfig) -> CommandInterpreter:
-    """The command interpreter of the engine's model, with the node's command limits."""
-    return CommandInterpreter.from_model(
-        engine.model,
+def _safety(cfg: P.NodeConfig) -> SafetyConfig:
+    return SafetyConfig(velocity_fraction=cfg.velocity_fraction, check_floor=cfg.check_floor)
+
+
+def _interpreter(
+    engine: MotionEngine, cfg: P.NodeConfig, matcher: SkillMatcher | None = None
+) -> CommandInterpreter:
+    """The command interpreter of the engine's model (or ``matcher``, the one it has), with
+    the node's command limits."""
+    return CommandInterpreter(
+        matcher or SkillMatcher.from_model(engine.model),
         default_segment_s=cfg.limits.default_duration_s,
         min_segment_s=min(1.0, cfg.limits.default_duration_s),
         max_segment_s=cfg.limits.max_duration_s,
@@ -74,6 +85,7 @@ class MolingoNode(LifecycleNode):
         super().__init__(NODE_NAME, **kwargs)
         P.declare(self)
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
         self.cfg = P.read(self)
         self.engine: MotionEngine | None = None
         self.interpreter: CommandInterpreter | None = None
@@ -87,10 +99,13 @@ class MolingoNode(LifecycleNode):
         self._last_status_time = 0.0
         self.outputs: RobotOutputs | None = None
         self._timers: list = []
+        self._playback_timer = None
+        self._play_group = None
         self._status_lock = threading.Lock()
         self._publish_lock = threading.RLock()
         self._accept_lock = threading.Lock()
         self._others: list[str] = []  # other publishers on the robot topics, last seen
+        self._clock_warned = False
         depth = self.cfg.qos_depth
         topics = self.cfg.topics
         # Always-on endpoints (they answer "not active" errors in every lifecycle state).
@@ -112,36 +127,58 @@ class MolingoNode(LifecycleNode):
                 raw=True,
             )
         self.goals = GoalServer(self, self.cfg.action)
+        self.create_service(
+            Trigger, self.cfg.stop_service, self._on_stop, callback_group=self._input_group
+        )
         self._publish_status("idle")
 
     # -- parameters --------------------------------------------------------------------------
 
     def _on_set_parameters(self, params) -> SetParametersResult:
-        for prm in params:
-            if prm.name == "robot":
-                from molingo_ros.robot.models import RobotModelError, load_robot_spec
-
-                try:
-                    load_robot_spec(str(prm.value))
-                except (RobotModelError, OSError, ValueError) as exc:
-                    reason = f"unknown robot {prm.value!r}: {exc}"
-                    self.report_error(reason)
-                    return SetParametersResult(successful=False, reason=reason)
-            choices = P.choices(prm.name)
-            if choices and prm.value not in choices:
-                reason = f"{prm.name} must be one of {', '.join(choices)}, got {prm.value!r}"
+        """Refuse a set that cannot apply (a value outside its choices, a combination that does
+        not go together), naming the reason; read-only ones are refused by rclpy."""
+        new = {prm.name: prm.value for prm in params}
+        for name, value in new.items():
+            choices = P.choices(name)
+            if choices and value not in choices:
+                reason = f"{name} must be one of {', '.join(choices)}, got {value!r}"
                 self.report_error(reason)
                 return SetParametersResult(successful=False, reason=reason)
-        if any(prm.name.startswith("sampler.") for prm in params):
-            new = {prm.name: prm.value for prm in params}
-            try:
-                P.sampler_config(
-                    lambda name: new[name] if name in new else self.get_parameter(name).value
-                )
-            except ValueError as exc:
-                self.report_error(str(exc))
-                return SetParametersResult(successful=False, reason=str(exc))
+        try:
+            P.config_from(lambda name: new[name] if name in new else self.get_parameter(name).value)
+        except ValueError as exc:
+            self.report_error(f"parameters refused: {exc}")
+            return SetParametersResult(successful=False, reason=str(exc))
         return SetParametersResult(successful=True)
+
+    def _apply_parameters(self, params) -> None:
+        """After a set: the new values take effect now (commands.*, stream.*, safety.*,
+        markers.*, frame_id) or at the next generated window (sampler.*). Never raises (an
+        exception here would stop the executor): a failure is reported as an error."""
+        names = sorted(prm.name for prm in params)
+        try:
+            self._apply(set(names))
+        except Exception as exc:  # noqa: BLE001 - the node must keep serving
+            self.report_error(f"parameters {', '.join(names)} set but not applied: {exc}")
+            return
+        self.get_logger().info(f"parameters applied: {', '.join(names)}")
+
+    def _apply(self, names: set[str]) -> None:
+        self.cfg = cfg = P.read(self)
+        ctrl, engine = self.controller, self.engine
+        if ctrl is None or engine is None:
+            return  # unconfigured: configure reads them
+        ctrl.set_limits(cfg.limits)
+        ctrl.config = replace(ctrl.config, lead_s=cfg.lead_s)
+        self.interpreter = _interpreter(engine, cfg, self.interpreter.matcher)
+        if any(n.startswith("sampler.") for n in names):
+            engine.set_sampler(cfg.sampler)
+        if names & {"safety.velocity_fraction", "safety.check_floor"}:
+            engine.set_safety(_safety(cfg))
+        if self.outputs is not None:
+            self.outputs.cfg = cfg
+        if self._playback_timer is not None:
+            self._playback_timer.timer_period_ns = int(round(1e9 / cfg.publish_rate_hz))
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -152,12 +189,12 @@ class MolingoNode(LifecycleNode):
             engine = MotionEngine.load(
                 EngineConfig(
                     robot=cfg.robot,
+                    urdf_xml=self._robot_description(cfg),
+                    joint_name_map=cfg.joint_name_map,
                     model=cfg.model,
                     device=cfg.device,
                     sampler=cfg.sampler,
-                    safety=SafetyConfig(
-                        velocity_fraction=cfg.velocity_fraction, check_floor=cfg.check_floor
-                    ),
+                    safety=_safety(cfg),
                     threads=cfg.threads,
                 )
             )
@@ -171,7 +208,14 @@ class MolingoNode(LifecycleNode):
         self.controller = MotionController(
             engine, cfg.limits, ControllerConfig(lead_s=cfg.lead_s), clock=self.now_s
         )
-        self.outputs = RobotOutputs(self, cfg, engine.robot, self._publish)
+        try:
+            self.outputs = RobotOutputs(
+                self, cfg, engine.robot, self._publish, engine.robot_config.urdf_joint_names
+            )
+        except ValueError as exc:
+            self.report_error(f"configure failed: {exc}")
+            self._release()
+            return TransitionCallbackReturn.FAILURE
         self._skills_pub = self.create_publisher(String, cfg.topics["skills"], latched())
         self._publish(self._skills_pub, self._skills_message(), latched=True)
         if cfg.record_enabled:
@@ -188,13 +232,14 @@ class MolingoNode(LifecycleNode):
                 return TransitionCallbackReturn.FAILURE
             self.get_logger().info(f"recording to {self.recorder.path}")
         gen_group = MutuallyExclusiveCallbackGroup()
-        play_group = MutuallyExclusiveCallbackGroup()
+        self._play_group = MutuallyExclusiveCallbackGroup()
+        self._playback_timer = self.create_timer(
+            1.0 / cfg.publish_rate_hz, self._playback_tick, callback_group=self._play_group
+        )
         self._timers = [
             self.create_timer(0.01, self._generate_tick, callback_group=gen_group),
-            self.create_timer(
-                1.0 / cfg.publish_rate_hz, self._playback_tick, callback_group=play_group
-            ),
-            self.create_timer(1.0, self._diagnostics_tick, callback_group=play_group),
+            self._playback_timer,
+            self.create_timer(1.0, self._diagnostics_tick, callback_group=self._play_group),
         ]
         self.get_logger().info(
             f"configured: robot {engine.robot.name} ({len(engine.joint_names)} joints), device "
@@ -203,6 +248,35 @@ class MolingoNode(LifecycleNode):
         )
         self._publish_status("idle")
         return TransitionCallbackReturn.SUCCESS
+
+    def _robot_description(self, cfg: P.NodeConfig) -> str:
+        """The URDF to build the robot from ("" = the robot YAML's model file), from the
+        parameter or the latched topic (``robot_description.source``).
+
+        Raises:
+            ValueError: the parameter is empty, or the topic gave nothing in time.
+        """
+        if cfg.description_source == "file":
+            return ""
+        if cfg.description_source == "parameter":
+            if not cfg.description_urdf.strip():
+                raise ValueError(
+                    "robot_description.source is parameter but robot_description.urdf is empty"
+                )
+            return cfg.description_urdf
+        from rclpy.wait_for_message import wait_for_message
+
+        topic = cfg.topics["robot_description"]
+        ok, msg = wait_for_message(
+            String, self, topic, qos_profile=latched(), time_to_wait=cfg.description_timeout_s
+        )
+        if not ok or not msg.data.strip():
+            raise ValueError(
+                f"no robot_description on {self.resolve_topic_name(topic)} within "
+                f"{cfg.description_timeout_s:g} s (robot_description.timeout_s); is "
+                "robot_state_publisher running in this namespace?"
+            )
+        return str(msg.data)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.cfg.exclusive_output:
@@ -373,6 +447,19 @@ class MolingoNode(LifecycleNode):
             if q is not None and self.outputs is not None:
                 self.outputs.publish_hold(q, now, self.cfg.hold_settle_s)
 
+    def _on_stop(self, request, response):
+        """``~/stop`` (std_srvs/Trigger): hold at once, drop the queue, status ``stopped``."""
+        del request
+        if self.controller is None or not self.active:
+            response.success = False
+            response.message = f"{self.get_name()} is not active: nothing to stop"
+            return response
+        reason = f"stopped by the {self.cfg.stop_service} service"
+        self.hold(reason)
+        self._publish_message_status("stopped", "", "", reason)
+        response.success, response.message = True, "robot held; queue dropped"
+        return response
+
     # -- commands ----------------------------------------------------------------------------
 
     def _skills_message(self) -> String:
@@ -508,10 +595,14 @@ class MolingoNode(LifecycleNode):
             or time.monotonic() - self._last_status_time > 0.5
         ):
             self._publish_status(cur.state, cur)
-        if frame is None:
+        out = self.outputs
+        if frame is None:  # nothing generated yet: the idle pose, for observers only
+            with self._publish_lock:
+                if self.active and out is not None:
+                    q = engine.robot.neutral()
+                    out.publish_state(q, np.zeros(len(engine.joint_names)), now, command=False)
             return
         q, v, _ = frame
-        out = self.outputs
         with self._publish_lock:  # never after the shutdown's final zero-velocity state
             if not self.active or out is None:
                 return
@@ -549,8 +640,28 @@ class MolingoNode(LifecycleNode):
             self._watch_ownership(),
             self.active,
             now,
+            self._clock_warnings(),
         )
         self._publish(self._diag_pub, arr)
+
+    def _clock_warnings(self) -> tuple[str, ...]:
+        """A simulator publishes /clock while this node stamps its trajectories with the wall
+        clock: joint_trajectory_controller on sim time would wait decades for them. Logged
+        once; reported in diagnostics while it lasts."""
+        if self.cfg.stamp_policy != "clock" or self.get_parameter("use_sim_time").value:
+            return ()
+        if not self.count_publishers("/clock"):
+            self._clock_warned = False
+            return ()
+        text = (
+            "/clock is published but use_sim_time is false: trajectories are stamped with "
+            "the wall clock, which a controller on sim time sees far in the future; set "
+            "use_sim_time:=true or stream.stamp_policy:=zero"
+        )
+        if not self._clock_warned:
+            self.get_logger().warning(text)
+            self._clock_warned = True
+        return (text,)
 
     def _watch_ownership(self) -> list[str]:
         """Other publishers on the robot topics now (when ``safety.exclusive_output``). One

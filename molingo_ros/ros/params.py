@@ -28,8 +28,27 @@ MAX_WINDOW_TOKENS = GeneratorConfig.max_tokens
 PARAMETERS: dict[str, tuple[object, str, object]] = {
     "robot": (
         "g1",
-        "robot to drive: a registered name (g1, h1, t1) or a robot YAML path; "
-        "takes effect at the next configure",
+        "robot to drive: a registered name (g1, h1, t1) or a robot YAML path",
+        None,
+    ),
+    "robot_description.source": (
+        "file",
+        "where the robot's kinematic model comes from: file = the model file the robot YAML "
+        "names, parameter = robot_description.urdf, topic = the latched robot_description "
+        "topic (robot_state_publisher), waited for at configure",
+        ("file", "parameter", "topic"),
+    ),
+    "robot_description.urdf": ("", "URDF text (the robot_description string)", None),
+    "robot_description.timeout_s": (
+        10.0,
+        "how long configure waits for the robot_description topic (s)",
+        (0.0, 600.0),
+    ),
+    "robot_description.joint_name_map": (
+        "",
+        "URDF joint names -> the robot YAML's: empty = the same names, auto = they differ by a "
+        "_joint suffix, else comma-separated urdf_name=yaml_name pairs; published messages "
+        "carry the URDF's names",
         None,
     ),
     "model": ("", "text-to-motion model file (safetensors); empty = the shipped model", None),
@@ -100,6 +119,13 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         (1.0, 1000.0),
     ),
     "stream.hold_settle_s": (0.2, "time to reach the hold pose after a cancel (s)", (0.0, 5.0)),
+    "stream.stamp_policy": (
+        "clock",
+        "trajectory header stamps: clock = the ROS time of the first point (the node's clock; "
+        "set use_sim_time with a simulator on sim time), zero = stamp 0 with times from "
+        "arrival (the controller starts on receipt; no shared clock needed)",
+        ("clock", "zero"),
+    ),
     "safety.velocity_fraction": (
         0.9,
         "joints close gaps at this fraction of their speed limit",
@@ -119,7 +145,12 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         "(s; DDS discovery time)",
         (0.0, 30.0),
     ),
-    "frame_id": ("world", "frame of the root pose", None),
+    "frame_id": ("world", "frame of the root pose and parent frame of the TF", None),
+    "tf.enabled": (
+        True,
+        "publish the floating base as TF (frame_id -> the robot's root link) on topics.tf",
+        None,
+    ),
     "markers.enabled": (True, "publish the generated human skeleton as markers", None),
     "markers.frame_id": (
         "world",
@@ -137,12 +168,21 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "topics.motion_command": ("~/motion_command", "molingo_ros/MotionCommand commands in", None),
     "topics.status": ("~/status", "molingo_ros/MotionStatus out (transient local)", None),
     "topics.joint_trajectory": (
-        "/joint_trajectory_controller/joint_trajectory",
-        "trajectory_msgs/JointTrajectory chunks out",
+        "joint_trajectory_controller/joint_trajectory",
+        "trajectory_msgs/JointTrajectory chunks out (relative: under the node's namespace)",
         None,
     ),
-    "topics.joint_states": ("/joint_states", "sensor_msgs/JointState out (RViz)", None),
-    "topics.joint_command": ("/joint_command", "sensor_msgs/JointState out (Isaac Sim)", None),
+    "topics.joint_states": (
+        "~/joint_states",
+        "sensor_msgs/JointState out: the commanded state (remap to joint_states for RViz's "
+        "robot_state_publisher where no simulator or joint_state_broadcaster publishes it)",
+        None,
+    ),
+    "topics.joint_command": (
+        "joint_command",
+        "sensor_msgs/JointState out: joint targets (Isaac Sim's articulation controller)",
+        None,
+    ),
     "topics.root_pose": ("~/root_pose", "geometry_msgs/PoseStamped floating base out", None),
     "topics.human_markers": (
         "~/human_markers",
@@ -150,19 +190,31 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         None,
     ),
     "topics.diagnostics": ("/diagnostics", "diagnostic_msgs/DiagnosticArray out", None),
+    "topics.tf": ("tf", "tf2_msgs/TFMessage out (relative: /tf, or <ns>/tf per robot)", None),
+    "topics.robot_description": (
+        "robot_description",
+        "std_msgs/String in (transient local), read at configure when "
+        "robot_description.source is topic",
+        None,
+    ),
     "topics.skills": (
         "~/skills",
         "std_msgs/String (JSON, transient local) out: the skills the model knows",
         None,
     ),
     "action": ("~/generate", "molingo_ros/action/GenerateMotion server", None),
+    "stop_service": (
+        "~/stop",
+        "std_srvs/Trigger service: hold the robot at once and drop what is queued",
+        None,
+    ),
     "record.enabled": (False, "record a rosbag2 of everything published and received", None),
     "record.path": ("", "bag folder to create; empty = bags/molingo_<date>", None),
     "record.storage": ("mcap", "bag storage", ("mcap", "sqlite3")),
 }
 
 
-def to_yaml(node_name: str = "molingo_node") -> str:
+def to_yaml() -> str:
     """``config/molingo.yaml``: every parameter with its default, description and range
     (``python -m molingo_ros.ros.params > config/molingo.yaml``; a test keeps them equal)."""
     import json
@@ -172,8 +224,10 @@ def to_yaml(node_name: str = "molingo_node") -> str:
         "# molingo_ros/ros/params.py, which writes this file: python -m molingo_ros.ros.params).",
         "#   molingo_node --ros-args --params-file config/molingo.yaml",
         "#   ros2 launch molingo_ros molingo.launch.py            (uses the installed copy)",
-        "# Topic names are also remappable the ROS way: --ros-args -r /joint_states:=/robot/js",
-        f"{node_name}:",
+        "# Names are relative: --ros-args -r __ns:=/robot2 moves every topic under /robot2;",
+        "# remappable the ROS way: --ros-args -r molingo_node/joint_states:=joint_states",
+        "# Keyed /** so that it applies to the node under any namespace and name.",
+        "/**:",
         "  ros__parameters:",
     ]
     groups: dict[str, list] = {}
@@ -198,7 +252,9 @@ def to_yaml(node_name: str = "molingo_node") -> str:
                 if isinstance(default, str)
                 else repr(default)
             )
-            lines.append(f"{indent}# {text}{extra}")
+            full = f"{group}.{key}" if group else key
+            fixed = "; set at start only" if is_read_only(full) else ""
+            lines.append(f"{indent}# {text}{extra}{fixed}")
             lines.append(f"{indent}{key}: {value}")
     return "\n".join(lines) + "\n"
 
@@ -211,10 +267,37 @@ def choices(name: str) -> tuple[str, ...]:
     return ()
 
 
+READ_ONLY_PREFIXES = (
+    "robot",
+    "model",
+    "device",
+    "threads",
+    "autostart",
+    "qos.",
+    "topics.",
+    "action",
+    "stop_service",
+    "record.",
+    "robot_description.",
+    "tf.",
+    "frame_id",
+)
+"""Parameters that cannot change while the node runs (its model, robot, endpoints, bag): set
+them at start (params file, ``-p``); ``ros2 param set`` refuses them. The others apply live."""
+
+
+def is_read_only(name: str) -> bool:
+    """True for a parameter that is set at start only (:data:`READ_ONLY_PREFIXES`)."""
+    return any(
+        name == p or (p.endswith(".") and name.startswith(p)) for p in READ_ONLY_PREFIXES
+    )
+
+
 def declare(node: Node) -> None:
-    """Declare every parameter of :data:`PARAMETERS` with its descriptor."""
+    """Declare every parameter of :data:`PARAMETERS` with its descriptor (read-only ones:
+    :func:`is_read_only`)."""
     for name, (default, text, rng) in PARAMETERS.items():
-        desc = ParameterDescriptor(description=text)
+        desc = ParameterDescriptor(description=text, read_only=is_read_only(name))
         if (
             isinstance(rng, tuple)
             and len(rng) == 2
@@ -248,17 +331,24 @@ class NodeConfig:
     lead_s: float
     publish_rate_hz: float
     hold_settle_s: float
+    stamp_policy: str
     velocity_fraction: float
     check_floor: bool
     exclusive_output: bool
     discovery_wait_s: float
     frame_id: str
+    tf_enabled: bool
+    description_source: str
+    description_urdf: str
+    description_timeout_s: float
+    joint_name_map: dict[str, str] | str
     markers_enabled: bool
     markers_offset_y_m: float
     markers_frame_id: str
     qos_depth: int
     topics: dict[str, str]
     action: str
+    stop_service: str
     record_enabled: bool
     record_path: str
     record_storage: str
@@ -294,10 +384,38 @@ def read(node: Node) -> NodeConfig:
     Raises:
         ValueError: inconsistent values (the message names them).
     """
+    return config_from(lambda name: node.get_parameter(name).value)
 
-    def p(name: str):
-        return node.get_parameter(name).value
 
+def joint_name_map(text: str) -> dict[str, str] | str:
+    """``robot_description.joint_name_map``: "" -> {} (same names), "auto", or
+    "urdf_a=yaml_a, urdf_b=yaml_b" -> a dict.
+
+    Raises:
+        ValueError: a pair without one "=" or with an empty side.
+    """
+    text = text.strip()
+    if text in ("", "auto"):
+        return {} if not text else "auto"
+    pairs: dict[str, str] = {}
+    for part in text.split(","):
+        urdf, sep, spec = (x.strip() for x in part.partition("="))
+        if not sep or not urdf or not spec:
+            raise ValueError(
+                "robot_description.joint_name_map must be empty, auto, or "
+                f"urdf_name=yaml_name pairs separated by commas, got {part.strip()!r}"
+            )
+        pairs[urdf] = spec
+    return pairs
+
+
+def config_from(p: Callable[[str], Any]) -> NodeConfig:
+    """The :class:`NodeConfig` of the values ``p(name)`` gives (e.g. the node's, with a set
+    of new values laid over them to check before they are applied).
+
+    Raises:
+        ValueError: inconsistent values (the message names them).
+    """
     for name in PARAMETERS:
         allowed = choices(name)
         if allowed and p(name) not in allowed:
@@ -325,17 +443,24 @@ def read(node: Node) -> NodeConfig:
         lead_s=float(p("stream.lead_s")),
         publish_rate_hz=float(p("stream.publish_rate_hz")),
         hold_settle_s=float(p("stream.hold_settle_s")),
+        stamp_policy=str(p("stream.stamp_policy")),
         velocity_fraction=float(p("safety.velocity_fraction")),
         check_floor=bool(p("safety.check_floor")),
         exclusive_output=bool(p("safety.exclusive_output")),
         discovery_wait_s=float(p("safety.discovery_wait_s")),
         frame_id=str(p("frame_id")),
+        tf_enabled=bool(p("tf.enabled")),
+        description_source=str(p("robot_description.source")),
+        description_urdf=str(p("robot_description.urdf")),
+        description_timeout_s=float(p("robot_description.timeout_s")),
+        joint_name_map=joint_name_map(str(p("robot_description.joint_name_map"))),
         markers_enabled=bool(p("markers.enabled")),
         markers_offset_y_m=float(p("markers.offset_y_m")),
         markers_frame_id=str(p("markers.frame_id")),
         qos_depth=int(p("qos.depth")),
         topics={k.split(".", 1)[1]: str(p(k)) for k in PARAMETERS if k.startswith("topics.")},
         action=str(p("action")),
+        stop_service=str(p("stop_service")),
         record_enabled=bool(p("record.enabled")),
         record_path=str(p("record.path")),
         record_storage=str(storage),

@@ -101,8 +101,6 @@ def run_session(
             "record.enabled:=true",
             "-p",
             f"record.path:={bag}",
-            "-p",
-            "topics.joint_states:=/molingo_node/joint_states",
         ],
         env=env,
         stdout=node_log,

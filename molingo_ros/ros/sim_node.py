@@ -8,7 +8,9 @@ MuJoCo model, as a simulator would, and checks it.
 - plays them on the MuJoCo Menagerie model of the same robot: kinematic replay with the
   floating base (default), or physics with PD joint tracking (``physics: true``, reporting
   whether the robot stays upright);
-- publishes ``/joint_states`` (what the simulated robot does) and ``/clock``;
+- publishes ``joint_states`` (what the simulated robot does; relative: under its namespace)
+  and, with ``publish_clock: true``, its wall clock on ``/clock`` (for nodes on sim time);
+- a trajectory stamped 0 starts on arrival (as joint_trajectory_controller does);
 - keeps frames and renders them offscreen to MP4/GIF at shutdown (``video``), with the
   generated human skeleton (the node's markers) beside the robot;
 - checks what it receives (joint order by name, points out of limits, stamps going back,
@@ -16,7 +18,7 @@ MuJoCo model, as a simulator would, and checks it.
   (``report``) at shutdown.
 
 Run: ``molingo_sim --ros-args -p robot:=g1 -p video:=out/sim.mp4 -p report:=out/sim.json``.
-Give molingo_node another joint-states topic (``-p topics.joint_states:=...``) when both run.
+molingo_node publishes its commanded state on ``~/joint_states``, so the two do not collide.
 """
 
 from __future__ import annotations
@@ -54,10 +56,11 @@ PARAMS = {
     "video_width": 640,
     "video_height": 480,
     "report": "",
-    "topics.joint_trajectory": "/joint_trajectory_controller/joint_trajectory",
-    "topics.root_pose": "/molingo_node/root_pose",
-    "topics.human_markers": "/molingo_node/human_markers",
-    "topics.joint_states": "/joint_states",
+    "publish_clock": False,
+    "topics.joint_trajectory": "joint_trajectory_controller/joint_trajectory",
+    "topics.root_pose": "molingo_node/root_pose",
+    "topics.human_markers": "molingo_node/human_markers",
+    "topics.joint_states": "joint_states",
     "topics.clock": "/clock",
 }
 
@@ -91,7 +94,9 @@ class SimNode(Node):
         self.create_subscription(PoseStamped, p["topics.root_pose"], self._on_root, qos)
         self.create_subscription(MarkerArray, p["topics.human_markers"], self._on_markers, qos)
         self.js_pub = self.create_publisher(JointState, p["topics.joint_states"], 10)
-        self.clock_pub = self.create_publisher(Clock, p["topics.clock"], 10)
+        self.clock_pub = (
+            self.create_publisher(Clock, p["topics.clock"], 10) if p["publish_clock"] else None
+        )
         self.create_timer(1.0 / float(p["rate_hz"]), self._tick)
         self.get_logger().info(
             f"molingo_sim: {self.robot.name} from {self.sim.path.name}, "
@@ -105,6 +110,8 @@ class SimNode(Node):
         offsets = np.array([from_time(pt.time_from_start) for pt in msg.points])
         positions = np.array([list(pt.positions) for pt in msg.points])
         stamp = from_time(msg.header.stamp)
+        if stamp == 0.0:  # stamp 0: the trajectory starts when it arrives
+            stamp = self.now_s()
         with self.lock:
             if len(msg.points) > 1:
                 self.stamps.append(stamp)
@@ -139,7 +146,8 @@ class SimNode(Node):
 
     def _tick(self) -> None:
         t = self.now_s()
-        self.clock_pub.publish(Clock(clock=to_time(t)))
+        if self.clock_pub is not None:
+            self.clock_pub.publish(Clock(clock=to_time(t)))
         with self.lock:
             joints = self.timeline.sample(t)
             root = self._root_at(t)

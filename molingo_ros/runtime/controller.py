@@ -179,6 +179,13 @@ class MotionController:
                 self._order.appendleft(old)
                 break
 
+    def set_limits(self, limits: CommandLimits) -> None:
+        """New command limits from now on (commands already accepted keep theirs; a queue
+        longer than the new ``max_queue`` drains, new commands wait for room)."""
+        with self._lock:
+            self.limits = limits
+            self.queue.limits = limits
+
     def is_current(self, tc: TimedChunk) -> bool:
         """False once a replace, cancel or hold has made ``tc`` obsolete."""
         with self._lock:

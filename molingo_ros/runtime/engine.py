@@ -7,7 +7,7 @@ configurations, and the :class:`~molingo_ros.runtime.safety.SafetyFilter` valida
 (pinocchio) before it may leave. The stream's history is kept across commands, so a new
 command flows out of the current motion instead of jumping.
 
-    engine = MotionEngine.load(EngineConfig(robot="g1"))
+    engine = MotionEngine.load(EngineConfig(robot="g1"))    # or a robot YAML path
     chunk = engine.next_chunk("a person walks forward", seed=3)   # 32 frames, 1.07 s
     chunk.qpos        # (32, nq): root xyz (m, world, z up), quaternion xyzw, joints (rad)
 """
@@ -15,15 +15,26 @@ command flows out of the current motion instead of jumping.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
-from molingo_ros.model.sampler import FPS, MoLingo, MotionStream, SamplerConfig, tokens_left
-from molingo_ros.robot.models import Robot, load_robot
-from molingo_ros.robot.retarget import Retargeter, retarget_config_for
+from molingo_ros.model.sampler import (
+    FPS,
+    MoLingo,
+    MotionStream,
+    SamplerConfig,
+    check_window_fits,
+    tokens_left,
+)
+from molingo_ros.robot import DEFAULT_ROBOT
+from molingo_ros.robot.config import RobotConfig, load_robot_config
+from molingo_ros.robot.models import Robot
+from molingo_ros.robot.retarget import Retargeter
 from molingo_ros.runtime.safety import SafetyConfig, SafetyFilter
 
 ANCHOR_HEIGHT_BLEND = 8
@@ -35,7 +46,15 @@ class EngineConfig:
     """What the engine loads and how it samples.
 
     Attributes:
-        robot: robot registry name (g1, h1, t1) or a robot YAML path.
+        robot: a registered robot (g1, h1, t1) or the path of a robot YAML (``robot:`` and
+            ``retarget:`` sections, schema in ``config/robots/g1.yaml``).
+        urdf_xml: URDF text to build the robot's model from (ROS ``robot_description``)
+            instead of the model file the robot YAML names; empty: that file.
+        joint_name_map: URDF joint name -> the robot YAML's (its model file's) joint name, for
+            a ``urdf_xml`` that names joints differently; ``"auto"``: guessed when they differ
+            only by a ``_joint`` suffix; empty: the names must match. The engine's joints
+            (``RobotChunk.joint_names``) carry the YAML's names;
+            ``MotionEngine.robot_config.urdf_joint_names`` gives the URDF's.
         model: model file (safetensors); empty = the shipped model.
         device: auto (CUDA when present, else CPU), cpu, cuda or cuda:N.
         sampler: window size, steps and guidance of the generator.
@@ -43,7 +62,9 @@ class EngineConfig:
         threads: CPU threads for torch (0 = torch's default).
     """
 
-    robot: str = "g1"
+    robot: str = DEFAULT_ROBOT
+    urdf_xml: str = ""
+    joint_name_map: Mapping[str, str] | Literal["auto"] = field(default_factory=dict, hash=False)
     model: str = ""
     device: str = "auto"
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
@@ -122,28 +143,47 @@ class RobotChunk:
 
 
 class MotionEngine:
-    """Streaming text -> validated robot frames for one robot. Not thread-safe."""
+    """Streaming text -> validated robot frames for one robot. Not thread-safe.
 
-    def __init__(self, model: MoLingo, robot: Robot, config: EngineConfig | None = None) -> None:
+    Args:
+        model: the text-to-motion model.
+        robot: the robot, with its retarget settings (:class:`RobotConfig`), or a
+            :class:`Robot` (its settings are then its spec's ``retarget:`` section).
+        config: sampling and safety settings (its ``robot`` fields are not used here).
+    """
+
+    def __init__(
+        self, model: MoLingo, robot: Robot | RobotConfig, config: EngineConfig | None = None
+    ) -> None:
         self.config = config or EngineConfig()
         self.model = model
-        self.robot = robot
+        self.robot_config = (
+            robot if isinstance(robot, RobotConfig) else RobotConfig.from_robot(robot)
+        )
+        self.robot = self.robot_config.robot
         self.fps = float(FPS)
         self.device = str(model.feature_mean.device)
         self.reset()
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> MotionEngine:
-        """Load the model and the robot named by ``config``.
+        """Load the model and the robot named by ``config`` (one read of its YAML, through
+        :func:`~molingo_ros.robot.config.load_robot_config`).
 
         Raises:
             molingo_ros.model.training.CheckpointError: bad model file.
-            molingo_ros.robot.models.RobotModelError: unknown robot (the message lists them).
+            molingo_ros.robot.models.RobotModelError: unknown robot (the message lists them),
+                a bad robot YAML, a URDF lacking joints of the robot (the message lists them).
+            molingo_ros.robot.retarget.RetargetError: a bad ``retarget:`` section.
         """
         config = config or EngineConfig()
         if config.threads:
             torch.set_num_threads(config.threads)
-        robot = load_robot(config.robot)
+        robot = load_robot_config(
+            config.robot,
+            urdf_xml=config.urdf_xml or None,
+            joint_name_map=config.joint_name_map or None,
+        )
         model = MoLingo.load(Path(config.model) if config.model else None, device=config.device)
         return cls(model, robot, config)
 
@@ -158,13 +198,30 @@ class MotionEngine:
     def reset(self) -> None:
         """Start a fresh stream (no history, robot placed anew)."""
         self.stream = MotionStream(self.model, self.config.sampler, seed=0)
-        self.retargeter = Retargeter(self.robot, retarget_config_for(self.robot), rig="bandai")
+        self.retargeter = Retargeter(self.robot, self.robot_config.retarget, rig="bandai")
         self.safety = SafetyFilter(self.robot, self.fps, self.config.safety)
         self._text: str | None = None
         self._max_speed: float | None = None
         self.frames_out = 0
         self._root_offset = np.zeros(2)
         self._anchor: np.ndarray | None = None
+
+    def set_sampler(self, sampler: SamplerConfig) -> None:
+        """Sample with ``sampler`` from the next window on (the stream's history is kept).
+
+        Raises:
+            ValueError: a window that does not fit the generator's positions.
+        """
+        check_window_fits(self.model, sampler)
+        self.config = replace(self.config, sampler=sampler)
+        self.stream.config = sampler
+
+    def set_safety(self, safety: SafetyConfig) -> None:
+        """Filter with ``safety`` from the next chunk on (the last frame sent is kept)."""
+        last = self.safety.last_q
+        self.config = replace(self.config, safety=safety)
+        self.safety = SafetyFilter(self.robot, self.fps, safety)
+        self.safety.last_q = last
 
     def rebase(self, q_last: np.ndarray) -> None:
         """Continue from ``q_last`` (nq,), the last frame actually sent, instead of the
