@@ -411,6 +411,8 @@ def cmd_passthrough(args: argparse.Namespace) -> int:
         from molingo_ros.ros.send import main as run
     elif args.command == "session":
         from molingo_ros.ros.session import main as run
+    elif args.command == "replay":
+        from molingo_ros.ros.replay import main as run
     elif args.command == "skills":
         from molingo_ros.language.cli import skills_main as run
     elif args.command == "eval-commands":
@@ -552,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (
         ("skills", "the skills the model knows (and their calibration)"),
         ("eval-commands", "operator commands -> motions, judged kinematically (docs/MODEL.md)"),
+        ("replay", "play a recorded bag back, re-stamped for a joint_trajectory_controller"),
     ):
         sub = commands.add_parser(name, help=text, add_help=False)
         sub.add_argument("rest", nargs=argparse.REMAINDER)

@@ -90,7 +90,22 @@ def test_two_sources_and_the_jump_between_them():
     log = (
         "[WARN] validation held 30 frames of command x: ...\nvalidation held 2 frames of command y"
     )
-    assert analysis.held_frames_in_log(log) == {"chunks": 2, "frames": 32, "largest": 30}
+    assert analysis.held_frames_in_log(log) == {
+        "chunks": 2,
+        "frames": 32,
+        "largest": 30,
+        "longest_hold": 0,
+    }
+    log = (
+        "validation replaced 5 frames of command a (2 held, 3 repaired; longest hold 2): x\n"
+        "validation replaced 1 frames of command b (0 held, 1 repaired; longest hold 0): y"
+    )
+    assert analysis.held_frames_in_log(log) == {
+        "chunks": 2,
+        "frames": 6,
+        "largest": 5,
+        "longest_hold": 2,
+    }
 
 
 def test_report_lists_the_failed_reliability_criteria(tmp_path):

@@ -68,14 +68,21 @@ class Clocked(Probe):
 
 @pytest.fixture(scope="module")
 def robots(tmp_path_factory):
-    """(probe, {namespace: process}): robot_a (G1, wall clock) and robot_b (H1, sim time)."""
+    """(probe, {namespace: process}, folder): robot_a (G1, wall clock, recording a bag in
+    folder/bag_a) and robot_b (H1, sim time)."""
     tmp = tmp_path_factory.mktemp("deploy")
     dom = domain(7)
     extra = tmp / "site.yaml"  # a user's file: keyed /** it applies under any namespace
     extra.write_text("/**:\n  ros__parameters:\n    commands:\n      max_queue: 3\n")
     procs = {
         "/robot_a": start_node(
-            tmp, dom, "robot:=g1", remaps=("__ns:=/robot_a",), params_file=extra
+            tmp,
+            dom,
+            "robot:=g1",
+            "record.enabled:=true",
+            f"record.path:={tmp / 'bag_a'}",
+            remaps=("__ns:=/robot_a",),
+            params_file=extra,
         ),
         "/robot_b": start_node(
             tmp, dom, "robot:=h1", "use_sim_time:=true", remaps=("__ns:=/robot_b",)
@@ -93,16 +100,16 @@ def robots(tmp_path_factory):
     try:
         for ns in ROBOTS:
             wait(
-                lambda ns=ns: any(
-                    s.state == "idle" for s in probe.messages(f"{ns}/molingo_node/status")
-                )
-                and probe.node.count_subscribers(f"{ns}/molingo_node/command") > 0
-                and probe.node.count_publishers(f"{ns}/{TRAJ}") > 0,
+                lambda ns=ns: (
+                    any(s.state == "idle" for s in probe.messages(f"{ns}/molingo_node/status"))
+                    and probe.node.count_subscribers(f"{ns}/molingo_node/command") > 0
+                    and probe.node.count_publishers(f"{ns}/{TRAJ}") > 0
+                ),
                 120,
                 f"{ns} to be ready",
             )
         time.sleep(1.0)  # activation (ownership check) after configure
-        yield probe, procs
+        yield probe, procs, tmp
     finally:
         probe.close()
         for proc in procs.values():
@@ -148,7 +155,7 @@ def _set(probe: Probe, ns: str, name: str, value) -> object:
 
 
 def test_each_robot_streams_on_its_own_names_only(robots):
-    probe, _ = robots
+    probe, _, _ = robots
     counts = {ns: len(probe.messages(f"{ns}/molingo_node/status")) for ns in ROBOTS}
     _send(probe, "/robot_a", "walk forward for two seconds")
     _send(probe, "/robot_b", "wave with your right hand for two seconds")
@@ -172,19 +179,20 @@ def test_each_robot_streams_on_its_own_names_only(robots):
 
 
 def test_the_params_file_keyed_for_any_namespace_applies(robots):
-    probe, _ = robots
+    probe, _, _ = robots
     client = probe.node.create_client(GetParameters, "/robot_a/molingo_node/get_parameters")
     reply = probe.call(client, GetParameters.Request(names=["commands.max_queue", "threads"]))
     assert [v.integer_value for v in reply.values] == [3, 1]
 
 
 def test_sim_time_stamps_come_from_the_clock_topic(robots):
-    probe, _ = robots
+    probe, _, _ = robots
     sim = [from_time(m.header.stamp) for m in probe.messages(f"/robot_b/{TRAJ}")]
     wall = [from_time(m.header.stamp) for m in probe.messages(f"/robot_a/{TRAJ}")]
     assert sim and wall
     assert all(SIM_T0 < t < probe.sim_now() + 5 for t in sim), (min(sim), max(sim))
     assert all(abs(t - time.time()) < 600 for t in wall)
+
     # The wall-clock node sees a /clock publisher and says its stamps would not fit.
     def warned() -> bool:
         for arr in probe.messages("/diagnostics"):
@@ -198,7 +206,7 @@ def test_sim_time_stamps_come_from_the_clock_topic(robots):
 
 
 def test_live_parameters_apply_at_once_and_read_only_ones_are_refused(robots):
-    probe, _ = robots
+    probe, _, _ = robots
     ns = "/robot_a"
     assert _set(probe, ns, "commands.default_duration_s", 2.0).successful
     n0 = len(probe.messages(f"{ns}/molingo_node/status"))
@@ -222,7 +230,7 @@ def test_live_parameters_apply_at_once_and_read_only_ones_are_refused(robots):
 
 
 def test_stamp_policy_zero_starts_trajectories_on_arrival(robots):
-    probe, _ = robots
+    probe, _, _ = robots
     ns = "/robot_a"
     assert _set(probe, ns, "stream.stamp_policy", "zero").successful
     k0 = len(probe.messages(f"{ns}/{TRAJ}"))
@@ -242,7 +250,7 @@ def test_stamp_policy_zero_starts_trajectories_on_arrival(robots):
 
 
 def test_the_stop_service_holds_at_once(robots):
-    probe, _ = robots
+    probe, _, _ = robots
     ns = "/robot_a"
     status = f"{ns}/molingo_node/status"
     n0 = len(probe.messages(status))
@@ -255,6 +263,51 @@ def test_the_stop_service_holds_at_once(robots):
     wait(lambda: any(s.state == "stopped" for s in probe.messages(status)[n0:]), 5, "stopped")
     holds = [m for m in probe.messages(f"{ns}/{TRAJ}")[k0:] if len(m.points) == 1]
     assert holds
+
+
+def _replay(tmp, dom: int, *args: str) -> str:
+    from ros_helpers import NODE_BIN, node_env
+
+    cmd = [str(NODE_BIN.parent / "molingo"), "replay", str(tmp / "bag_a"), *args]
+    done = subprocess.run(cmd, env=node_env(dom, tmp), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_replay_restamps_a_recorded_session_for_another_robot(robots):
+    """The bag robot_a recorded (robot_a stopped first: it closes the bag), played back under
+    /replayed: every trajectory arrives, its stamp moved by one offset to the replay's time."""
+    from rosbags.highlevel import AnyReader
+
+    from molingo_ros.ros.recorder import project_typestore
+
+    probe, procs, tmp = robots
+    os.killpg(procs["/robot_a"].pid, signal.SIGINT)
+    assert procs["/robot_a"].wait(timeout=30) == 0
+    topic = f"/replayed/{TRAJ}"
+    probe.collect(JointTrajectory, topic, REL)
+    wait(lambda: probe.node.count_subscribers(topic) >= 1, 5, "the probe's subscription")
+    store = project_typestore()
+    with AnyReader([tmp / "bag_a"], default_typestore=store) as reader:
+        conns = [c for c in reader.connections if c.topic == f"/robot_a/{TRAJ}"]
+        recorded = [
+            from_time(store.deserialize_cdr(raw, c.msgtype).header.stamp)
+            for c, _, raw in reader.messages(conns)
+        ]
+    t_start = time.time()
+    out = _replay(tmp, domain(7), "--robot-namespace", "/replayed", "--rate", "50")
+    assert "under /replayed" in out
+    wait(lambda: len(probe.messages(topic)) >= len(recorded), 10, "every replayed trajectory")
+    got = [from_time(m.header.stamp) for m in probe.messages(topic)][: len(recorded)]
+    stamped = np.array(recorded) > 0  # those sent with stream.stamp_policy zero stay 0
+    offsets = np.array(got)[stamped] - np.array(recorded)[stamped]
+    assert stamped.sum() >= 5 and np.ptp(offsets) < 1e-6  # one offset: the timing is kept
+    assert np.all(np.array(got)[~stamped] == 0.0)
+    assert offsets[0] > 0 and np.array(got)[stamped][0] >= t_start - 1.0  # to the replay time
+    n0 = len(probe.messages(topic))
+    _replay(tmp, domain(7), "--robot-namespace", "/replayed", "--rate", "50", "--stamp", "zero")
+    wait(lambda: len(probe.messages(topic)) >= n0 + len(recorded), 10, "the zero-stamped replay")
+    assert all(from_time(m.header.stamp) == 0.0 for m in probe.messages(topic)[n0:])
 
 
 def _custom_robot_yaml(folder) -> str:

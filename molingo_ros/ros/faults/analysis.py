@@ -123,14 +123,22 @@ def sources(records) -> list[str]:
     return sorted({r.source for r in records})
 
 
-_HELD = re.compile(r"validation held (\d+) frames of command")
+_HELD = re.compile(r"validation (?:held|replaced) (\d+) frames of command")
+_LONGEST_HOLD = re.compile(r"longest hold (\d+)\)")
 
 
 def held_frames_in_log(text: str) -> dict:
-    """The node's own warnings "validation held N frames": chunks with held frames, the sum
-    and the largest N."""
+    """The node's own warnings "validation replaced N frames of command C (H held, R
+    repaired; longest hold L)" (older nodes: "validation held N frames"): chunks with
+    rejected frames, their sum, the largest N, and the longest run of held frames L."""
     ns = [int(m) for m in _HELD.findall(text)]
-    return {"chunks": len(ns), "frames": sum(ns), "largest": max(ns, default=0)}
+    runs = [int(m) for m in _LONGEST_HOLD.findall(text)]
+    return {
+        "chunks": len(ns),
+        "frames": sum(ns),
+        "largest": max(ns, default=0),
+        "longest_hold": max(runs, default=0),
+    }
 
 
 __all__ = [
