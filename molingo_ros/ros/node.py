@@ -44,8 +44,8 @@ from molingo_ros.language.grounding import SkillMatcher
 from molingo_ros.language.interpret import CommandInterpreter, MotionPlan
 from molingo_ros.language.skills import SkillCatalogue
 from molingo_ros.msg import MotionCommand, MotionStatus
-from molingo_ros.ros import messages as M
 from molingo_ros.ros import params as P
+from molingo_ros.ros.description import robot_description
 from molingo_ros.ros.diagnostics import generation_diagnostics
 from molingo_ros.ros.goals import GoalServer, requested_s
 from molingo_ros.ros.outputs import RobotOutputs
@@ -53,6 +53,7 @@ from molingo_ros.ros.ownership import describe, other_publishers, wait_for_disco
 from molingo_ros.ros.qos import latched, reliable
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
 from molingo_ros.ros.spin import close, spin_until_signal
+from molingo_ros.ros.status import StatusReporter
 from molingo_ros.runtime.commands import Command, CommandError, check_command, check_stamp
 from molingo_ros.runtime.controller import ControllerConfig, MotionController
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
@@ -92,16 +93,11 @@ class MolingoNode(LifecycleNode):
         self.controller: MotionController | None = None
         self.recorder: BagRecorder | None = None
         self.active = False
-        self.errors_total = 0
         self.commands_total = 0
-        self._last_error = ""
-        self._last_status: tuple = ()
-        self._last_status_time = 0.0
         self.outputs: RobotOutputs | None = None
         self._timers: list = []
         self._playback_timer = None
         self._play_group = None
-        self._status_lock = threading.Lock()
         self._publish_lock = threading.RLock()
         self._accept_lock = threading.Lock()
         self._others: list[str] = []  # other publishers on the robot topics, last seen
@@ -109,7 +105,12 @@ class MolingoNode(LifecycleNode):
         depth = self.cfg.qos_depth
         topics = self.cfg.topics
         # Always-on endpoints (they answer "not active" errors in every lifecycle state).
-        self._status_pub = self.create_publisher(MotionStatus, topics["status"], latched())
+        self.status = StatusReporter(
+            self.create_publisher(MotionStatus, topics["status"], latched()),
+            self._publish,
+            self.now_s,
+            self.get_logger(),
+        )
         self._diag_pub = self.create_publisher(
             DiagnosticArray, topics["diagnostics"], reliable(depth)
         )
@@ -130,25 +131,19 @@ class MolingoNode(LifecycleNode):
         self.create_service(
             Trigger, self.cfg.stop_service, self._on_stop, callback_group=self._input_group
         )
-        self._publish_status("idle")
+        self.status.progress("idle")
 
     # -- parameters --------------------------------------------------------------------------
 
     def _on_set_parameters(self, params) -> SetParametersResult:
-        """Refuse a set that cannot apply (a value outside its choices, a combination that does
-        not go together), naming the reason; read-only ones are refused by rclpy."""
-        new = {prm.name: prm.value for prm in params}
-        for name, value in new.items():
-            choices = P.choices(name)
-            if choices and value not in choices:
-                reason = f"{name} must be one of {', '.join(choices)}, got {value!r}"
-                self.report_error(reason)
-                return SetParametersResult(successful=False, reason=reason)
-        try:
-            P.config_from(lambda name: new[name] if name in new else self.get_parameter(name).value)
-        except ValueError as exc:
-            self.report_error(f"parameters refused: {exc}")
-            return SetParametersResult(successful=False, reason=str(exc))
+        """Refuse a set that cannot apply, naming the reason (:func:`params.refusal`);
+        read-only ones are refused by rclpy."""
+        reason = P.refusal(
+            {prm.name: prm.value for prm in params}, lambda n: self.get_parameter(n).value
+        )
+        if reason:
+            self.report_error(f"parameters refused: {reason}")
+            return SetParametersResult(successful=False, reason=reason)
         return SetParametersResult(successful=True)
 
     def _apply_parameters(self, params) -> None:
@@ -189,7 +184,7 @@ class MolingoNode(LifecycleNode):
             engine = MotionEngine.load(
                 EngineConfig(
                     robot=cfg.robot,
-                    urdf_xml=self._robot_description(cfg),
+                    urdf_xml=robot_description(self, cfg),
                     joint_name_map=cfg.joint_name_map,
                     model=cfg.model,
                     device=cfg.device,
@@ -246,37 +241,8 @@ class MolingoNode(LifecycleNode):
             f"{engine.device}, load+warm-up {time.perf_counter() - t0:.1f} s (warm-up window "
             f"{warm * 1000:.0f} ms)"
         )
-        self._publish_status("idle")
+        self.status.progress("idle")
         return TransitionCallbackReturn.SUCCESS
-
-    def _robot_description(self, cfg: P.NodeConfig) -> str:
-        """The URDF to build the robot from ("" = the robot YAML's model file), from the
-        parameter or the latched topic (``robot_description.source``).
-
-        Raises:
-            ValueError: the parameter is empty, or the topic gave nothing in time.
-        """
-        if cfg.description_source == "file":
-            return ""
-        if cfg.description_source == "parameter":
-            if not cfg.description_urdf.strip():
-                raise ValueError(
-                    "robot_description.source is parameter but robot_description.urdf is empty"
-                )
-            return cfg.description_urdf
-        from rclpy.wait_for_message import wait_for_message
-
-        topic = cfg.topics["robot_description"]
-        ok, msg = wait_for_message(
-            String, self, topic, qos_profile=latched(), time_to_wait=cfg.description_timeout_s
-        )
-        if not ok or not msg.data.strip():
-            raise ValueError(
-                f"no robot_description on {self.resolve_topic_name(topic)} within "
-                f"{cfg.description_timeout_s:g} s (robot_description.timeout_s); is "
-                "robot_state_publisher running in this namespace?"
-            )
-        return str(msg.data)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.cfg.exclusive_output:
@@ -290,20 +256,20 @@ class MolingoNode(LifecycleNode):
                 self._diagnostics_tick()
                 return TransitionCallbackReturn.FAILURE
         self.active = True
-        self._publish_status("idle")
+        self.status.progress("idle")
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         with self._accept_lock:  # no command slips in between
             self.active = False
         self.hold("deactivated")
-        self._publish_status("idle")
+        self.status.progress("idle")
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.hold("cleanup")
         self._release()
-        self._publish_status("idle")
+        self.status.progress("idle")
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -352,7 +318,7 @@ class MolingoNode(LifecycleNode):
         ctrl, engine = self.controller, self.engine
         out = self.outputs
         if ctrl is None or engine is None or out is None or not outputs_active:
-            self._publish_message_status("stopped", "", "", f"{NODE_NAME}: {reason}")
+            self.status.message("stopped", "", "", f"{NODE_NAME}: {reason}")
             return
         with self._publish_lock:
             now = self.now_s()
@@ -360,7 +326,7 @@ class MolingoNode(LifecycleNode):
             if q is None:
                 frame = ctrl.frame_at(now)
                 q = None if frame is None else frame[0]
-            self._publish_message_status("stopped", "", "", f"{NODE_NAME}: {reason}; robot held")
+            self.status.message("stopped", "", "", f"{NODE_NAME}: {reason}; robot held")
             if q is None:
                 return
             # Stamps in the order of publication.
@@ -395,45 +361,11 @@ class MolingoNode(LifecycleNode):
         if rec is not None:
             rec.write(self.resolve_topic_name(topic), msg, self.get_clock().now().nanoseconds)
 
-    def _publish_status(self, state: str, progress=None, error: str = "") -> None:
-        msg = MotionStatus()
-        msg.header.stamp = M.to_time(self.now_s())
-        msg.state = state
-        msg.error = error
-        if progress is not None:
-            msg.command_id = progress.command.id
-            msg.text = progress.command.text
-            msg.frames_published = int(progress.frames_streamed)
-            msg.realtime_factor = float(progress.realtime_factor)
-        with self._status_lock:
-            self._last_status = (msg.state, msg.command_id, msg.error)
-            self._last_status_time = time.monotonic()
-            self._publish(self._status_pub, msg, latched=True)
-
     def report_error(
         self, error: str, command_id: str = "", text: str = "", state: str = "error"
     ) -> None:
-        """Count, log and publish a command that was not carried out (``state`` error, or
-        refused: understood as nothing the model knows)."""
-        self.errors_total += 1
-        self._last_error = error
-        self.get_logger().warning(error)
-        self._publish_message_status(state, command_id, text, error)
-
-    def _publish_message_status(
-        self, state: str, command_id: str, text: str, message: str
-    ) -> None:
-        """A status about a command with no progress record (an error, a stop, a refusal)."""
-        msg = MotionStatus()
-        msg.header.stamp = M.to_time(self.now_s())
-        msg.state = state
-        msg.error = message
-        msg.command_id = command_id
-        msg.text = text[:200]
-        with self._status_lock:
-            self._last_status = (state, command_id, message)
-            self._last_status_time = time.monotonic()
-            self._publish(self._status_pub, msg, latched=True)
+        """Count, log and publish what was not carried out (:meth:`StatusReporter.error`)."""
+        self.status.error(error, command_id, text, state)
 
     def hold(self, reason: str, command_id: str | None = None) -> None:
         """Stop at the current frame (one command, or everything) and publish the hold. Under
@@ -456,7 +388,7 @@ class MolingoNode(LifecycleNode):
             return response
         reason = f"stopped by the {self.cfg.stop_service} service"
         self.hold(reason)
-        self._publish_message_status("stopped", "", "", reason)
+        self.status.message("stopped", "", "", reason)
         response.success, response.message = True, "robot held; queue dropped"
         return response
 
@@ -491,7 +423,7 @@ class MolingoNode(LifecycleNode):
         if plan.stop_first:
             self.hold(f"stopped by the operator: '{command.text}'")
         if plan.kind == "stop":
-            self._publish_message_status("stopped", command.id, command.text, plan.message())
+            self.status.message("stopped", command.id, command.text, plan.message())
         elif plan.kind == "refused":
             self.report_error(plan.message(), command.id, command.text, state="refused")
         return plan
@@ -514,7 +446,7 @@ class MolingoNode(LifecycleNode):
                 )
             self.commands_total += 1
             progress = self.controller.submit(command, self.now_s())
-        self._publish_status(progress.state, progress)
+        self.status.progress(progress.state, progress)
         return progress
 
     def _on_command_bytes(self, raw: bytes, msg_type, topic: str) -> None:
@@ -570,7 +502,7 @@ class MolingoNode(LifecycleNode):
                 self.outputs.publish_trajectory(times, q, v)
         p = ctrl.progress(tc.command_id)
         if p is not None:
-            self._publish_status(p.state, p)
+            self.status.progress(p.state, p)
         c = tc.chunk
         if c.rejected:
             self.get_logger().warning(
@@ -589,12 +521,12 @@ class MolingoNode(LifecycleNode):
         # Status: every command that finished (done, replaced, dropped, cancelled), then the
         # current one on every change of state and at 2 Hz while it streams.
         for p in ctrl.drain_finished():
-            self._publish_status(p.state, p, p.error)
+            self.status.progress(p.state, p, p.error)
         if cur is not None and (
-            self._last_status[:2] != (cur.state, cur.command.id)
-            or time.monotonic() - self._last_status_time > 0.5
+            self.status.last[:2] != (cur.state, cur.command.id)
+            or time.monotonic() - self.status.last_time > 0.5
         ):
-            self._publish_status(cur.state, cur)
+            self.status.progress(cur.state, cur)
         out = self.outputs
         if frame is None:  # nothing generated yet: the idle pose, for observers only
             with self._publish_lock:
@@ -627,8 +559,8 @@ class MolingoNode(LifecycleNode):
             "frames_clamped": str(ctrl.clamped_total),
             "chunks": str(ctrl.chunks_total),
             "commands": str(self.commands_total),
-            "errors": str(self.errors_total),
-            "last_error": self._last_error[:200],
+            "errors": str(self.status.errors_total),
+            "last_error": self.status.last_error[:200],
             "queued": str(len(ctrl.queue)),
         }
         arr = generation_diagnostics(

@@ -409,6 +409,20 @@ def joint_name_map(text: str) -> dict[str, str] | str:
     return pairs
 
 
+def refusal(new: dict[str, Any], current: Callable[[str], Any]) -> str:
+    """Why the values ``new`` (name -> value) cannot be set over the ``current(name)`` ones
+    (a value outside its choices, a combination that does not go together); "" if they can."""
+    for name, value in new.items():
+        allowed = choices(name)
+        if allowed and value not in allowed:
+            return f"{name} must be one of {', '.join(allowed)}, got {value!r}"
+    try:
+        config_from(lambda name: new[name] if name in new else current(name))
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
 def config_from(p: Callable[[str], Any]) -> NodeConfig:
     """The :class:`NodeConfig` of the values ``p(name)`` gives (e.g. the node's, with a set
     of new values laid over them to check before they are applied).
