@@ -229,6 +229,77 @@ def test_live_parameters_apply_at_once_and_read_only_ones_are_refused(robots):
     assert _set(probe, ns, "stream.publish_rate_hz", 30.0).successful
 
 
+def _command_trajectories(probe: Probe, ns: str, text: str, k0: int | None = None) -> list:
+    """Send ``text`` to ``ns``, wait until it is done, return the trajectories published for
+    it (multi-point ones: the streamed chunks)."""
+    k0 = len(probe.messages(f"{ns}/{TRAJ}")) if k0 is None else k0
+    n0 = len(probe.messages(f"{ns}/molingo_node/status"))
+    _send(probe, ns, text)
+    _done_after(probe, ns, n0)
+    return [m for m in probe.messages(f"{ns}/{TRAJ}")[k0:] if len(m.points) > 1]
+
+
+def _worst_speed_ratio(chunks: list, limits: np.ndarray) -> float:
+    worst = 0.0
+    for m in chunks:
+        q = np.array([p.positions for p in m.points])
+        t = np.array([from_time(p.time_from_start) for p in m.points])
+        worst = max(worst, float(np.max(np.abs(np.diff(q, axis=0)) / np.diff(t)[:, None] / limits)))
+    return worst
+
+
+def test_safety_stream_sampler_and_queue_parameters_take_effect(robots):
+    """Each group changes what the next window does: the speed cap, the chunk size, the
+    hold's settle time, the queue length."""
+    from molingo_ros.msg import MotionCommand
+
+    probe, _, _ = robots
+    ns = "/robot_a"
+    limits = load_robot("g1").velocity_limits
+    # safety.velocity_fraction: every planned step within the new fraction of the limits.
+    assert _set(probe, ns, "safety.velocity_fraction", 0.3).successful
+    slow = _command_trajectories(probe, ns, "run forward for two seconds")
+    assert slow and _worst_speed_ratio(slow, limits) <= 0.3 * 1.01
+    assert _set(probe, ns, "safety.velocity_fraction", 0.9).successful
+    # sampler.emit_tokens: windows of 4 tokens (16 frames) instead of 8: a shorter horizon.
+    before = _command_trajectories(probe, ns, "walk forward for three seconds")
+    assert _set(probe, ns, "sampler.emit_tokens", 4).successful
+    after = _command_trajectories(probe, ns, "walk forward for three seconds")
+    horizon = [max(from_time(m.points[-1].time_from_start) for m in c) for c in (before, after)]
+    assert horizon[1] < horizon[0] - 0.3, horizon
+    assert _set(probe, ns, "sampler.emit_tokens", 8).successful
+    # stream.hold_settle_s: the hold after a stop is reached in the new time.
+    assert _set(probe, ns, "stream.hold_settle_s", 1.0).successful
+    status = f"{ns}/molingo_node/status"
+    n0, k0 = len(probe.messages(status)), len(probe.messages(f"{ns}/{TRAJ}"))
+    _send(probe, ns, "walk forward for five seconds")
+    wait(lambda: any(s.state == "streaming" for s in probe.messages(status)[n0:]), 60, "stream")
+    _send(probe, ns, "stop")
+    wait(lambda: any(s.state == "stopped" for s in probe.messages(status)[n0:]), 10, "stopped")
+    wait(lambda: any(len(m.points) == 1 for m in probe.messages(f"{ns}/{TRAJ}")[k0:]), 5, "hold")
+    hold = next(m for m in probe.messages(f"{ns}/{TRAJ}")[k0:] if len(m.points) == 1)
+    assert from_time(hold.points[0].time_from_start) == pytest.approx(1.0, abs=1e-6)
+    assert _set(probe, ns, "stream.hold_settle_s", 0.2).successful
+    # commands.max_queue: 1 behind the current command; the rest are refused as full.
+    assert _set(probe, ns, "commands.max_queue", 1).successful
+    pub = probe.node.create_publisher(MotionCommand, f"{ns}/molingo_node/motion_command", 10)
+    wait(lambda: pub.get_subscription_count() > 0, 10, "the motion_command subscriber")
+    n0 = len(probe.messages(status))
+    for i in range(4):
+        msg = MotionCommand(text="walk forward", duration_s=2.0, mode=1, id=f"q{i}", seed=i)
+        msg.header.stamp = to_time(time.time())
+        pub.publish(msg)
+    wait(
+        lambda: sum("queue is full" in s.error for s in probe.messages(status)[n0:]) >= 2,
+        20,
+        "queue-full refusals",
+    )
+    full = [s.command_id for s in probe.messages(status)[n0:] if "queue is full" in s.error]
+    assert sorted(set(full)) == ["q2", "q3"]
+    assert _set(probe, ns, "commands.max_queue", 3).successful
+    _send(probe, ns, "stop")
+
+
 def test_stamp_policy_zero_starts_trajectories_on_arrival(robots):
     probe, _, _ = robots
     ns = "/robot_a"
