@@ -27,6 +27,8 @@ setup(
         include=[PACKAGE, f"{PACKAGE}.*"], exclude=["*.__pycache__", "*.__pycache__.*"]
     ),
     include_package_data=True,
+    # Data files read by the code (there is no MANIFEST.in, so they are listed here).
+    package_data={f"{PACKAGE}.motion": ["caption_phrases.yaml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),

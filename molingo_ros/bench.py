@@ -120,7 +120,7 @@ def _one_core() -> set[int] | None:
 
 def bench_retarget(test_clips: int = 40) -> tuple[list[tuple[str, str]], list[str]]:
     """Retarget + validate speed on one core, and the GMR comparison table."""
-    from molingo_ros.cli import _clip_loaders, resolve_motion
+    from molingo_ros.motion.sources import clip_loaders, resolve_motion
     from molingo_ros.robot.models import load_robot
     from molingo_ros.robot.report import motion_quality, retarget_clips
     from molingo_ros.robot.retarget import retarget
@@ -168,7 +168,7 @@ def bench_retarget(test_clips: int = 40) -> tuple[list[tuple[str, str]], list[st
         for key, label in labels.items():
             table.append(f"| {label} | {GMR_ANCHOR[key]} | {' | '.join(cols[key])} |")
 
-        loaders = [f for _, f in _clip_loaders("bandai-test", None)][:test_clips]
+        loaders = [f for _, f in clip_loaders("bandai-test", None)][:test_clips]
         rows = []
         for collisions in (False, True):
             suite = retarget_clips(loaders, robot, None, ValidatorConfig(self_collision=collisions))

@@ -21,51 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from molingo_ros.motion.dataset import DatasetConfig, build_dataset, default_data_root
-from molingo_ros.motion.motion import Motion
+from molingo_ros.motion.dataset import DatasetConfig, build_dataset
+from molingo_ros.motion.sources import clip_loaders, resolve_motion
 from molingo_ros.robot import DEFAULT_ROBOT
-
-
-def resolve_motion(spec: str, root: Path | None = None) -> Motion:
-    """A motion from a file path (BVH, DeepMimic, ``.npz``), a Bandai clip name
-    (``dataset-2_walk_normal_001``, add ``_mirror`` for its mirror) or a DeepMimic clip name
-    (``humanoid3d_walk``)."""
-    from molingo_ros.motion.convert import load_motion
-
-    path = Path(spec)
-    if path.exists():
-        return load_motion(path)
-    root = root or default_data_root()
-    name = spec.removesuffix("_mirror")
-    if name.startswith("dataset-"):
-        number = name.split("_", 1)[0].rsplit("-", 1)[-1]
-        folder = root / f"Bandai-Namco-Research-Motiondataset-{number}" / "data"
-        for candidate in (folder / f"{name}.bvh.gz", folder / f"{name}.bvh"):
-            if candidate.exists():
-                motion = load_motion(candidate)
-                return _captioned(motion, name, mirrored=spec.endswith("_mirror"))
-        raise FileNotFoundError(f"no clip {name!r} under {folder}")
-    if name.startswith("humanoid3d_"):
-        from molingo_ros.motion.deepmimic import motions_dir, read_deepmimic
-
-        return read_deepmimic(motions_dir() / f"{name}.txt")
-    raise FileNotFoundError(
-        f"{spec!r} is neither a file nor a clip name; give a .bvh/.bvh.gz/.npz/DeepMimic file, "
-        "a Bandai clip name such as dataset-2_walk_normal_001, or a DeepMimic clip name such "
-        "as humanoid3d_walk"
-    )
-
-
-def _captioned(motion: Motion, name: str, mirrored: bool) -> Motion:
-    from molingo_ros.motion import captions
-    from molingo_ros.motion.mirror import mirror_motion
-
-    content, style, _ = captions.parse_clip_name(name)
-    if mirrored:
-        motion = mirror_motion(motion)
-        content = captions.mirror_label(content)
-    motion.text = captions.sample_caption(content, style, np.random.default_rng(0))
-    return motion
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
@@ -214,29 +172,6 @@ def cmd_retarget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _clip_loaders(which: str, root: Path | None):
-    """(name, loader) pairs for a named clip set."""
-    from molingo_ros.motion.convert import load_motion
-    from molingo_ros.motion.dataset import find_clips
-    from molingo_ros.motion.deepmimic import humanoid_clips
-
-    valid = ("bandai-test", "bandai-val", "bandai-train", "deepmimic", "all")
-    if which not in valid:
-        raise ValueError(f"unknown clip set {which!r}; valid: {', '.join(valid)}")
-    loaders = []
-    if which.startswith("bandai") or which == "all":
-        split = "test" if which == "all" else which.split("-", 1)[1]
-        dataset = build_dataset(DatasetConfig(root=root) if root else DatasetConfig())
-        names = sorted({dataset.records[i].name for i in dataset.indices(split, mirrored=False)})
-        paths = {c.name: c.path for c in find_clips(dataset.config.root)[0] if c.path}
-        for name in names:
-            loaders.append((name, lambda p=paths[name]: load_motion(p)))
-    if which in ("deepmimic", "all"):
-        for path in humanoid_clips():
-            loaders.append((path.stem, lambda p=path: load_motion(p)))
-    return loaders
-
-
 def machine_name() -> str:
     """CPU model and core count of this machine (for reports)."""
     from molingo_ros.bench import machine
@@ -249,7 +184,7 @@ def cmd_retarget_report(args: argparse.Namespace) -> int:
     from molingo_ros.robot.validator import ValidatorConfig
 
     robot, config = _robot_and_config(args.robot)
-    loaders = _clip_loaders(args.clips, args.root)
+    loaders = clip_loaders(args.clips, args.root)
     if args.limit:
         loaders = loaders[: args.limit]
     validator = ValidatorConfig(self_collision=not args.no_collisions)

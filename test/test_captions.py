@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from molingo_ros.motion import captions as cap
 
@@ -264,3 +265,59 @@ def test_determinism_and_sampling() -> None:
 
     counts = cap.caption_counts("train")
     assert counts[("walk", "normal")] == len(cap.captions_for("walk", "normal", split="train"))
+
+
+def test_phrase_data_file_loads_and_known_captions_are_unchanged() -> None:
+    # The phrase tables live in caption_phrases.yaml, next to captions.py (shipped as package
+    # data). The expected strings below were produced before the tables moved out of the code:
+    # editing or reordering the data file changes them (and every seeded draw).
+    assert cap.PHRASES_FILE.name == "caption_phrases.yaml" and cap.PHRASES_FILE.is_file()
+    data = yaml.safe_load(cap.PHRASES_FILE.read_text(encoding="utf-8"))
+    assert list(data["contents"]) == list(cap.CONTENTS)
+    assert list(data["styles"]) == list(cap.STYLES)
+    assert data["style_phrases"]["elderly"] == data["style_phrases"]["old"]
+
+    train = cap.captions_for("walk", "tired", split="train")
+    assert len(train) == 525
+    assert train[:3] == [
+        "a person walks forward in a tired way",
+        "a person walks forward, looking exhausted",
+        "a person walks forward as if worn out",
+    ]
+    assert train[-1] == "a weary woman takes several steps forward"
+    held = cap.captions_for("wave-left-hand", "old", split="heldout")
+    assert len(held) == 384
+    assert held[0] == "a person waves with their left hand like a senior citizen"
+    assert held[-1] == "an aged individual signals with a wave of the left hand"
+    assert cap.captions_for("dance-short", "giant", split="train")[-1] == (
+        "a huge giant does a short dance routine"
+    )
+
+    rng = np.random.default_rng(123)
+    assert [cap.sample_caption("walk", "tired", rng) for _ in range(4)] == [
+        "a person walks forward wearily",
+        "the man walks ahead slowly and tiredly",
+        "someone walks ahead in a tired way",
+        "a man walks forward tiredly",
+    ]
+    assert cap.clip_captions("wave-right-hand", "happy", "001", cap.CaptionConfig(seed=0)) == [
+        "the person cheerfully waves using the right hand",
+        "a woman waves using the right hand in a cheerful mood",
+        "the man joyfully lifts the right hand and waves it",
+        "a happy woman gives a wave with her right hand",
+        "a happy woman waves hello with her right hand",
+    ]
+    train_counts, held_counts = cap.caption_counts("train"), cap.caption_counts("heldout")
+    assert (train_counts[("bow", "normal")], held_counts[("bow", "normal")]) == (210, 357)
+    assert (sum(train_counts.values()), sum(held_counts.values())) == (173190, 271235)
+
+    parts = [
+        "a woman bows",
+        "an elderly man raises his left hand",
+        "a giant runs ahead",
+        "a child kicks",
+    ]
+    assert cap.composed_caption(parts, np.random.default_rng(1)) == (
+        "a woman bows and then raises her left hand like an elderly man and then runs ahead"
+        " like a giant and afterwards kicks like a child"
+    )

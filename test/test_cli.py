@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from molingo_ros.cli import main, resolve_motion
+from molingo_ros.cli import main
+from molingo_ros.motion.sources import resolve_motion
 
 
 @pytest.mark.slow

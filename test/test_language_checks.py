@@ -8,9 +8,9 @@ from functools import cache
 import numpy as np
 import pytest
 
-from molingo_ros.cli import resolve_motion
 from molingo_ros.language.checks import CHECKS, CheckResult, measure, run_check
 from molingo_ros.motion.motion import Motion
+from molingo_ros.motion.sources import resolve_motion
 
 WALK = "dataset-2_walk_normal_001"
 WALK_BACK = "dataset-1_walk-back_normal_001"

@@ -92,3 +92,50 @@ def test_console_scripts_installed():
         # `ros2 run molingo_ros <name>` looks in <prefix>/lib/molingo_ros.
         wrapper = Path(sys.prefix) / "lib" / "molingo_ros" / name
         assert wrapper.is_file() and os.access(wrapper, os.X_OK), wrapper
+
+
+def _imported_modules(path, modules: set[str]) -> set[str]:
+    """The package modules ``path`` imports (module level or inside functions), leaving out
+    imports under ``if TYPE_CHECKING:`` (annotations only, never run)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found & modules
+
+
+def test_the_package_has_no_import_cycle():
+    """No two modules of molingo_ros import each other, directly or through others (lazy
+    imports inside functions count: they are cycles all the same when they run)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "molingo_ros"
+    files = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+        files[name.removesuffix(".__init__")] = path
+    graph = {m: _imported_modules(p, set(files)) - {m} for m, p in files.items()}
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    cycles = sorted(m for m in graph if m in reaches(m))
+    assert cycles == [], f"modules on an import cycle: {cycles}"

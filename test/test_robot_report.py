@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from molingo_ros.cli import _clip_loaders
 from molingo_ros.motion.convert import load_motion
 from molingo_ros.motion.dataset import find_clips
+from molingo_ros.motion.sources import clip_loaders
 from molingo_ros.robot.models import load_robot
 from molingo_ros.robot.report import jitter_sign_flips, retarget_clips
 
@@ -28,7 +28,7 @@ def test_sign_flips_count_only_fast_reversals():
 @pytest.mark.slow
 def test_every_bandai_test_take_and_deepmimic_clip_on_g1():
     robot = load_robot("g1")
-    loaders = _clip_loaders("all", None)
+    loaders = clip_loaders("all", None)
     suite = retarget_clips([f for _, f in loaders], robot, total=len(loaders))
     assert not suite.failures
     rows = [c.to_dict() for c in suite.clips]

@@ -32,23 +32,22 @@ import torch
 from tqdm import tqdm
 
 from molingo_ros.model import metrics as M
+from molingo_ros.model.bundle import MoLingo
 from molingo_ros.model.evaluator import (
     default_weights_path,
     embed_motions,
     embed_texts,
     load_evaluator,
 )
-from molingo_ros.model.sampler import (
+from molingo_ros.model.postprocess import lock_feet, smooth_features
+from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder
+from molingo_ros.model.window import (
     CFG_SCHEDULES,
-    MoLingo,
     SamplerConfig,
     check_window_fits,
-    lock_feet,
     sample_tokens,
-    smooth_features,
     tokens_until,
 )
-from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder
 from molingo_ros.motion import captions as caption_lib
 from molingo_ros.motion.blend import join_motions
 from molingo_ros.motion.captions import LOCOMOTION_CONTENTS

@@ -1,428 +1,44 @@
-"""The trained model bundle and its samplers: whole-sequence and streaming (window by window).
+"""The streaming sampler (window by window) and whole-sequence generation.
 
-:class:`MoLingo` holds the SAE, the generator, the frozen text encoder and the normalisers,
-loaded from one safetensors file (no pickled code). :class:`MotionStream` generates motion one
-window at a time: each window keeps the latents already emitted as a visible prefix
-(in-painting), is conditioned on the current command, and its new latents are decoded by the
-causal decoder and returned as frames at once. :meth:`MotionStream.set_text` changes the
-command from the next window on; the history makes the motion flow into it.
+:class:`MotionStream` generates motion one window at a time: each window keeps the latents
+already emitted as a visible prefix (in-painting), is conditioned on the current command, and
+its new latents are decoded by the causal decoder and returned as frames at once.
+:meth:`MotionStream.set_text` changes the command from the next window on; the history makes
+the motion flow into it. :func:`generate` streams timed commands into one :class:`Motion`.
 
-Step counts are settable diffusers-style: :class:`FlowScheduler` (``set_timesteps`` /
-``step``) for the per-token flow and :class:`UnmaskSchedule` (``set_steps``) for the masked
-iterations.
+The parts live by job, and are re-exported here: the model bundle :class:`MoLingo`
+(:mod:`molingo_ros.model.bundle`), the step schedules :class:`FlowScheduler` /
+:class:`UnmaskSchedule` (:mod:`molingo_ros.model.schedulers`), the settings
+:class:`SamplerConfig` and one window's sampling (:mod:`molingo_ros.model.window`), and the
+frame post-processing (:mod:`molingo_ros.model.postprocess`).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
-from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
-from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder, TextEncoderConfig
-from molingo_ros.model.training import (
-    CheckpointError,
-    load_state_strict,
-    load_weights,
-    resolve_device,
-    save_weights,
+from molingo_ros.model.bundle import MODEL_KIND, MoLingo, default_model_path
+from molingo_ros.model.postprocess import FPS, limit_root_speed, lock_feet, smooth_features
+from molingo_ros.model.schedulers import FlowScheduler, UnmaskSchedule
+from molingo_ros.model.text import NULL_PROMPT
+from molingo_ros.model.window import (
+    CFG_SCHEDULES,
+    SamplerConfig,
+    check_window_fits,
+    sample_tokens,
+    tokens_left,
+    tokens_until,
 )
-from molingo_ros.motion.features import FeatureConfig, features_to_motion, integrate_root
+from molingo_ros.motion.features import features_to_motion, integrate_root
 from molingo_ros.motion.motion import Motion
 
-MODEL_KIND = "molingo"
-FPS = 30.0
-
-
-def smooth_features(
-    feats: np.ndarray, alpha: float, previous: np.ndarray | None = None
-) -> np.ndarray:
-    """Causal exponential smoothing of frames (T, F): ``y_t = a x_t + (1 - a) y_{t-1}``,
-    starting from ``previous`` (the last smoothed frame of the stream) or ``x_0``."""
-    if alpha >= 1.0:
-        return feats
-    out = np.empty_like(feats)
-    prev = feats[0] if previous is None else previous
-    for t in range(len(feats)):
-        prev = alpha * feats[t] + (1.0 - alpha) * prev
-        out[t] = prev
-    return out
-
-
-def lock_feet(feats: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """Remove foot sliding through the root: for every step t -> t+1 where foot joints are in
-    contact in both frames (the generated contact features above ``threshold``), the root's
-    horizontal step is reduced by those joints' mean horizontal slip, so planted feet stay
-    put. Only the root linear-velocity features change (heading and pose are kept); each step
-    depends on its two frames only, so windows can be locked one by one. Raw features in/out.
-    """
-    from molingo_ros.motion.features import feature_slices, features_to_positions
-    from molingo_ros.motion.rigs import BANDAI
-
-    if len(feats) < 2:
-        return feats
-    sl = feature_slices(21)
-    pos, root = features_to_positions(feats, 21)
-    feet = [BANDAI.index(j) for j in BANDAI.feet]
-    contact = feats[:, sl["foot_contact"]] > threshold  # (T, 4) in BANDAI.feet order
-    planted = contact[:-1] & contact[1:]  # (T-1, 4)
-    slip = pos[1:, feet, :2] - pos[:-1, feet, :2]  # (T-1, 4, 2)
-    count = planted.sum(1, keepdims=True)
-    mean_slip = (slip * planted[..., None]).sum(1) / np.maximum(count, 1)
-    c, s_ = np.cos(root.heading_rad[:-1]), np.sin(root.heading_rad[:-1])
-    # world step -> root-local: rotate by -heading
-    local = np.stack(
-        [c * mean_slip[:, 0] + s_ * mean_slip[:, 1], -s_ * mean_slip[:, 0] + c * mean_slip[:, 1]],
-        axis=1,
-    )
-    # The correction switches with the contacts; smooth it (causal, as the output smoothing)
-    # so the root does not jerk where a foot lands or lifts.
-    local = smooth_features(local, 0.5)
-    out = feats.copy()
-    out[:-1, sl["root_lin_vel"]] -= local
-    return out
-
-
-def limit_root_speed(feats: np.ndarray, max_speed_m_s: float | None) -> np.ndarray:
-    """Cap the root's planar speed of every frame at ``max_speed_m_s`` (m/s at :data:`FPS`;
-    None: unchanged). Only the root linear-velocity features change; the pose is kept, so
-    a gesture that drifts stays where it is instead of sliding. Raw features in/out."""
-    if max_speed_m_s is None:
-        return feats
-    if max_speed_m_s < 0:
-        raise ValueError(f"max_speed_m_s must be >= 0, got {max_speed_m_s}")
-    from molingo_ros.motion.features import feature_slices
-
-    sl = feature_slices(21)["root_lin_vel"]
-    step = feats[:, sl]
-    speed = np.linalg.norm(step, axis=1) * FPS
-    scale = np.minimum(1.0, max_speed_m_s / np.maximum(speed, 1e-9))
-    out = feats.copy()
-    out[:, sl] = step * scale[:, None]
-    return out
-
-
-def tokens_left(
-    frames_done: int,
-    next_command_frame: float | None,
-    frames_needed: int,
-    frames_per_token: int = 4,
-) -> int:
-    """Tokens (at least 1) from ``frames_done`` to the first token boundary at or after the
-    next command's start (when one is known) or the end (``frames_needed``), whichever comes
-    first. Frames count from the start of the stream."""
-    limit = frames_needed - frames_done
-    if next_command_frame is not None and next_command_frame > frames_done:
-        limit = min(limit, next_command_frame - frames_done)
-    return int(max(1, math.ceil(limit / frames_per_token)))
-
-
-def tokens_until(
-    frames_done: int,
-    next_command_frame: float | None,
-    frames_needed: int,
-    window_tokens: int,
-    frames_per_token: int = 4,
-) -> int:
-    """Tokens for the next window: a full window, shortened so that it ends at the first token
-    boundary at or after the next command's start (when one is known) and does not run past
-    ``frames_needed`` by a whole token or more (:func:`tokens_left`)."""
-    left = tokens_left(frames_done, next_command_frame, frames_needed, frames_per_token)
-    return min(window_tokens, left)
-
-
-def default_model_path() -> Path:
-    """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
-    return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
-
-
-class FlowScheduler:
-    """Euler integration of the rectified flow from noise (t = 0) to data (t = 1), with
-    ``set_timesteps(n)`` / ``step(velocity, t_index, x)`` as diffusers schedulers."""
-
-    def __init__(self, steps: int = 8) -> None:
-        self.set_timesteps(steps)
-
-    def set_timesteps(self, steps: int) -> None:
-        if steps < 1:
-            raise ValueError(f"flow steps must be >= 1, got {steps}")
-        self.timesteps = torch.linspace(0.0, 1.0, steps + 1)
-
-    def step(self, velocity: torch.Tensor, index: int, x: torch.Tensor) -> torch.Tensor:
-        dt = float(self.timesteps[index + 1] - self.timesteps[index])
-        return x + dt * velocity
-
-
-class UnmaskSchedule:
-    """How many hidden tokens remain after each of ``steps`` iterations (cosine, as MaskGIT /
-    MAR / MoLingo)."""
-
-    def __init__(self, steps: int = 4) -> None:
-        self.set_steps(steps)
-
-    def set_steps(self, steps: int) -> None:
-        if steps < 1:
-            raise ValueError(f"unmasking iterations must be >= 1, got {steps}")
-        self.steps = steps
-
-    def remaining(self, total: int) -> list[int]:
-        """Hidden tokens left after each iteration (ends with 0), strictly decreasing."""
-        out, prev = [], total
-        for k in range(1, self.steps + 1):
-            left = int(math.floor(math.cos(0.5 * math.pi * k / self.steps) * total))
-            left = min(left, prev - 1) if prev > 0 else 0
-            out.append(max(left, 0))
-            prev = out[-1]
-        out[-1] = 0
-        return out
-
-
-@dataclass(frozen=True)
-class SamplerConfig:
-    """Sampling settings.
-
-    Attributes:
-        window_tokens: new latent tokens sampled together, as one masked-generation window
-            (4 frames each).
-        emit_tokens: tokens a streaming step (:meth:`MotionStream.next_window`) emits. A
-            window's tokens beyond them wait and are emitted by the next steps, unless the
-            command changes first: then they are dropped and sampled again for the new
-            command. So a new command takes effect within ``emit_tokens`` tokens, while the
-            motion is drawn in windows of ``window_tokens`` (16 new tokens after 8 of history
-            give FID 0.024 where 8 after 16 gave 0.036: docs/MODEL.md). A window that would
-            run past a known end (the next timed command, the end of the motion) is drawn
-            only up to it.
-        history_tokens: emitted tokens kept as the visible prefix of the next window.
-        iterations: unmasking iterations per window.
-        flow_steps: Euler steps of the flow per revealed token.
-        cfg_scale: classifier-free guidance on the velocity (1 = off).
-        cfg_schedule: ``"constant"`` (every token guided by ``cfg_scale``) or ``"linear"``
-            (as MAR: the tokens revealed at an iteration get ``1 + (cfg_scale - 1) * f``, with
-            ``f`` the window's revealed fraction after that iteration, so the first tokens are
-            drawn nearly unguided and the last with the full scale).
-        noise_scale: scale of the initial flow noise (temperature).
-        decode_context_tokens: previous tokens re-decoded with each window (covers the causal
-            decoder's receptive field, so windows join without a seam).
-        output_smoothing: weight of the new frame in a causal exponential smoothing of the
-            decoded features, carried across windows (1 = off; 0.5 removes most decoder
-            jitter for ~1 frame of lag: SAE reconstructions' jerk 260 -> 105 m/s^3, real
-            motion 62, joint error +1.5 mm).
-        foot_lock: remove foot sliding through the root (:func:`lock_feet`).
-    """
-
-    window_tokens: int = 16
-    emit_tokens: int = 8
-    history_tokens: int = 8
-    iterations: int = 4
-    flow_steps: int = 8
-    cfg_scale: float = 2.0
-    cfg_schedule: str = "constant"
-    noise_scale: float = 1.0
-    decode_context_tokens: int = 16
-    output_smoothing: float = 0.5
-    foot_lock: bool = False
-
-    def __post_init__(self) -> None:
-        if self.window_tokens < 1:
-            raise ValueError(f"window_tokens must be >= 1, got {self.window_tokens}")
-        if not 1 <= self.emit_tokens <= self.window_tokens:
-            raise ValueError(
-                f"emit_tokens must be in 1..window_tokens ({self.window_tokens}), "
-                f"got {self.emit_tokens}"
-            )
-        if self.history_tokens < 0:
-            raise ValueError(f"history_tokens must be >= 0, got {self.history_tokens}")
-        if self.cfg_schedule not in CFG_SCHEDULES:
-            raise ValueError(
-                f"unknown cfg_schedule {self.cfg_schedule!r}; valid: {', '.join(CFG_SCHEDULES)}"
-            )
-
-    @classmethod
-    def with_overrides(cls, **overrides: object) -> SamplerConfig:
-        """The defaults with ``overrides`` (``None`` values ignored). When ``window_tokens``
-        is given without ``emit_tokens``, emission shrinks with the window if it must (it is
-        at most a window)."""
-        kw = {k: v for k, v in overrides.items() if v is not None}
-        if "window_tokens" in kw and "emit_tokens" not in kw:
-            kw["emit_tokens"] = min(cls.emit_tokens, int(kw["window_tokens"]))
-        return cls(**kw)
-
-    def guidance(self, revealed_fraction: float) -> float:
-        """The CFG scale for tokens revealed when ``revealed_fraction`` of the window is done."""
-        if self.cfg_schedule == "linear":
-            return 1.0 + (self.cfg_scale - 1.0) * revealed_fraction
-        return self.cfg_scale
-
-
-CFG_SCHEDULES = ("constant", "linear")
-
-
-class MoLingo(torch.nn.Module):
-    """SAE + generator + normalisers, with the frozen text encoder alongside."""
-
-    def __init__(
-        self,
-        sae_config: SAEConfig,
-        generator_config: GeneratorConfig,
-        text_config: TextEncoderConfig | None = None,
-        feature_config: FeatureConfig | None = None,
-    ) -> None:
-        super().__init__()
-        text_config = text_config or TextEncoderConfig()
-        self.sae = MotionAutoencoder(sae_config)
-        self.generator = MotionGenerator(generator_config)
-        self.text_config = text_config
-        self.feature_config = feature_config or FeatureConfig()
-        d = sae_config.feature_dim
-        self.register_buffer("feature_mean", torch.zeros(d))
-        self.register_buffer("feature_std", torch.ones(d))
-        self.register_buffer("latent_mean", torch.zeros(sae_config.latent_dim))
-        self.register_buffer("latent_std", torch.ones(sae_config.latent_dim))
-        self._text: FrozenTextEncoder | None = None
-        self.metadata: dict[str, str] = {}
-
-    @property
-    def text_encoder(self) -> FrozenTextEncoder:
-        if self._text is None:
-            self._text = FrozenTextEncoder(self.text_config, device=str(self.feature_mean.device))
-        return self._text
-
-    def text_memory(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens, mask = self.text_encoder.encode(texts)
-        dev = self.feature_mean.device
-        return self.generator.encode_text(tokens.to(dev), mask.to(dev))
-
-    # -- features <-> latents -------------------------------------------------------------
-
-    def normalise_latents(self, z: torch.Tensor) -> torch.Tensor:
-        return (z - self.latent_mean) / self.latent_std
-
-    def decode_latents(self, z_norm: torch.Tensor) -> torch.Tensor:
-        """Normalised latents (B, N, d) -> raw features (B, 4N, F)."""
-        feats = self.sae.decode(z_norm * self.latent_std + self.latent_mean)
-        return feats * self.feature_std + self.feature_mean
-
-    # -- files ------------------------------------------------------------------------------
-
-    def save(self, path: str | Path, extra: dict[str, str] | None = None) -> Path:
-        meta = {
-            "kind": MODEL_KIND,
-            "sae_config": json.dumps(self.sae.config.__dict__),
-            "generator_config": json.dumps(self.generator.config.__dict__),
-            "text_config": json.dumps(self.text_config.__dict__),
-            **(extra or {}),
-        }
-        return save_weights(Path(path), dict(self.state_dict()), meta)
-
-    @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto") -> MoLingo:
-        """Load a model file (default: the shipped one). Raises
-        :class:`~molingo_ros.model.training.CheckpointError` on a missing, corrupt,
-        truncated or mismatched file."""
-        path = Path(path) if path is not None else default_model_path()
-        tensors, meta = load_weights(path, MODEL_KIND)
-        try:
-            sae_cfg = SAEConfig(**json.loads(meta["sae_config"]))
-            gen_cfg = GeneratorConfig(**json.loads(meta["generator_config"]))
-            text_cfg = TextEncoderConfig(**json.loads(meta["text_config"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{path}: bad or missing config metadata: {exc}") from exc
-        model = cls(sae_cfg, gen_cfg, text_cfg)
-        load_state_strict(model, tensors, path)
-        model.metadata = meta
-        return model.to(resolve_device(device)).eval()
-
-
-@torch.no_grad()
-def sample_tokens(
-    model: MoLingo,
-    history: torch.Tensor,
-    new_tokens: int,
-    memory: tuple[torch.Tensor, torch.Tensor],
-    null_memory: tuple[torch.Tensor, torch.Tensor],
-    config: SamplerConfig,
-    generator: torch.Generator | None = None,
-    command_age: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Fill ``new_tokens`` tokens after a visible ``history`` (B, h, d) of normalised
-    latents: masked iterations, each revealed token drawn by the flow with CFG.
-    ``command_age`` (B,): tokens since the current command began, at the first new token
-    (default 0: it begins there); used by generators with ``command_age_tokens``.
-    Returns (B, new_tokens, d)."""
-    gen = model.generator
-    dev = history.device
-    b, h, d = history.shape
-    n = h + new_tokens
-    if command_age is None:
-        command_age = torch.zeros(b, dtype=torch.long, device=dev)
-    age = command_age.to(dev).long()[:, None] + torch.arange(-h, new_tokens, device=dev)[None]
-    tokens = torch.cat([history, torch.zeros(b, new_tokens, d, device=dev)], dim=1)
-    hidden = torch.zeros(b, n, dtype=torch.bool, device=dev)
-    hidden[:, h:] = True
-    order = torch.rand(b, new_tokens, device=dev, generator=generator).argsort(1) + h
-    remaining = UnmaskSchedule(config.iterations).remaining(new_tokens)
-    flow = FlowScheduler(config.flow_steps)
-    mem, mem_pad = memory
-    null, null_pad = null_memory
-    use_cfg = config.cfg_scale != 1.0
-    if use_cfg:
-        # One batch: conditional rows then unconditional rows (padding the text to one length).
-        length = max(mem.shape[1], null.shape[1])
-
-        def pad_to(m: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            extra = length - m.shape[1]
-            if extra:
-                m = torch.cat([m, m.new_zeros(m.shape[0], extra, m.shape[2])], 1)
-                p = torch.cat([p, p.new_ones(p.shape[0], extra)], 1)
-            return m, p
-
-        mc, pc = pad_to(mem, mem_pad)
-        mu, pu = pad_to(null.expand(b, -1, -1), null_pad.expand(b, -1))
-        both_mem, both_pad = torch.cat([mc, mu]), torch.cat([pc, pu])
-    revealed = 0
-    for left in remaining:
-        count = new_tokens - left - revealed
-        if count <= 0:
-            continue
-        idx = order[:, revealed : revealed + count]  # (b, count)
-        if use_cfg:
-            out = gen.backbone(
-                tokens.repeat(2, 1, 1),
-                hidden.repeat(2, 1),
-                None,
-                both_mem,
-                both_pad,
-                age.repeat(2, 1),
-            )
-            zc, zu = out[:b], out[b:]
-        else:
-            zc = gen.backbone(tokens, hidden, None, mem, mem_pad, age)
-            zu = None
-        rows = torch.arange(b, device=dev)[:, None].expand_as(idx)
-        cond = zc[rows, idx].reshape(-1, zc.shape[-1])
-        uncond = zu[rows, idx].reshape(-1, zu.shape[-1]) if zu is not None else None
-        x = torch.randn(cond.shape[0], d, device=dev, generator=generator) * config.noise_scale
-        scale = config.guidance((revealed + count) / new_tokens)
-        for k in range(config.flow_steps):
-            t = flow.timesteps[k].expand(x.shape[0]).to(dev)
-            if uncond is not None:
-                v_both = gen.head(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, uncond]))
-                vc, vu = v_both.chunk(2)
-                v = vu + scale * (vc - vu)
-            else:
-                v = gen.head(x, t, cond)
-            x = flow.step(v, k, x)
-        tokens[rows, idx] = x.reshape(b, count, d)
-        hidden[rows, idx] = False
-        revealed += count
-    return tokens[:, h:]
+#: The default settings (one frozen instance, shared as a default argument).
+_DEFAULT_CONFIG = SamplerConfig()
 
 
 @dataclass
@@ -457,16 +73,6 @@ class _RootState:
     heading: float = 0.0
 
 
-def check_window_fits(model: MoLingo, config: SamplerConfig) -> None:
-    """Raise ValueError when a window and its history exceed the generator's positions."""
-    limit = model.generator.config.max_tokens
-    if config.history_tokens + config.window_tokens > limit:
-        raise ValueError(
-            f"history_tokens + window_tokens = {config.history_tokens} + "
-            f"{config.window_tokens} exceeds the generator's {limit} positions"
-        )
-
-
 class MotionStream:
     """Streaming generation for one character. Not thread-safe.
 
@@ -477,7 +83,7 @@ class MotionStream:
     """
 
     def __init__(
-        self, model: MoLingo, config: SamplerConfig = SamplerConfig(), seed: int = 0
+        self, model: MoLingo, config: SamplerConfig = _DEFAULT_CONFIG, seed: int = 0
     ) -> None:
         check_window_fits(model, config)
         self.model = model
@@ -605,7 +211,7 @@ def generate(
     model: MoLingo,
     commands: list[tuple[str, float]],
     seconds: float,
-    config: SamplerConfig = SamplerConfig(),
+    config: SamplerConfig = _DEFAULT_CONFIG,
     seed: int = 0,
     speed_limits: Mapping[str, float | None] | None = None,
 ) -> Motion:
@@ -647,6 +253,9 @@ def generate(
 
 
 __all__ = [
+    "CFG_SCHEDULES",
+    "FPS",
+    "MODEL_KIND",
     "FlowScheduler",
     "MoLingo",
     "MotionStream",
@@ -658,6 +267,9 @@ __all__ = [
     "generate",
     "integrate_root",
     "limit_root_speed",
+    "lock_feet",
+    "sample_tokens",
+    "smooth_features",
     "tokens_left",
     "tokens_until",
 ]

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from molingo_ros.model.bundle import MODEL_KIND, MoLingo
 from molingo_ros.model.data import (
     CaptionBank,
     DataConfig,
@@ -38,7 +39,6 @@ from molingo_ros.model.data import (
 )
 from molingo_ros.model.generator import GeneratorConfig
 from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
-from molingo_ros.model.sampler import MODEL_KIND, MoLingo
 from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder, TextEncoderConfig
 from molingo_ros.model.training import (
     TrainLog,

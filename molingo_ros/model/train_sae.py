@@ -263,7 +263,7 @@ def finetune_decoder(
     latent standard deviation (the generator's normalised units; 0 = none)."""
     if latent_noise < 0:
         raise ValueError(f"latent_noise must be >= 0, got {latent_noise}")
-    from molingo_ros.model.sampler import MoLingo
+    from molingo_ros.model.bundle import MoLingo
 
     cfg = cfg or SAETrainConfig()
     seed_everything(cfg.seed)
@@ -313,7 +313,7 @@ def copy_decoder(source: Path, target: Path, out: Path) -> Path:
     """Give bundle ``target`` the SAE of bundle ``source`` (which must share its encoder, so
     the latent space is the same), e.g. the shipped model's fine-tuned decoder for the AdaLN
     ablation trained on the same SAE. Writes ``out``."""
-    from molingo_ros.model.sampler import MoLingo
+    from molingo_ros.model.bundle import MoLingo
 
     a, b = MoLingo.load(source, device="cpu"), MoLingo.load(target, device="cpu")
     sa, sb = a.sae.state_dict(), b.sae.state_dict()

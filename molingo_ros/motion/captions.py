@@ -10,7 +10,8 @@ A caption is assembled from a subject ("a person", "someone", "a man" ...), a th
 phrase of the content ("walks straight ahead") and a style phrasing: an adverb before or after
 the verb ("happily"), a trailing phrase ("in a tired way", ", looking exhausted"), an adjective
 subject ("an elderly man") or a style noun subject ("a giant"). ``normal`` uses neutral or no
-phrasings.
+phrasings. The labels and all phrase tables are data, in ``caption_phrases.yaml`` next to this
+module (``PHRASES_FILE``, read once at import); this module holds the logic that combines them.
 
 Every component is either a TRAIN or a HELD-OUT component. A caption made only of train
 components is a train caption; a caption with at least one held-out component (a held-out
@@ -37,9 +38,11 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import yaml
 
 __all__ = [
     "CONTENTS",
@@ -62,72 +65,13 @@ SPLITS: tuple[str, ...] = ("train", "heldout")
 """Valid values of the ``split`` argument."""
 
 # --------------------------------------------------------------------------------------------
-# Labels (the data card)
+# Labels and phrase tables (the data card: caption_phrases.yaml)
 # --------------------------------------------------------------------------------------------
 
-CONTENTS: dict[str, str] = {
-    "walk": "walk forward in a straight line (datasets 1 and 2)",
-    "run": "run forward in a straight line (datasets 1 and 2)",
-    "dash": "sprint forward at full speed (dataset 1)",
-    "walk-back": "walk backwards while facing forward (dataset 1)",
-    "walk-left": "walk forward diagonally to the left, without turning the body (dataset 1)",
-    "walk-right": "walk forward diagonally to the right, without turning the body (dataset 1)",
-    "walk-turn-left": "walk and turn about 90 degrees to the left (dataset 2)",
-    "walk-turn-right": "walk and turn about 90 degrees to the right (dataset 2)",
-    "bow": "bow from the waist (dataset 1)",
-    "bye": "a small goodbye wave with one hand (dataset 1)",
-    "byebye": "a big goodbye wave with both hands (dataset 1)",
-    "guide": "gesture with one hand to show someone the way (dataset 1)",
-    "respond": "raise a hand in reply to acknowledge someone (dataset 1)",
-    "call": "beckon / call someone over (dataset 1)",
-    "punch": "throw punches (dataset 1)",
-    "kick": "kick (dataset 1)",
-    "slash": "slash with an (imaginary) sword held in both hands (dataset 1)",
-    "dance-long": "a long dance routine (dataset 1)",
-    "dance-short": "a shorter dance routine, still about a minute long (dataset 1)",
-    "wave-both-hands": "wave both hands (dataset 2)",
-    "wave-left-hand": "wave the left hand (dataset 2)",
-    "wave-right-hand": "wave the right hand (dataset 2)",
-    "raise-up-both-hands": "raise both hands up (dataset 2)",
-    "raise-up-left-hand": "raise the left hand up (dataset 2)",
-    "raise-up-right-hand": "raise the right hand up (dataset 2)",
-}
-"""Every known content label (no dataset prefix) with a short description."""
+PHRASES_FILE: Path = Path(__file__).with_name("caption_phrases.yaml")
+"""The data file with the labels and every phrase table; read once, at import."""
 
-STYLES: dict[str, str] = {
-    "normal": "neutral, ordinary performance (datasets 1 and 2)",
-    "happy": "happy, cheerful (dataset 1)",
-    "sad": "sad, dejected (dataset 1)",
-    "angry": "angry, furious (dataset 1)",
-    "proud": "proud, chest out, head high (dataset 1)",
-    "not-confident": "timid, unconfident, hesitant (dataset 1)",
-    "masculinity": "masculine, manly (dataset 1; same phrasings as masculine)",
-    "masculine": "masculine, manly (dataset 2; same phrasings as masculinity)",
-    "feminine": "feminine, graceful (datasets 1 and 2)",
-    "childish": "like a child, playful (dataset 1)",
-    "old": "like an old person (dataset 1; same phrasings as elderly)",
-    "elderly": "like an elderly person (dataset 2; same phrasings as old)",
-    "tired": "tired, weary (dataset 1; same phrasings as exhausted)",
-    "exhausted": "exhausted, worn out (dataset 2; same phrasings as tired)",
-    "active": "energetic, lively (datasets 1 and 2)",
-    "musical": "theatrical, like a musical theatre performer (dataset 1)",
-    "giant": "heavy and lumbering, like a large giant (dataset 1)",
-    "chimpira": "swaggering like a small-time thug or street punk (Japanese slang; dataset 1)",
-    "youthful": "youthful, young (dataset 2)",
-}
-"""Every known style label (no dataset prefix) with a short description."""
-
-WALKING_CONTENTS: frozenset[str] = frozenset(
-    {"walk", "walk-back", "walk-left", "walk-right", "walk-turn-left", "walk-turn-right"}
-)
-"""Contents that are walks: they also get walk-only style phrasings ("dragging their feet")."""
-
-LOCOMOTION_CONTENTS: frozenset[str] = WALKING_CONTENTS | {"run", "dash"}
-"""Contents that travel: they also get stepping style phrasings ("with heavy, lumbering steps")."""
-
-# --------------------------------------------------------------------------------------------
-# Phrase tables
-# --------------------------------------------------------------------------------------------
+_Pair = tuple[tuple[str, ...], tuple[str, ...]]  # (train, held-out) phrases
 
 
 class _Subject(NamedTuple):
@@ -142,505 +86,93 @@ _PRONOUNS: dict[str, dict[str, str]] = {
     "f": {"pos": "her", "refl": "herself"},
 }
 
-_SUBJECTS: tuple[_Subject, ...] = (
-    _Subject("a person", "n", False),
-    _Subject("someone", "n", False),
-    _Subject("a man", "m", False),
-    _Subject("a woman", "f", False),
-    _Subject("the person", "n", False),
-    _Subject("the man", "m", False),
-    # held out: only ever in held-out captions
-    _Subject("a human", "n", True),
-    _Subject("somebody", "n", True),
-    _Subject("the woman", "f", True),
-)
-
-# nouns that follow a style adjective ("a tired" + "person")
-_NOUNS: tuple[_Subject, ...] = (
-    _Subject("person", "n", False),
-    _Subject("man", "m", False),
-    _Subject("woman", "f", False),
-    _Subject("individual", "n", True),
-)
-
-# Verb phrases, 3rd person singular. "{pos}" is the subject's possessive; "{side}" is "left" or
-# "right" for the sided contents below. No phrase may name a side unless its label does, and no
-# phrase carries a manner (the style supplies it).
-_VERBS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # content: (train phrases, held-out phrases)
-    "walk": (
-        (
-            "walks forward",
-            "walks straight ahead",
-            "takes a walk straight ahead",
-            "walks forward in a straight line",
-            "walks ahead",
-            "moves forward at a walking pace",
-            "takes several steps forward",
-        ),
-        ("goes forward on foot", "walks along a straight path"),
-    ),
-    "run": (
-        (
-            "runs forward",
-            "runs straight ahead",
-            "runs forward in a straight line",
-            "runs ahead",
-            "breaks into a run",
-            "moves forward at a running pace",
-            "goes running forward",
-        ),
-        ("runs along a straight path", "heads forward at a run"),
-    ),
-    "dash": (
-        (
-            "sprints forward",
-            "dashes forward",
-            "sprints straight ahead",
-            "runs forward at full speed",
-            "makes a quick dash forward",
-            "races forward",
-            "dashes ahead in a straight line",
-        ),
-        ("bolts forward at top speed", "sprints along a straight path"),
-    ),
-    "walk-back": (
-        (
-            "walks backward",
-            "walks backwards",
-            "steps backward",
-            "takes several steps backward",
-            "backs up",
-            "walks in reverse",
-            "moves backward on foot",
-        ),
-        ("backs away step by step", "retreats by walking backward"),
-    ),
-    "bow": (
-        (
-            "bows",
-            "takes a bow",
-            "bows forward",
-            "makes a bow",
-            "gives a bow",
-            "bends forward at the waist to bow",
-            "bows {pos} head and upper body",
-        ),
-        ("performs a bow", "bends the upper body forward in a bow"),
-    ),
-    "bye": (
-        (
-            "waves goodbye with one hand",
-            "waves a hand to say goodbye",
-            "says bye with a small wave",
-            "gives a little goodbye wave",
-            "waves bye",
-            "raises one hand and waves goodbye",
-            "waves farewell with one hand",
-        ),
-        ("bids farewell with a small wave of one hand", "says goodbye with a wave of the hand"),
-    ),
-    "byebye": (
-        (
-            "waves goodbye with both hands",
-            "waves bye-bye with both hands",
-            "waves both hands to say goodbye",
-            "gives a big two-handed goodbye wave",
-            "waves both arms to say bye-bye",
-            "says bye-bye, waving both hands",
-            "waves a big goodbye with both hands",
-        ),
-        ("bids farewell by waving both hands", "waves both hands in farewell"),
-    ),
-    "guide": (
-        (
-            "gestures to show the way",
-            "points the way with an open hand",
-            "shows someone the way",
-            "guides someone with a hand gesture",
-            "gestures in a direction to guide someone",
-            "motions with one hand to direct someone",
-            "indicates the way with a sweep of the hand",
-        ),
-        ("directs someone with an arm gesture", "extends an arm to show where to go"),
-    ),
-    "respond": (
-        (
-            "raises a hand in response",
-            "responds with a raised hand",
-            "acknowledges someone by raising a hand",
-            "raises one hand to reply",
-            "lifts a hand to answer someone",
-            "replies by raising a hand",
-            "answers someone with a hand gesture",
-        ),
-        ("puts a hand up to acknowledge someone", "signals a reply by lifting one hand"),
-    ),
-    "call": (
-        (
-            "calls someone over",
-            "beckons someone to come over",
-            "waves someone over",
-            "gestures for someone to come closer",
-            "motions for someone to come here",
-            "calls out and beckons someone",
-            "signals someone to come over",
-        ),
-        ("gestures for someone to approach", "beckons to someone with {pos} hands"),
-    ),
-    "punch": (
-        (
-            "throws punches",
-            "punches",
-            "punches the air",
-            "throws a few punches",
-            "punches forward",
-            "boxes, throwing punches",
-            "strikes with {pos} fists",
-        ),
-        ("jabs with {pos} fists", "throws a series of punches"),
-    ),
-    "kick": (
-        (
-            "kicks",
-            "kicks the air",
-            "throws kicks",
-            "does a few kicks",
-            "kicks out with a leg",
-            "performs kicks",
-            "kicks forward",
-        ),
-        ("delivers a series of kicks", "strikes out with {pos} legs"),
-    ),
-    "slash": (
-        (
-            "slashes with a sword",
-            "swings a sword",
-            "swings a sword with both hands",
-            "makes sword slashes",
-            "cuts through the air with a sword",
-            "attacks with a sword",
-            "swings an imaginary sword",
-        ),
-        ("performs sword strikes", "brandishes a sword and slashes"),
-    ),
-    "wave-both-hands": (
-        (
-            "waves both hands",
-            "waves with both hands",
-            "raises both hands and waves",
-            "waves both hands in the air",
-            "gives a two-handed wave",
-            "waves with both arms raised",
-            "waves hello with both hands",
-        ),
-        ("holds up both hands and waves them", "waves with two hands"),
-    ),
-    "raise-up-both-hands": (
-        (
-            "raises both hands",
-            "raises both hands up",
-            "lifts both arms up",
-            "raises both arms above {pos} head",
-            "puts both hands up",
-            "puts both hands in the air",
-            "holds both arms up high",
-        ),
-        ("reaches both hands up toward the sky", "lifts both hands over {pos} head"),
-    ),
-}
-
-_DANCE_TRAIN: tuple[str, ...] = (
-    "dances",
-    "performs a dance",
-    "does a dance routine",
-    "dances to music",
-    "shows off some dance moves",
-    "moves to the music",
-)
-_DANCE_HELDOUT: tuple[str, ...] = ("breaks into a dance", "moves rhythmically to music")
-_VERBS["dance-long"] = (
-    _DANCE_TRAIN + ("performs a long dance routine", "dances for a long time"),
-    _DANCE_HELDOUT,
-)
-_VERBS["dance-short"] = (
-    _DANCE_TRAIN + ("performs a short dance", "does a short dance routine"),
-    _DANCE_HELDOUT,
-)
-
-# Sided contents: "{side}" in the key and in every phrase; expanded for "left" and "right".
-_SIDED_VERBS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "walk-{side}": (
-        (
-            "walks diagonally to the {side}",
-            "walks forward and to the {side}",
-            "walks to the front {side}",
-            "walks toward the {side}",
-            "walks forward at an angle to the {side}",
-            "walks on a diagonal path to the {side}",
-            "heads diagonally forward to the {side}",
-        ),
-        ("walks ahead, angling off to the {side}", "moves forward on foot toward the {side}"),
-    ),
-    "walk-turn-{side}": (
-        (
-            "walks and turns {side}",
-            "walks forward and turns to the {side}",
-            "turns {side} while walking",
-            "walks and makes a {side} turn",
-            "walks in a curve to the {side}",
-            "walks around a corner to the {side}",
-            "makes a {side} turn while walking",
-        ),
-        (
-            "walks, turning ninety degrees to the {side}",
-            "changes direction to the {side} while walking",
-        ),
-    ),
-    "wave-{side}-hand": (
-        (
-            "waves with {pos} {side} hand",
-            "waves {pos} {side} hand",
-            "raises {pos} {side} hand and waves",
-            "waves using the {side} hand",
-            "gives a wave with {pos} {side} hand",
-            "waves hello with {pos} {side} hand",
-            "lifts the {side} hand and waves it",
-        ),
-        ("waves at someone with {pos} {side} hand", "signals with a wave of the {side} hand"),
-    ),
-    "raise-up-{side}-hand": (
-        (
-            "raises {pos} {side} hand",
-            "raises the {side} hand up",
-            "lifts {pos} {side} arm up",
-            "puts {pos} {side} hand up",
-            "puts {pos} {side} hand in the air",
-            "holds up {pos} {side} hand",
-            "raises {pos} {side} arm up high",
-        ),
-        ("lifts the {side} hand up into the air", "reaches up with {pos} {side} hand"),
-    ),
-}
-for _key, (_train, _held) in _SIDED_VERBS.items():
-    for _side in ("left", "right"):
-        _VERBS[_key.format(side=_side)] = (
-            tuple(p.replace("{side}", _side) for p in _train),
-            tuple(p.replace("{side}", _side) for p in _held),
-        )
-
 
 @dataclass(frozen=True)
 class _StylePhrases:
     """The phrasings of one style, each kind as (train, held-out) tuples."""
 
-    adv: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # before or after the verb
-    sfx: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # after the verb phrase
-    loco: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # suffix, LOCOMOTION_CONTENTS
-    walk: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # suffix, WALKING_CONTENTS
-    adj: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # "a tired" + noun
-    subj: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # whole subject: "a giant"
+    adv: _Pair = ((), ())  # before or after the verb
+    sfx: _Pair = ((), ())  # after the verb phrase
+    loco: _Pair = ((), ())  # suffix, LOCOMOTION_CONTENTS
+    walk: _Pair = ((), ())  # suffix, WALKING_CONTENTS
+    adj: _Pair = ((), ())  # "a tired" + noun
+    subj: _Pair = ((), ())  # whole subject: "a giant"
 
 
-def _style(**kinds: tuple[tuple[str, ...], tuple[str, ...]]) -> _StylePhrases:
-    return _StylePhrases(**kinds)
+def _pair(entry: dict | None, where: str) -> _Pair:
+    """A ``{train: [...], heldout: [...]}`` entry (either list may be left out) as tuples."""
+    entry = entry or {}
+    if set(entry) - {"train", "heldout"}:
+        raise ValueError(f"{PHRASES_FILE.name}: {where}: keys must be train/heldout: {entry}")
+    return tuple(entry.get("train") or ()), tuple(entry.get("heldout") or ())
 
 
-# Suffixes starting with "," attach without a space. "{pos}"/"{refl}" follow the subject.
-_OLD = _style(
-    sfx=(
-        (
-            "like an old man",
-            "like an elderly person",
-            "in an elderly way",
-            "with the stiffness of old age",
-        ),
-        ("like a senior citizen", "with the frailty of old age"),
-    ),
-    loco=(("with slow, careful steps",), ()),
-    adj=(("an old", "an elderly"), ("an aged",)),
+def _subjects(entry: dict, where: str) -> tuple[_Subject, ...]:
+    train, held = _pair(entry, where)
+    out = tuple(_Subject(t, g, h) for items, h in ((train, False), (held, True)) for t, g in items)
+    if any(s.gender not in _PRONOUNS for s in out):
+        raise ValueError(f"{PHRASES_FILE.name}: {where}: every gender must be n, m or f")
+    return out
+
+
+def _sided(phrases: tuple[str, ...], side: str) -> tuple[str, ...]:
+    return tuple(p.replace("{side}", side) for p in phrases)
+
+
+def _load_phrases(path: Path = PHRASES_FILE) -> dict:
+    """Read and check the phrase tables; sided verbs are expanded for "left" and "right"."""
+    # libyaml's loader when PyYAML has it: ~5 ms instead of ~100 ms, at every import.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    verbs = {k: _pair(v, f"verbs.{k}") for k, v in data["verbs"].items()}
+    for key, entry in data["sided_verbs"].items():
+        train, held = _pair(entry, f"sided_verbs.{key}")
+        for side in ("left", "right"):
+            verbs[key.format(side=side)] = (_sided(train, side), _sided(held, side))
+    styles = {
+        name: _StylePhrases(**{k: _pair(v, f"style_phrases.{name}.{k}") for k, v in kinds.items()})
+        for name, kinds in data["style_phrases"].items()
+    }
+    if set(verbs) != set(data["contents"]) or set(styles) != set(data["styles"]):
+        raise ValueError(f"{path.name}: verbs / style_phrases do not match contents / styles")
+    comp = data["composition"]
+    return {
+        "contents": dict(data["contents"]),
+        "styles": dict(data["styles"]),
+        "subjects": _subjects(data["subjects"], "subjects"),
+        "nouns": _subjects(data["nouns"], "nouns"),
+        "verbs": verbs,
+        "style_phrases": styles,
+        "connectors": tuple(comp["connectors"]),
+        "closing_connectors": tuple(comp["closing_connectors"]),
+        "plain_nouns": tuple(comp["plain_subject_nouns"]),
+        "style_nouns": tuple(comp["style_subject_nouns"]),
+    }
+
+
+_DATA = _load_phrases()
+
+CONTENTS: dict[str, str] = _DATA["contents"]
+"""Every known content label (no dataset prefix) with a short description."""
+
+STYLES: dict[str, str] = _DATA["styles"]
+"""Every known style label (no dataset prefix) with a short description."""
+
+WALKING_CONTENTS: frozenset[str] = frozenset(
+    {"walk", "walk-back", "walk-left", "walk-right", "walk-turn-left", "walk-turn-right"}
 )
-_TIRED = _style(
-    adv=(("tiredly", "wearily", "sluggishly"), ("listlessly",)),
-    sfx=(
-        ("in a tired way", ", looking exhausted", "as if worn out"),
-        ("completely out of energy", "as if completely drained"),
-    ),
-    walk=(("slowly and tiredly", "dragging {pos} feet"), ()),
-    adj=(("a tired", "an exhausted", "a weary"), ("a worn-out",)),
-)
-_MASCULINE = _style(
-    sfx=(
-        (
-            "in a masculine way",
-            "in a manly way",
-            "with broad, masculine movements",
-            "in a macho manner",
-        ),
-        ("in a very manly manner", "with a strong masculine posture"),
-    ),
-    loco=(("with a wide, masculine stride",), ()),
-    adj=(("a masculine", "a macho"), ("a manly",)),
-)
+"""Contents that are walks: they also get walk-only style phrasings ("dragging their feet")."""
 
-_STYLE_PHRASES: dict[str, _StylePhrases] = {
-    "normal": _style(
-        sfx=(
-            ("", "normally", "in a normal way", "in a natural manner", "in an ordinary way"),
-            ("in a regular way", "in a neutral manner"),
-        ),
-    ),
-    "happy": _style(
-        adv=(("happily", "cheerfully", "joyfully"), ("gleefully",)),
-        sfx=(("in a happy way", ", looking happy", "in a cheerful mood"), ("in high spirits",)),
-        loco=(("with a spring in {pos} step",), ()),
-        adj=(("a happy", "a cheerful"), ("a joyful",)),
-    ),
-    "sad": _style(
-        adv=(("sadly", "gloomily", "sorrowfully"), ("mournfully",)),
-        sfx=(
-            ("in a sad way", ", looking sad", ", looking down and dejected"),
-            ("with a heavy heart",),
-        ),
-        loco=(("with heavy, sad steps",), ()),
-        adj=(("a sad", "an unhappy"), ("a sorrowful",)),
-    ),
-    "angry": _style(
-        adv=(("angrily", "furiously"), ("irritably",)),
-        sfx=(
-            ("in an angry way", ", looking angry", "in a rage", "with visible anger"),
-            ("in a fit of anger",),
-        ),
-        loco=(("with angry, stomping steps",), ()),
-        adj=(("an angry", "a furious"), ("an annoyed",)),
-    ),
-    "proud": _style(
-        adv=(("proudly", "confidently"), ("haughtily",)),
-        sfx=(
-            ("in a proud way", "with {pos} chest puffed out", "with {pos} head held high"),
-            ("in a self-assured manner",),
-        ),
-        loco=(("with a proud stride",), ()),
-        adj=(("a proud", "a confident"), ("an arrogant",)),
-    ),
-    "not-confident": _style(
-        adv=(("timidly", "hesitantly", "shyly", "nervously"), ("meekly",)),
-        sfx=(
-            (
-                "in an unconfident way",
-                "without confidence",
-                ", looking unsure of {refl}",
-                "in a timid way",
-            ),
-            ("with a lack of confidence",),
-        ),
-        adj=(("a timid", "an insecure", "a shy"), ("a nervous",)),
-    ),
-    "masculinity": _MASCULINE,
-    "masculine": _MASCULINE,
-    "feminine": _style(
-        adv=(("gracefully", "daintily"), ("elegantly",)),
-        sfx=(
-            (
-                "in a feminine way",
-                "in a ladylike manner",
-                "with feminine grace",
-                "with dainty, feminine movements",
-            ),
-            ("in a womanly manner",),
-        ),
-        loco=(("with light, feminine steps",), ()),
-        adj=(("a feminine", "a ladylike"), ("a graceful",)),
-    ),
-    "childish": _style(
-        adv=(("playfully", "childishly"), ()),
-        sfx=(
-            ("like a child", "like a little kid", "in a childlike way", "in a childish manner"),
-            ("like a young child", "with childlike energy"),
-        ),
-        subj=(("a child", "a little kid"), ("a young kid",)),
-    ),
-    "old": _OLD,
-    "elderly": _OLD,
-    "tired": _TIRED,
-    "exhausted": _TIRED,
-    "active": _style(
-        adv=(("energetically", "vigorously"), ("briskly",)),
-        sfx=(
-            (
-                "in an energetic way",
-                "full of energy",
-                "with lots of energy",
-                "in a lively manner",
-                "in an active way",
-            ),
-            ("with great vigor",),
-        ),
-        adj=(("an energetic", "a lively", "an active"), ("a vigorous",)),
-    ),
-    "musical": _style(
-        adv=(("theatrically", "dramatically"), ()),
-        sfx=(
-            (
-                "like a musical performer",
-                "like someone in a musical",
-                "in a theatrical, musical style",
-                "with exaggerated stage flair",
-                "like a performer on a musical stage",
-            ),
-            ("as if performing in a musical",),
-        ),
-        subj=(("a musical performer", "a stage actor"), ("a musical theatre performer",)),
-    ),
-    "giant": _style(
-        adv=(("heavily", "ponderously"), ()),
-        sfx=(
-            (
-                "like a giant",
-                "like a huge, heavy giant",
-                "with heavy, lumbering movements",
-                "in a big, heavy, giant-like way",
-            ),
-            ("like a massive lumbering giant", "with the heavy weight of a giant"),
-        ),
-        loco=(("with heavy, lumbering steps", "taking huge, heavy strides"), ()),
-        subj=(("a giant", "a huge giant"), ("a lumbering giant",)),
-    ),
-    "chimpira": _style(
-        adv=(("cockily", "menacingly"), ("brashly",)),
-        sfx=(
-            (
-                "like a thug",
-                "like a street punk",
-                "like a small-time gangster",
-                "with a thuggish attitude",
-                "in a delinquent, punkish way",
-            ),
-            ("like a hoodlum", "with the swagger of a petty gangster"),
-        ),
-        loco=(("with a thuggish swagger",), ()),
-        subj=(("a thug", "a street punk"), ("a young hoodlum",)),
-    ),
-    "youthful": _style(
-        adv=(("youthfully",), ()),
-        sfx=(
-            (
-                "in a youthful way",
-                "like a young person",
-                "with youthful energy",
-                "in a fresh, youthful manner",
-            ),
-            ("with the vigor of youth", "like a teenager"),
-        ),
-        adj=(("a youthful", "a young"), ("a young-looking",)),
-    ),
-}
+LOCOMOTION_CONTENTS: frozenset[str] = WALKING_CONTENTS | {"run", "dash"}
+"""Contents that travel: they also get stepping style phrasings ("with heavy, lumbering steps")."""
 
-assert set(_VERBS) == set(CONTENTS), sorted(set(_VERBS) ^ set(CONTENTS))
-assert set(_STYLE_PHRASES) == set(STYLES), sorted(set(_STYLE_PHRASES) ^ set(STYLES))
+_SUBJECTS: tuple[_Subject, ...] = _DATA["subjects"]  # held-out ones only in held-out captions
+_NOUNS: tuple[_Subject, ...] = _DATA["nouns"]  # follow a style adjective ("a tired" + "person")
+_VERBS: dict[str, _Pair] = _DATA["verbs"]  # 3rd person; "{pos}" is the subject's possessive
+_STYLE_PHRASES: dict[str, _StylePhrases] = _DATA["style_phrases"]
 
 # --------------------------------------------------------------------------------------------
-# Labels
+# Label parsing
 # --------------------------------------------------------------------------------------------
 
 _PREFIX_RE = re.compile(r"^\s*dataset-\d+_")
@@ -910,22 +442,11 @@ def mirror_label(content: str) -> str:
 # Composition
 # --------------------------------------------------------------------------------------------
 
-_CONNECTORS: tuple[str, ...] = (
-    ", then ",
-    " then ",
-    ", and then ",
-    " and then ",
-    ", after that ",
-    " and after that ",
-    " and afterwards ",
-)
-_FINAL_CONNECTORS: tuple[str, ...] = _CONNECTORS + (", and finally ",)
+_CONNECTORS: tuple[str, ...] = _DATA["connectors"]
+_FINAL_CONNECTORS: tuple[str, ...] = _CONNECTORS + _DATA["closing_connectors"]
 
-_PLAIN_NOUNS = ("person", "man", "woman", "human", "individual", "figure", "guy", "lady")
-_SUBJECT_NOUNS = _PLAIN_NOUNS + (
-    "character", "boy", "girl", "child", "kid", "giant", "thug", "punk", "gangster",
-    "hoodlum", "delinquent", "performer", "actor", "dancer", "robot", "humanoid",
-)  # fmt: skip
+_PLAIN_NOUNS: tuple[str, ...] = _DATA["plain_nouns"]
+_SUBJECT_NOUNS: tuple[str, ...] = _PLAIN_NOUNS + _DATA["style_nouns"]
 _SUBJECT_RE = re.compile(
     r"^(?P<subject>someone|somebody|(?:a|an|the|this|one)\s+(?:[a-z][a-z'-]*,?\s+){0,3}?"
     rf"(?:{'|'.join(_SUBJECT_NOUNS)}))\s+(?P<rest>\S.*)$",

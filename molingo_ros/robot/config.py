@@ -37,15 +37,10 @@ from typing import Literal
 import pinocchio as pin
 
 from molingo_ros.robot import DEFAULT_ROBOT
-from molingo_ros.robot.models import (
-    Robot,
-    RobotModelError,
-    RobotSpec,
-    load_robot,
-    load_robot_from_urdf_string,
-    load_robot_spec,
-)
+from molingo_ros.robot.models import Robot, load_robot, load_robot_from_urdf_string
+from molingo_ros.robot.registry import load_robot_spec
 from molingo_ros.robot.retarget import RetargetConfig, retarget_config_for
+from molingo_ros.robot.spec import RobotModelError, RobotSpec
 
 #: The suffix :func:`guess_joint_name_map` adds or strips (Unitree's URDFs end joints in it).
 JOINT_SUFFIX = "_joint"

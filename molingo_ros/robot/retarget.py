@@ -39,7 +39,9 @@ import yaml
 from molingo_ros.motion.motion import Motion
 from molingo_ros.robot.avoid import AvoidConfig, CollisionChecker
 from molingo_ros.robot.ik import IkConfig, KeypointIk
-from molingo_ros.robot.models import Robot, RobotSpec, load_robot_spec
+from molingo_ros.robot.models import Robot
+from molingo_ros.robot.registry import load_robot_spec
+from molingo_ros.robot.spec import RobotSpec
 from molingo_ros.robot.targets import (
     OPTIONAL_HUMAN_KEYPOINTS,
     ORIENTED_KEYPOINTS,

@@ -1,0 +1,108 @@
+"""The trained model bundle :class:`MoLingo`: the SAE, the generator, the frozen text encoder
+and the normalisers, loaded from and saved to one safetensors file (no pickled code), with
+its metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
+from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
+from molingo_ros.model.text import FrozenTextEncoder, TextEncoderConfig
+from molingo_ros.model.training import (
+    CheckpointError,
+    load_state_strict,
+    load_weights,
+    resolve_device,
+    save_weights,
+)
+from molingo_ros.motion.features import FeatureConfig
+
+MODEL_KIND = "molingo"
+
+
+def default_model_path() -> Path:
+    """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
+    return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
+
+
+class MoLingo(torch.nn.Module):
+    """SAE + generator + normalisers, with the frozen text encoder alongside."""
+
+    def __init__(
+        self,
+        sae_config: SAEConfig,
+        generator_config: GeneratorConfig,
+        text_config: TextEncoderConfig | None = None,
+        feature_config: FeatureConfig | None = None,
+    ) -> None:
+        super().__init__()
+        text_config = text_config or TextEncoderConfig()
+        self.sae = MotionAutoencoder(sae_config)
+        self.generator = MotionGenerator(generator_config)
+        self.text_config = text_config
+        self.feature_config = feature_config or FeatureConfig()
+        d = sae_config.feature_dim
+        self.register_buffer("feature_mean", torch.zeros(d))
+        self.register_buffer("feature_std", torch.ones(d))
+        self.register_buffer("latent_mean", torch.zeros(sae_config.latent_dim))
+        self.register_buffer("latent_std", torch.ones(sae_config.latent_dim))
+        self._text: FrozenTextEncoder | None = None
+        self.metadata: dict[str, str] = {}
+
+    @property
+    def text_encoder(self) -> FrozenTextEncoder:
+        if self._text is None:
+            self._text = FrozenTextEncoder(self.text_config, device=str(self.feature_mean.device))
+        return self._text
+
+    def text_memory(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens, mask = self.text_encoder.encode(texts)
+        dev = self.feature_mean.device
+        return self.generator.encode_text(tokens.to(dev), mask.to(dev))
+
+    # -- features <-> latents -------------------------------------------------------------
+
+    def normalise_latents(self, z: torch.Tensor) -> torch.Tensor:
+        return (z - self.latent_mean) / self.latent_std
+
+    def decode_latents(self, z_norm: torch.Tensor) -> torch.Tensor:
+        """Normalised latents (B, N, d) -> raw features (B, 4N, F)."""
+        feats = self.sae.decode(z_norm * self.latent_std + self.latent_mean)
+        return feats * self.feature_std + self.feature_mean
+
+    # -- files ------------------------------------------------------------------------------
+
+    def save(self, path: str | Path, extra: dict[str, str] | None = None) -> Path:
+        meta = {
+            "kind": MODEL_KIND,
+            "sae_config": json.dumps(self.sae.config.__dict__),
+            "generator_config": json.dumps(self.generator.config.__dict__),
+            "text_config": json.dumps(self.text_config.__dict__),
+            **(extra or {}),
+        }
+        return save_weights(Path(path), dict(self.state_dict()), meta)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto") -> MoLingo:
+        """Load a model file (default: the shipped one). Raises
+        :class:`~molingo_ros.model.training.CheckpointError` on a missing, corrupt,
+        truncated or mismatched file."""
+        path = Path(path) if path is not None else default_model_path()
+        tensors, meta = load_weights(path, MODEL_KIND)
+        try:
+            sae_cfg = SAEConfig(**json.loads(meta["sae_config"]))
+            gen_cfg = GeneratorConfig(**json.loads(meta["generator_config"]))
+            text_cfg = TextEncoderConfig(**json.loads(meta["text_config"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: bad or missing config metadata: {exc}") from exc
+        model = cls(sae_cfg, gen_cfg, text_cfg)
+        load_state_strict(model, tensors, path)
+        model.metadata = meta
+        return model.to(resolve_device(device)).eval()
+
+
+__all__ = ["MODEL_KIND", "MoLingo", "default_model_path"]

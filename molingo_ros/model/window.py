@@ -1,0 +1,264 @@
+"""One window of sampling: the settings (:class:`SamplerConfig`), the window sizes
+(:func:`tokens_left`, :func:`tokens_until`, :func:`check_window_fits`) and the masked
+generation of a window's tokens after a visible history (:func:`sample_tokens`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from molingo_ros.model.bundle import MoLingo
+from molingo_ros.model.generator import MotionGenerator
+from molingo_ros.model.schedulers import FlowScheduler, UnmaskSchedule
+
+Memory = tuple[torch.Tensor, torch.Tensor]
+
+
+def tokens_left(
+    frames_done: int,
+    next_command_frame: float | None,
+    frames_needed: int,
+    frames_per_token: int = 4,
+) -> int:
+    """Tokens (at least 1) from ``frames_done`` to the first token boundary at or after the
+    next command's start (when one is known) or the end (``frames_needed``), whichever comes
+    first. Frames count from the start of the stream."""
+    limit = frames_needed - frames_done
+    if next_command_frame is not None and next_command_frame > frames_done:
+        limit = min(limit, next_command_frame - frames_done)
+    return int(max(1, math.ceil(limit / frames_per_token)))
+
+
+def tokens_until(
+    frames_done: int,
+    next_command_frame: float | None,
+    frames_needed: int,
+    window_tokens: int,
+    frames_per_token: int = 4,
+) -> int:
+    """Tokens for the next window: a full window, shortened so that it ends at the first token
+    boundary at or after the next command's start (when one is known) and does not run past
+    ``frames_needed`` by a whole token or more (:func:`tokens_left`)."""
+    left = tokens_left(frames_done, next_command_frame, frames_needed, frames_per_token)
+    return min(window_tokens, left)
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Sampling settings.
+
+    Attributes:
+        window_tokens: new latent tokens sampled together, as one masked-generation window
+            (4 frames each).
+        emit_tokens: tokens a streaming step (:meth:`MotionStream.next_window`) emits. A
+            window's tokens beyond them wait and are emitted by the next steps, unless the
+            command changes first: then they are dropped and sampled again for the new
+            command. So a new command takes effect within ``emit_tokens`` tokens, while the
+            motion is drawn in windows of ``window_tokens`` (16 new tokens after 8 of history
+            give FID 0.024 where 8 after 16 gave 0.036: docs/MODEL.md). A window that would
+            run past a known end (the next timed command, the end of the motion) is drawn
+            only up to it.
+        history_tokens: emitted tokens kept as the visible prefix of the next window.
+        iterations: unmasking iterations per window.
+        flow_steps: Euler steps of the flow per revealed token.
+        cfg_scale: classifier-free guidance on the velocity (1 = off).
+        cfg_schedule: ``"constant"`` (every token guided by ``cfg_scale``) or ``"linear"``
+            (as MAR: the tokens revealed at an iteration get ``1 + (cfg_scale - 1) * f``, with
+            ``f`` the window's revealed fraction after that iteration, so the first tokens are
+            drawn nearly unguided and the last with the full scale).
+        noise_scale: scale of the initial flow noise (temperature).
+        decode_context_tokens: previous tokens re-decoded with each window (covers the causal
+            decoder's receptive field, so windows join without a seam).
+        output_smoothing: weight of the new frame in a causal exponential smoothing of the
+            decoded features, carried across windows (1 = off; 0.5 removes most decoder
+            jitter for ~1 frame of lag: SAE reconstructions' jerk 260 -> 105 m/s^3, real
+            motion 62, joint error +1.5 mm).
+        foot_lock: remove foot sliding through the root (:func:`lock_feet`).
+    """
+
+    window_tokens: int = 16
+    emit_tokens: int = 8
+    history_tokens: int = 8
+    iterations: int = 4
+    flow_steps: int = 8
+    cfg_scale: float = 2.0
+    cfg_schedule: str = "constant"
+    noise_scale: float = 1.0
+    decode_context_tokens: int = 16
+    output_smoothing: float = 0.5
+    foot_lock: bool = False
+
+    def __post_init__(self) -> None:
+        if self.window_tokens < 1:
+            raise ValueError(f"window_tokens must be >= 1, got {self.window_tokens}")
+        if not 1 <= self.emit_tokens <= self.window_tokens:
+            raise ValueError(
+                f"emit_tokens must be in 1..window_tokens ({self.window_tokens}), "
+                f"got {self.emit_tokens}"
+            )
+        if self.history_tokens < 0:
+            raise ValueError(f"history_tokens must be >= 0, got {self.history_tokens}")
+        if self.cfg_schedule not in CFG_SCHEDULES:
+            raise ValueError(
+                f"unknown cfg_schedule {self.cfg_schedule!r}; valid: {', '.join(CFG_SCHEDULES)}"
+            )
+
+    @classmethod
+    def with_overrides(cls, **overrides: object) -> SamplerConfig:
+        """The defaults with ``overrides`` (``None`` values ignored). When ``window_tokens``
+        is given without ``emit_tokens``, emission shrinks with the window if it must (it is
+        at most a window)."""
+        kw = {k: v for k, v in overrides.items() if v is not None}
+        if "window_tokens" in kw and "emit_tokens" not in kw:
+            kw["emit_tokens"] = min(cls.emit_tokens, int(kw["window_tokens"]))
+        return cls(**kw)
+
+    def guidance(self, revealed_fraction: float) -> float:
+        """The CFG scale for tokens revealed when ``revealed_fraction`` of the window is done."""
+        if self.cfg_schedule == "linear":
+            return 1.0 + (self.cfg_scale - 1.0) * revealed_fraction
+        return self.cfg_scale
+
+
+CFG_SCHEDULES = ("constant", "linear")
+
+
+def check_window_fits(model: MoLingo, config: SamplerConfig) -> None:
+    """Raise ValueError when a window and its history exceed the generator's positions."""
+    limit = model.generator.config.max_tokens
+    if config.history_tokens + config.window_tokens > limit:
+        raise ValueError(
+            f"history_tokens + window_tokens = {config.history_tokens} + "
+            f"{config.window_tokens} exceeds the generator's {limit} positions"
+        )
+
+
+def _guided_memory(memory: Memory, null_memory: Memory, batch: int) -> Memory:
+    """One batch for classifier-free guidance: conditional rows then unconditional rows
+    (padding the text to one length)."""
+    mem, mem_pad = memory
+    null, null_pad = null_memory
+    length = max(mem.shape[1], null.shape[1])
+
+    def pad_to(m: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        extra = length - m.shape[1]
+        if extra:
+            m = torch.cat([m, m.new_zeros(m.shape[0], extra, m.shape[2])], 1)
+            p = torch.cat([p, p.new_ones(p.shape[0], extra)], 1)
+        return m, p
+
+    mc, pc = pad_to(mem, mem_pad)
+    mu, pu = pad_to(null.expand(batch, -1, -1), null_pad.expand(batch, -1))
+    return torch.cat([mc, mu]), torch.cat([pc, pu])
+
+
+def _backbone_states(
+    gen: MotionGenerator,
+    tokens: torch.Tensor,
+    hidden: torch.Tensor,
+    age: torch.Tensor,
+    memory: Memory,
+    guided_memory: Memory | None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The backbone's conditional states and, with guidance (``guided_memory``), its
+    unconditional ones (None without)."""
+    if guided_memory is None:
+        mem, mem_pad = memory
+        return gen.backbone(tokens, hidden, None, mem, mem_pad, age), None
+    b = tokens.shape[0]
+    both_mem, both_pad = guided_memory
+    out = gen.backbone(
+        tokens.repeat(2, 1, 1),
+        hidden.repeat(2, 1),
+        None,
+        both_mem,
+        both_pad,
+        age.repeat(2, 1),
+    )
+    return out[:b], out[b:]
+
+
+def _flow_tokens(
+    gen: MotionGenerator,
+    flow: FlowScheduler,
+    cond: torch.Tensor,
+    uncond: torch.Tensor | None,
+    scale: float,
+    dim: int,
+    config: SamplerConfig,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """Draw one token (``dim`` values) per conditioning row by the flow from noise, guided
+    by ``scale`` when ``uncond`` is given."""
+    dev = cond.device
+    x = torch.randn(cond.shape[0], dim, device=dev, generator=generator) * config.noise_scale
+    for k in range(config.flow_steps):
+        t = flow.timesteps[k].expand(x.shape[0]).to(dev)
+        if uncond is not None:
+            v_both = gen.head(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, uncond]))
+            vc, vu = v_both.chunk(2)
+            v = vu + scale * (vc - vu)
+        else:
+            v = gen.head(x, t, cond)
+        x = flow.step(v, k, x)
+    return x
+
+
+@torch.no_grad()
+def sample_tokens(
+    model: MoLingo,
+    history: torch.Tensor,
+    new_tokens: int,
+    memory: tuple[torch.Tensor, torch.Tensor],
+    null_memory: tuple[torch.Tensor, torch.Tensor],
+    config: SamplerConfig,
+    generator: torch.Generator | None = None,
+    command_age: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Fill ``new_tokens`` tokens after a visible ``history`` (B, h, d) of normalised
+    latents: masked iterations, each revealed token drawn by the flow with CFG.
+    ``command_age`` (B,): tokens since the current command began, at the first new token
+    (default 0: it begins there); used by generators with ``command_age_tokens``.
+    Returns (B, new_tokens, d)."""
+    gen = model.generator
+    dev = history.device
+    b, h, d = history.shape
+    n = h + new_tokens
+    if command_age is None:
+        command_age = torch.zeros(b, dtype=torch.long, device=dev)
+    age = command_age.to(dev).long()[:, None] + torch.arange(-h, new_tokens, device=dev)[None]
+    tokens = torch.cat([history, torch.zeros(b, new_tokens, d, device=dev)], dim=1)
+    hidden = torch.zeros(b, n, dtype=torch.bool, device=dev)
+    hidden[:, h:] = True
+    order = torch.rand(b, new_tokens, device=dev, generator=generator).argsort(1) + h
+    remaining = UnmaskSchedule(config.iterations).remaining(new_tokens)
+    flow = FlowScheduler(config.flow_steps)
+    guided = _guided_memory(memory, null_memory, b) if config.cfg_scale != 1.0 else None
+    revealed = 0
+    for left in remaining:
+        count = new_tokens - left - revealed
+        if count <= 0:
+            continue
+        idx = order[:, revealed : revealed + count]  # (b, count)
+        zc, zu = _backbone_states(gen, tokens, hidden, age, memory, guided)
+        rows = torch.arange(b, device=dev)[:, None].expand_as(idx)
+        cond = zc[rows, idx].reshape(-1, zc.shape[-1])
+        uncond = zu[rows, idx].reshape(-1, zu.shape[-1]) if zu is not None else None
+        scale = config.guidance((revealed + count) / new_tokens)
+        x = _flow_tokens(gen, flow, cond, uncond, scale, d, config, generator)
+        tokens[rows, idx] = x.reshape(b, count, d)
+        hidden[rows, idx] = False
+        revealed += count
+    return tokens[:, h:]
+
+
+__all__ = [
+    "CFG_SCHEDULES",
+    "SamplerConfig",
+    "check_window_fits",
+    "sample_tokens",
+    "tokens_left",
+    "tokens_until",
+]
