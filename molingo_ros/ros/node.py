@@ -49,7 +49,13 @@ from molingo_ros.ros.description import robot_description
 from molingo_ros.ros.diagnostics import generation_diagnostics
 from molingo_ros.ros.goals import GoalServer, requested_s
 from molingo_ros.ros.outputs import RobotOutputs
-from molingo_ros.ros.ownership import describe, other_publishers, wait_for_discovery
+from molingo_ros.ros.ownership import (
+    OwnershipClaim,
+    describe,
+    must_yield,
+    other_publishers,
+    wait_for_discovery,
+)
 from molingo_ros.ros.qos import latched, reliable
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
 from molingo_ros.ros.spin import close, spin_until_signal
@@ -101,6 +107,7 @@ class MolingoNode(LifecycleNode):
         self._publish_lock = threading.RLock()
         self._accept_lock = threading.Lock()
         self._others: list[str] = []  # other publishers on the robot topics, last seen
+        self._claim: OwnershipClaim | None = None
         self._clock_warned = False
         depth = self.cfg.qos_depth
         topics = self.cfg.topics
@@ -211,6 +218,7 @@ class MolingoNode(LifecycleNode):
             self.report_error(f"configure failed: {exc}")
             self._release()
             return TransitionCallbackReturn.FAILURE
+        self._claim = OwnershipClaim(self, self.outputs.robot_topics[0])
         self._skills_pub = self.create_publisher(String, cfg.topics["skills"], latched())
         self._publish(self._skills_pub, self._skills_message(), latched=True)
         if cfg.record_enabled:
@@ -247,11 +255,12 @@ class MolingoNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.cfg.exclusive_output:
             wait_for_discovery(self.outputs.created_s, self.cfg.discovery_wait_s, time.monotonic)
-            self._others = other_publishers(self, self.outputs.robot_topics)
+            self._others = must_yield(self, self.outputs.robot_topics, self._claim)
             if self._others:
                 self.report_error(
                     f"activation refused: another node drives this robot ({describe(self._others)}"
-                    "); stop it, remap this node's topics, or set safety.exclusive_output false"
+                    "; the earlier one keeps it); stop it, remap this node's topics, or set "
+                    "safety.exclusive_output false"
                 )
                 self._diagnostics_tick()
                 return TransitionCallbackReturn.FAILURE
@@ -286,6 +295,9 @@ class MolingoNode(LifecycleNode):
         if self.outputs is not None:
             self.outputs.destroy()
         self.outputs = None
+        if self._claim is not None:
+            self._claim.destroy(self)
+        self._claim = None
         self.controller = None
         self.engine = None
         self.close_recorder()

@@ -10,10 +10,15 @@ the ROS graph (what DDS discovery has seen so far). No message is exchanged.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
 
 from rclpy.node import Node
+from std_msgs.msg import String
+
+CLAIMS_NAMESPACE = "/molingo_claims"
 
 
 def other_publishers(node: Node, topics: Iterable[str], own_per_topic: int = 1) -> list[str]:
@@ -53,10 +58,60 @@ def wait_for_discovery(since_s: float, wait_s: float, clock: Callable[[], float]
         time.sleep(left)
 
 
+class OwnershipClaim:
+    """This node's claim on a robot, visible to other nodes in the ROS graph: a publisher
+    (nothing is ever sent) on ``/molingo_claims/r<hash of the robot topic>/t<token>``, the
+    token being the creation time (ns) and the process id. Two molingo nodes started together
+    for one robot both see both claims after the discovery wait; the earlier claim wins, so
+    exactly one of them activates. Created with the robot outputs, destroyed with them."""
+
+    def __init__(self, node: Node, robot_topic: str) -> None:
+        digest = hashlib.sha1(node.resolve_topic_name(robot_topic).encode()).hexdigest()[:12]
+        self.prefix = f"{CLAIMS_NAMESPACE}/r{digest}/t"
+        self.token = time.time_ns() * 10**7 + os.getpid() % 10**7
+        self.publisher = node.create_publisher(String, f"{self.prefix}{self.token}", 1)
+
+    def others(self, node: Node) -> list[int]:
+        """The tokens of the other nodes' claims on the same robot (what discovery has seen)."""
+        tokens = []
+        for name, _ in node.get_topic_names_and_types():
+            tail = name[len(self.prefix) :] if name.startswith(self.prefix) else ""
+            if tail.isdigit() and int(tail) != self.token and node.count_publishers(name):
+                tokens.append(int(tail))
+        return tokens
+
+    def destroy(self, node: Node) -> None:
+        node.destroy_publisher(self.publisher)
+
+
+def must_yield(node: Node, topics: Iterable[str], claim: OwnershipClaim) -> list[str]:
+    """The other writers this node must leave the robot to (empty: it may drive it): any
+    publisher on ``topics`` that is not a claiming molingo node (more publishers than claims:
+    a teleop node, a controller's own writer), or a molingo node whose claim is earlier.
+    Described as :func:`other_publishers` does."""
+    topics = list(topics)
+    found = other_publishers(node, topics)
+    if not found:
+        return []
+    claims = claim.others(node)
+    foreign = any(
+        node.count_publishers(node.resolve_topic_name(t)) - 1 > len(claims) for t in topics
+    )
+    earlier = any(token < claim.token for token in claims)
+    return found if foreign or earlier else []
+
+
 def describe(found: list[str], limit: int = 4) -> str:
     """A short human-readable list of :func:`other_publishers`' result."""
     text = ", ".join(found[:limit])
     return text + (f" and {len(found) - limit} more" if len(found) > limit else "")
 
 
-__all__ = ["describe", "other_publishers", "wait_for_discovery"]
+__all__ = [
+    "CLAIMS_NAMESPACE",
+    "OwnershipClaim",
+    "describe",
+    "must_yield",
+    "other_publishers",
+    "wait_for_discovery",
+]
