@@ -297,7 +297,9 @@ def test_safety_stream_sampler_and_queue_parameters_take_effect(robots):
     full = [s.command_id for s in probe.messages(status)[n0:] if "queue is full" in s.error]
     assert sorted(set(full)) == ["q2", "q3"]
     assert _set(probe, ns, "commands.max_queue", 3).successful
-    _send(probe, ns, "stop")
+    n0 = len(probe.messages(status))
+    _send(probe, ns, "stop")  # and wait for it: the next test starts from a quiet node
+    wait(lambda: any(s.state == "stopped" for s in probe.messages(status)[n0:]), 10, "stopped")
 
 
 def test_stamp_policy_zero_starts_trajectories_on_arrival(robots):
