@@ -16,25 +16,17 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
+from molingo_ros.ros.faults.launch import node_env
+
 ROOT = Path(__file__).resolve().parents[1]
 NODE_BIN = Path(sys.executable).parent / "molingo_node"
 
 
 def domain(offset: int = 0) -> int:
-    """A ROS_DOMAIN_ID of this test process (+ ``offset`` for a second one)."""
+    """A ROS_DOMAIN_ID of this test process (+ ``offset`` for a second one). The nodes' own
+    environment is the fault suite's :func:`~molingo_ros.ros.faults.launch.node_env` (ROS files
+    in ``<tmp>/roslog``)."""
     return 20 + (os.getpid() + offset) % 70
-
-
-def node_env(domain_id: int, tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        ROS_DOMAIN_ID=str(domain_id),
-        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-        ROS_LOG_DIR=str(tmp / "roslog"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
-    return env
 
 
 def start_node(

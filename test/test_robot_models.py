@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from robot_helpers import REPO_CONFIG
+from robot_helpers import g1_doc as _g1_doc
+from robot_helpers import write_config as _write
 
 from molingo_ros.robot.models import (
     CONFIG_DIR_ENV,
@@ -28,8 +30,6 @@ from molingo_ros.robot.models import (
     robot_config_path,
     spec_from_dict,
 )
-
-REPO_CONFIG = Path(__file__).resolve().parents[1] / "config"
 
 # nq/nv measured in docs/robots-and-retargeting.md; plausible pelvis heights (m).
 EXPECTED = {
@@ -182,17 +182,6 @@ def test_collision_model_is_lazy():
 # --------------------------------------------------------------------------------------------
 # YAML robot configs
 # --------------------------------------------------------------------------------------------
-
-
-def _g1_doc() -> dict:
-    """The G1 config document, as yaml.safe_load reads it."""
-    return yaml.safe_load((REPO_CONFIG / "robots" / "g1.yaml").read_text())
-
-
-def _write(tmp_path: Path, doc: object, name: str = "robot.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
-    return path
 
 
 def test_config_dir_is_the_checkout():

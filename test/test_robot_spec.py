@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from robot_helpers import g1_doc as _g1_doc
+from robot_helpers import write_config as _write
 
 from molingo_ros.robot.registry import load_robot_spec
 from molingo_ros.robot.spec import (
@@ -18,19 +19,6 @@ from molingo_ros.robot.spec import (
     read_spec_file,
     spec_from_dict,
 )
-
-REPO_CONFIG = Path(__file__).resolve().parents[1] / "config"
-
-
-def _g1_doc() -> dict:
-    """The G1 config document, as yaml.safe_load reads it."""
-    return yaml.safe_load((REPO_CONFIG / "robots" / "g1.yaml").read_text())
-
-
-def _write(tmp_path: Path, doc: object, name: str = "robot.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
-    return path
 
 
 def test_spec_and_registry_do_not_import_pinocchio():

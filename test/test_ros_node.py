@@ -29,6 +29,10 @@ from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import serialize_message
+from ros_helpers import domain as _domain
+from ros_helpers import node_env as _env
+from ros_helpers import start_node as _start_node
+from ros_helpers import wait as _wait
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from trajectory_msgs.msg import JointTrajectory
@@ -40,53 +44,7 @@ from molingo_ros.ros.messages import from_time, to_time
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-NODE_BIN = Path(sys.executable).parent / "molingo_node"
 FPS = 30.0
-
-
-def _domain() -> int:
-    return 20 + os.getpid() % 70
-
-
-def _env(domain: int, tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        ROS_DOMAIN_ID=str(domain),
-        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-        ROS_LOG_DIR=str(tmp / "roslog"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
-    return env
-
-
-def _start_node(
-    tmp: Path, domain: int, *params: str, remaps: tuple[str, ...] = ()
-) -> subprocess.Popen:
-    args = [str(NODE_BIN), "--ros-args", "--params-file", str(ROOT / "config" / "molingo.yaml")]
-    for p in ("threads:=1", *params):
-        args += ["-p", p]
-    for r in remaps:
-        args += ["-r", r]
-    log = open(tmp / f"node_{len(list(tmp.glob('node_*.log')))}.log", "w")  # noqa: SIM115
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=_env(domain, tmp),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _wait(predicate, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _rss_mb(pid: int) -> float:

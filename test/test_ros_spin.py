@@ -9,7 +9,6 @@ every SIGINT before close() waited for them.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,26 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+from ros_helpers import domain, node_env, start_node
 
-ROOT = Path(__file__).resolve().parents[1]
-NODE_BIN = Path(sys.executable).parent / "molingo_node"
 MESSAGES = ("never retrieved", "destruction was requested")
-
-
-def _domain(offset: int) -> int:
-    return 20 + (os.getpid() + offset) % 70
-
-
-def _env(domain: int, tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        ROS_DOMAIN_ID=str(domain),
-        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-        ROS_LOG_DIR=str(tmp / "roslog"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
-    return env
 
 
 # A MultiThreadedExecutor with a 10 ms timer (like molingo_node's generation timer), spun in
@@ -76,7 +58,7 @@ CHILD = textwrap.dedent(
 def _run_child(mode: str, tmp: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", CHILD, mode],
-        env=_env(_domain(3), tmp),
+        env=node_env(domain(3), tmp),
         capture_output=True,
         text=True,
         timeout=120,
@@ -96,19 +78,6 @@ def test_close_leaves_no_unretrieved_callback_failure(tmp_path):
         assert "Traceback" not in done.stderr, done.stderr
 
 
-def _start_node(tmp: Path, domain: int, log: Path) -> subprocess.Popen:
-    args = [str(NODE_BIN), "--ros-args", "--params-file", str(ROOT / "config" / "molingo.yaml")]
-    args += ["-p", "threads:=1"]
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=_env(domain, tmp),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def _wait_for_ready(proc: subprocess.Popen, log: Path, timeout: float) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -126,10 +95,10 @@ def _wait_for_ready(proc: subprocess.Popen, log: Path, timeout: float) -> None:
 def test_idle_node_stops_cleanly_on_sigint(tmp_path):
     """Start molingo_node (shipped model, G1, autostart), wait for "ready", SIGINT: exit 0 and
     no unretrieved-exception message, several times in a row."""
-    domain = _domain(4)
+    domain_id = domain(4)
     for run in range(3):
-        log = tmp_path / f"node_{run}.log"
-        proc = _start_node(tmp_path, domain, log)
+        log = tmp_path / f"node_{run}.log"  # where start_node writes its output
+        proc = start_node(tmp_path, domain_id)
         _wait_for_ready(proc, log, timeout=180)
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)

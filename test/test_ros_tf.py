@@ -20,6 +20,8 @@ from geometry_msgs.msg import TransformStamped
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from ros_helpers import domain as ros_domain
+from ros_helpers import node_env
 from tf2_msgs.msg import TFMessage
 
 from molingo_ros.ros.messages import from_time, root_pose
@@ -30,10 +32,6 @@ pytestmark = pytest.mark.ros
 # tf2_msgs/msg/TFMessage in ROS 2 Kilted (the same since Iron: ros2 topic info -v /tf shows it;
 # rosbags' ROS2_KILTED type store computes it from Kilted's definitions, see below).
 KILTED_TFMESSAGE_HASH = "RIHS01_e369d0f05a23ae52508854b66f6aa0437f3449d652e8cbf22d5abe85d020f087"
-
-
-def _domain(offset: int) -> int:
-    return 20 + (os.getpid() + offset) % 70
 
 
 def _context(domain: int) -> Context:
@@ -60,7 +58,7 @@ def _advertised_hash(node: Node, topic: str, publishers: bool = True) -> str:
 def test_tfmessage_type_hash_is_kilteds():
     """The hash rclpy/Fast DDS advertise for the built TFMessage (from its type support's
     get_type_hash) is Kilted's, and so is the one in the type description rosidl installed."""
-    ctx = _context(_domain(1))
+    ctx = _context(ros_domain(1))
     try:
         node = Node("tf_hash_probe", context=ctx)
         node.create_publisher(TFMessage, "/tf", 10)
@@ -114,15 +112,8 @@ PUBLISHER = textwrap.dedent(
 def test_tfmessage_crosses_processes(tmp_path):
     """A TFMessage published on /tf by another process (its own rclpy, same domain, localhost
     discovery) arrives here, and the type hash it advertises over discovery is Kilted's."""
-    domain = _domain(2)
-    env = dict(os.environ)
-    env.update(
-        ROS_DOMAIN_ID=str(domain),
-        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-        ROS_LOG_DIR=str(tmp_path / "roslog"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
+    domain = ros_domain(2)
+    env = node_env(domain, tmp_path)
     child = subprocess.Popen(
         [sys.executable, "-c", PUBLISHER, "60"],
         env=env,

@@ -29,7 +29,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
@@ -342,7 +341,7 @@ class MolingoNode(LifecycleNode):
             if q is None:
                 return
             # Stamps in the order of publication.
-            out.publish_state(q, np.zeros(len(engine.joint_names)), self.now_s())
+            out.publish_state(q, out.zero_v, self.now_s())
             out.publish_hold(q, self.now_s(), self.cfg.hold_settle_s)
 
     def close_recorder(self) -> None:
@@ -543,8 +542,7 @@ class MolingoNode(LifecycleNode):
         if frame is None:  # nothing generated yet: the idle pose, for observers only
             with self._publish_lock:
                 if self.active and out is not None:
-                    q = engine.robot.neutral()
-                    out.publish_state(q, np.zeros(len(engine.joint_names)), now, command=False)
+                    out.publish_state(out.idle_q, out.zero_v, now, command=False)
             return
         q, v, _ = frame
         with self._publish_lock:  # never after the shutdown's final zero-velocity state

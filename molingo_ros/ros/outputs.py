@@ -50,6 +50,8 @@ class RobotOutputs:
         self.node, self.cfg, self.robot, self._publish = node, cfg, robot, publish
         self.joint_names = list(joint_names or robot.joint_names)
         self.root_link = robot.root_link
+        self.idle_q = robot.neutral()  # the pose shown before the first command (nq,)
+        self.zero_v = np.zeros(len(self.joint_names))
         if cfg.tf_enabled and cfg.frame_id in ("", self.root_link):
             raise ValueError(
                 f"frame_id {cfg.frame_id!r} cannot be the parent of the TF to the robot's root "

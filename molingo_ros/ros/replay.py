@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from molingo_ros.ros.messages import from_time, stamp_from_arrival, to_time
+
 ROBOT_TYPES = (
     "trajectory_msgs/msg/JointTrajectory",
     "sensor_msgs/msg/JointState",
@@ -88,8 +90,6 @@ def restamp(msg, offset_s: float, policy: str, now_s: float):
     """``msg`` (an rclpy message, changed in place) with its stamps moved by ``offset_s``
     seconds (TFMessage: each transform's); with ``policy`` "zero" a JointTrajectory is
     stamped 0 instead, its points timed from arrival at ``now_s`` (s)."""
-    from molingo_ros.ros.messages import from_time, stamp_from_arrival, to_time
-
     def shift(header) -> None:
         t = from_time(header.stamp)
         if t > 0:
