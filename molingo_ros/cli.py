@@ -21,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from molingo_ros.model.sampler_config import SamplerConfig
 from molingo_ros.motion.dataset import DatasetConfig, build_dataset
 from molingo_ros.motion.sources import clip_loaders, resolve_motion
 from molingo_ros.robot import DEFAULT_ROBOT
+from molingo_ros.settings import add_flags, flag_overrides
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
@@ -272,7 +274,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     import torch
 
     from molingo_ros.language.interpret import CommandInterpreter
-    from molingo_ros.model.sampler import MoLingo, SamplerConfig, generate
+    from molingo_ros.model.sampler import MoLingo, generate
 
     if args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
@@ -281,15 +283,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.seconds is not None and not (0 < args.seconds <= 120):
         raise ValueError(f"--seconds must be in (0, 120], got {args.seconds}")
     later = _parse_then(args.then or [])
-    overrides = {
-        "cfg_scale": args.cfg,
-        "cfg_schedule": args.cfg_schedule,
-        "flow_steps": args.flow_steps,
-        "iterations": args.iterations,
-        "window_tokens": args.window_tokens,
-        "emit_tokens": args.emit_tokens,
-        "history_tokens": args.history_tokens,
-    }
+    overrides = flag_overrides(args, SamplerConfig)
     config = SamplerConfig.with_overrides(**overrides)
     torch.manual_seed(args.seed)
     model = MoLingo.load(args.model, device=args.device)
@@ -454,17 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     gen.add_argument("--model", type=Path, help="model file (default: the shipped one)")
-    # sampler settings: None keeps SamplerConfig's default (see docs/MODEL.md)
-    gen.add_argument("--cfg", type=float, help="classifier-free guidance scale")
-    gen.add_argument(
-        "--cfg-schedule",
-        help="linear (guidance rises to --cfg over a window's iterations) or constant",
-    )
-    gen.add_argument("--flow-steps", type=int, help="flow-head steps per token")
-    gen.add_argument("--iterations", type=int, help="unmasking iterations per window")
-    gen.add_argument("--window-tokens", type=int, help="latent tokens sampled together")
-    gen.add_argument("--emit-tokens", type=int, help="latent tokens per streaming step (<= window)")
-    gen.add_argument("--history-tokens", type=int, help="latent tokens of visible history")
+    # sampler settings from SamplerConfig's fields; an absent flag keeps its default
+    add_flags(gen.add_argument_group("sampler (defaults: docs/MODEL.md)"), SamplerConfig)
     gen.add_argument("--out", type=Path, required=True, help="output .npz")
     gen.add_argument("--robot", help="also retarget onto this robot (g1, h1, t1, YAML)")
     gen.add_argument("--video", type=Path, help="render to .mp4/.gif")

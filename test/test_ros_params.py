@@ -24,7 +24,7 @@ def test_the_default_parameters_give_the_default_sampler():
         ({"emit_tokens": 17}, r"emit_tokens must be in 1\.\.window_tokens \(16\)"),
         ({"window_tokens": 4}, r"emit_tokens must be in 1\.\.window_tokens \(4\)"),
         ({"window_tokens": 60}, "window_tokens \\+ sampler.history_tokens must be <= 64"),
-        ({"cfg_schedule": "cosine"}, "valid: constant, linear"),
+        ({"cfg_schedule": "cosine"}, "cfg_schedule must be one of constant, linear"),
     ],
 )
 def test_inconsistent_sampler_parameters_are_named(changes, message):

@@ -1,16 +1,16 @@
-"""One window of sampling: the settings (:class:`SamplerConfig`), the window sizes
-(:func:`tokens_left`, :func:`tokens_until`, :func:`check_window_fits`) and the masked
-generation of a window's tokens after a visible history (:func:`sample_tokens`)."""
+"""One window of sampling: the window sizes (:func:`tokens_left`, :func:`tokens_until`,
+:func:`check_window_fits`) and the masked generation of a window's tokens after a visible
+history (:func:`sample_tokens`). The settings are in :mod:`molingo_ros.model.sampler_config`."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
 from molingo_ros.model.bundle import MoLingo
 from molingo_ros.model.generator import MotionGenerator
+from molingo_ros.model.sampler_config import CFG_SCHEDULES, SamplerConfig
 from molingo_ros.model.schedulers import FlowScheduler, UnmaskSchedule
 
 Memory = tuple[torch.Tensor, torch.Tensor]
@@ -43,86 +43,6 @@ def tokens_until(
     ``frames_needed`` by a whole token or more (:func:`tokens_left`)."""
     left = tokens_left(frames_done, next_command_frame, frames_needed, frames_per_token)
     return min(window_tokens, left)
-
-
-@dataclass(frozen=True)
-class SamplerConfig:
-    """Sampling settings.
-
-    Attributes:
-        window_tokens: new latent tokens sampled together, as one masked-generation window
-            (4 frames each).
-        emit_tokens: tokens a streaming step (:meth:`MotionStream.next_window`) emits. A
-            window's tokens beyond them wait and are emitted by the next steps, unless the
-            command changes first: then they are dropped and sampled again for the new
-            command. So a new command takes effect within ``emit_tokens`` tokens, while the
-            motion is drawn in windows of ``window_tokens`` (16 new tokens after 8 of history
-            give FID 0.024 where 8 after 16 gave 0.036: docs/MODEL.md). A window that would
-            run past a known end (the next timed command, the end of the motion) is drawn
-            only up to it.
-        history_tokens: emitted tokens kept as the visible prefix of the next window.
-        iterations: unmasking iterations per window.
-        flow_steps: Euler steps of the flow per revealed token.
-        cfg_scale: classifier-free guidance on the velocity (1 = off).
-        cfg_schedule: ``"constant"`` (every token guided by ``cfg_scale``) or ``"linear"``
-            (as MAR: the tokens revealed at an iteration get ``1 + (cfg_scale - 1) * f``, with
-            ``f`` the window's revealed fraction after that iteration, so the first tokens are
-            drawn nearly unguided and the last with the full scale).
-        noise_scale: scale of the initial flow noise (temperature).
-        decode_context_tokens: previous tokens re-decoded with each window (covers the causal
-            decoder's receptive field, so windows join without a seam).
-        output_smoothing: weight of the new frame in a causal exponential smoothing of the
-            decoded features, carried across windows (1 = off; 0.5 removes most decoder
-            jitter for ~1 frame of lag: SAE reconstructions' jerk 260 -> 105 m/s^3, real
-            motion 62, joint error +1.5 mm).
-        foot_lock: remove foot sliding through the root (:func:`lock_feet`).
-    """
-
-    window_tokens: int = 16
-    emit_tokens: int = 8
-    history_tokens: int = 8
-    iterations: int = 4
-    flow_steps: int = 8
-    cfg_scale: float = 2.0
-    cfg_schedule: str = "constant"
-    noise_scale: float = 1.0
-    decode_context_tokens: int = 16
-    output_smoothing: float = 0.5
-    foot_lock: bool = False
-
-    def __post_init__(self) -> None:
-        if self.window_tokens < 1:
-            raise ValueError(f"window_tokens must be >= 1, got {self.window_tokens}")
-        if not 1 <= self.emit_tokens <= self.window_tokens:
-            raise ValueError(
-                f"emit_tokens must be in 1..window_tokens ({self.window_tokens}), "
-                f"got {self.emit_tokens}"
-            )
-        if self.history_tokens < 0:
-            raise ValueError(f"history_tokens must be >= 0, got {self.history_tokens}")
-        if self.cfg_schedule not in CFG_SCHEDULES:
-            raise ValueError(
-                f"unknown cfg_schedule {self.cfg_schedule!r}; valid: {', '.join(CFG_SCHEDULES)}"
-            )
-
-    @classmethod
-    def with_overrides(cls, **overrides: object) -> SamplerConfig:
-        """The defaults with ``overrides`` (``None`` values ignored). When ``window_tokens``
-        is given without ``emit_tokens``, emission shrinks with the window if it must (it is
-        at most a window)."""
-        kw = {k: v for k, v in overrides.items() if v is not None}
-        if "window_tokens" in kw and "emit_tokens" not in kw:
-            kw["emit_tokens"] = min(cls.emit_tokens, int(kw["window_tokens"]))
-        return cls(**kw)
-
-    def guidance(self, revealed_fraction: float) -> float:
-        """The CFG scale for tokens revealed when ``revealed_fraction`` of the window is done."""
-        if self.cfg_schedule == "linear":
-            return 1.0 + (self.cfg_scale - 1.0) * revealed_fraction
-        return self.cfg_scale
-
-
-CFG_SCHEDULES = ("constant", "linear")
 
 
 def check_window_fits(model: MoLingo, config: SamplerConfig) -> None:

@@ -17,14 +17,49 @@ from rcl_interfaces.msg import (
 )
 from rclpy.node import Node
 
-from molingo_ros.model.generator import GeneratorConfig
-from molingo_ros.model.sampler import CFG_SCHEDULES, SamplerConfig
+from molingo_ros.model.sampler_config import SHIPPED_MAX_TOKENS, SamplerConfig
 from molingo_ros.runtime.commands import CommandLimits
+from molingo_ros.runtime.safety import SafetyConfig
+from molingo_ros.settings import config_from as config_from_settings
+from molingo_ros.settings import settings_of
 
-# name: (default, description, (lo, hi) range | tuple of choices | None)
 # The shipped generator's positions; MotionStream checks the loaded model's own at configure.
-MAX_WINDOW_TOKENS = GeneratorConfig.max_tokens
+MAX_WINDOW_TOKENS = SHIPPED_MAX_TOKENS
 
+SAMPLER_PARAMETERS = (
+    "cfg_scale",
+    "cfg_schedule",
+    "flow_steps",
+    "iterations",
+    "window_tokens",
+    "emit_tokens",
+    "history_tokens",
+)
+"""The :class:`SamplerConfig` settings the node exposes as ``sampler.*`` parameters."""
+
+COMMAND_PARAMETERS = (
+    "max_text_chars",
+    "default_duration_s",
+    "max_duration_s",
+    "max_queue",
+    "max_age_s",
+    "max_stamp_ahead_s",
+)
+"""The :class:`CommandLimits` settings the node exposes as ``commands.*`` parameters."""
+
+
+def _group(prefix: str, cls: type, names: tuple[str, ...]) -> dict[str, tuple[object, str, object]]:
+    """``PARAMETERS`` entries for the settings ``names`` of the config dataclass ``cls``
+    (their one source: :func:`molingo_ros.settings.setting`), named ``prefix.name``."""
+    return {
+        f"{prefix}.{s.name}": (s.default, s.description, s.range or s.choices)
+        for s in settings_of(cls, names)
+    }
+
+
+# name: (default, description, (lo, hi) range | tuple of choices | None). The groups of the
+# core library's config dataclasses are generated from their fields (_group); the node's own
+# settings (robot, topics, recording, ...) are written here, their one source.
 PARAMETERS: dict[str, tuple[object, str, object]] = {
     "robot": (
         "g1",
@@ -55,53 +90,8 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "device": ("auto", "torch device: auto (CUDA when present, else CPU), cpu, cuda, cuda:N", None),
     "threads": (0, "CPU threads for torch (0 = torch default)", (0, 256)),
     "autostart": (True, "configure and activate at start (no lifecycle manager needed)", None),
-    "sampler.cfg_scale": (SamplerConfig.cfg_scale, "classifier-free guidance scale", (0.0, 20.0)),
-    "sampler.cfg_schedule": (
-        SamplerConfig.cfg_schedule,
-        "guidance over a window's unmasking iterations: linear rises to cfg_scale, "
-        "constant applies it to every token",
-        CFG_SCHEDULES,
-    ),
-    "sampler.flow_steps": (
-        SamplerConfig.flow_steps,
-        "flow-head integration steps per token",
-        (1, 128),
-    ),
-    "sampler.iterations": (SamplerConfig.iterations, "unmasking iterations per window", (1, 32)),
-    "sampler.window_tokens": (
-        SamplerConfig.window_tokens,
-        f"latent tokens sampled together (4 frames each); history + window <= {MAX_WINDOW_TOKENS}",
-        (1, MAX_WINDOW_TOKENS),
-    ),
-    "sampler.emit_tokens": (
-        SamplerConfig.emit_tokens,
-        "latent tokens per published chunk (<= window_tokens): a new command takes effect "
-        "after at most this many",
-        (1, MAX_WINDOW_TOKENS),
-    ),
-    "sampler.history_tokens": (
-        SamplerConfig.history_tokens,
-        "latent tokens of history each window sees",
-        (0, MAX_WINDOW_TOKENS - 1),
-    ),
-    "commands.max_text_chars": (1000, "longest accepted command text (characters)", (1, 100000)),
-    "commands.default_duration_s": (5.0, "motion length when a command gives 0 (s)", (0.5, 600.0)),
-    "commands.max_duration_s": (
-        120.0,
-        "longest motion (s); longer requests are clipped",
-        (0.5, 3600.0),
-    ),
-    "commands.max_queue": (8, "commands that may wait behind the current one", (0, 1000)),
-    "commands.max_age_s": (
-        5.0,
-        "drop commands stamped longer ago than this (s); 0 = never",
-        (0.0, 3600.0),
-    ),
-    "commands.max_stamp_ahead_s": (
-        2.0,
-        "refuse commands stamped further than this in the future (s; clock skew allowance)",
-        (0.0, 3600.0),
-    ),
+    **_group("sampler", SamplerConfig, SAMPLER_PARAMETERS),
+    **_group("commands", CommandLimits, COMMAND_PARAMETERS),
     "commands.allow_unknown": (
         False,
         "generate even for commands the model does not know (below the grounding threshold "
@@ -126,12 +116,7 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         "arrival (the controller starts on receipt; no shared clock needed)",
         ("clock", "zero"),
     ),
-    "safety.velocity_fraction": (
-        0.9,
-        "joints close gaps at this fraction of their speed limit",
-        (0.01, 1.0),
-    ),
-    "safety.check_floor": (True, "reject frames with a foot below the floor", None),
+    **_group("safety", SafetyConfig, ("velocity_fraction", "check_floor")),
     "safety.exclusive_output": (
         True,
         "one owner per robot: refuse to activate while another node publishes on the "
@@ -358,14 +343,8 @@ def sampler_config(value: Callable[[str], Any]) -> SamplerConfig:
     """The :class:`SamplerConfig` of the ``sampler.*`` parameters (``value(name)`` gives
     each one's value). Raises ValueError, naming the parameters, on an inconsistent set."""
     try:
-        sampler = SamplerConfig(
-            cfg_scale=float(value("sampler.cfg_scale")),
-            cfg_schedule=str(value("sampler.cfg_schedule")),
-            flow_steps=int(value("sampler.flow_steps")),
-            iterations=int(value("sampler.iterations")),
-            window_tokens=int(value("sampler.window_tokens")),
-            emit_tokens=int(value("sampler.emit_tokens")),
-            history_tokens=int(value("sampler.history_tokens")),
+        sampler = config_from_settings(
+            SamplerConfig, lambda n: value(f"sampler.{n}"), SAMPLER_PARAMETERS
         )
     except ValueError as exc:
         raise ValueError(f"sampler parameters: {exc}") from exc
@@ -436,14 +415,12 @@ def config_from(p: Callable[[str], Any]) -> NodeConfig:
             raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {p(name)!r}")
     storage = p("record.storage")
     sampler = sampler_config(p)
-    limits = CommandLimits(
-        max_text_chars=int(p("commands.max_text_chars")),
-        default_duration_s=float(p("commands.default_duration_s")),
-        max_duration_s=float(p("commands.max_duration_s")),
-        max_queue=int(p("commands.max_queue")),
-        max_age_s=float(p("commands.max_age_s")),
-        max_stamp_ahead_s=float(p("commands.max_stamp_ahead_s")),
-        min_duration_s=min(0.5, float(p("commands.default_duration_s"))),
+    default_s = float(p("commands.default_duration_s"))
+    limits = config_from_settings(
+        CommandLimits,
+        lambda n: p(f"commands.{n}"),
+        COMMAND_PARAMETERS,
+        min_duration_s=min(0.5, default_s),
     )
     return NodeConfig(
         robot=str(p("robot")),

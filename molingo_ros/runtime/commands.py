@@ -18,6 +18,8 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from molingo_ros.settings import setting
+
 MODES = ("replace", "queue")
 
 
@@ -55,13 +57,25 @@ class CommandLimits:
             is refused (clock skew allowance; the stamp of a wrong clock).
     """
 
-    max_text_chars: int = 1000
-    default_duration_s: float = 5.0
+    max_text_chars: int = setting(
+        1000, "longest accepted command text (characters)", range=(1, 100000)
+    )
+    default_duration_s: float = setting(
+        5.0, "motion length when a command gives 0 (s)", range=(0.5, 600.0)
+    )
     min_duration_s: float = 0.5
-    max_duration_s: float = 120.0
-    max_queue: int = 8
-    max_age_s: float = 5.0
-    max_stamp_ahead_s: float = 2.0
+    max_duration_s: float = setting(
+        120.0, "longest motion (s); longer requests are clipped", range=(0.5, 3600.0)
+    )
+    max_queue: int = setting(8, "commands that may wait behind the current one", range=(0, 1000))
+    max_age_s: float = setting(
+        5.0, "drop commands stamped longer ago than this (s); 0 = never", range=(0.0, 3600.0)
+    )
+    max_stamp_ahead_s: float = setting(
+        2.0,
+        "refuse commands stamped further than this in the future (s; clock skew allowance)",
+        range=(0.0, 3600.0),
+    )
 
     def __post_init__(self) -> None:
         if self.max_text_chars < 1:

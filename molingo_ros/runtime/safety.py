@@ -36,6 +36,7 @@ import numpy as np
 
 from molingo_ros.robot.models import Robot
 from molingo_ros.robot.validator import ValidatorConfig, validate
+from molingo_ros.settings import setting
 
 #: Frame rate (frames/s) for the per-frame checks: finite steps become far below every speed
 #: limit, so ``validate`` judges limits, self-collision and the floor only (speeds are
@@ -73,9 +74,11 @@ class SafetyConfig:
             faster steps (a jump of the root) are slowed to it and counted as clamped.
     """
 
-    velocity_fraction: float = 0.9
+    velocity_fraction: float = setting(
+        0.9, "joints close gaps at this fraction of their speed limit", range=(0.01, 1.0)
+    )
     validator: ValidatorConfig = field(default_factory=ValidatorConfig)
-    check_floor: bool = True
+    check_floor: bool = setting(True, "reject frames with a foot below the floor")
     max_root_speed_m_s: float = 8.0
 
     def __post_init__(self) -> None:
