@@ -38,37 +38,52 @@ from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
+LAUNCH_ARGUMENTS = (
+    # (name, default value, description); params_file's default is the installed config
+    ("params_file", None, "YAML file with molingo_node's ros__parameters"),
+    ("namespace", "", "Namespace of the node"),
+    ("autostart", "true", "Configure and activate the lifecycle node on start"),
+    ("robot", "g1", "Robot: g1, h1, t1 or a robot YAML"),
+    ("record", "false", "Record a rosbag2 (mcap)"),
+    ("record_path", "", "Bag folder to create (empty: bags/molingo_<date>)"),
+    ("rviz", "false", "Start RViz 2"),
+    ("sim", "false", "Start molingo_sim (MuJoCo)"),
+    ("use_sim_time", "false", "Use the /clock topic (Gazebo, Isaac Sim, molingo_sim) as ROS time"),
+    ("log_level", "info", "ROS log level of the node"),
+)
 
-def generate_launch_description() -> LaunchDescription:
-    default_params = os.path.join(
-        get_package_share_directory("molingo_ros"), "config", "molingo.yaml"
-    )
-    params_file = LaunchConfiguration("params_file")
-    namespace = LaunchConfiguration("namespace")
-    autostart = LaunchConfiguration("autostart")
-    log_level = LaunchConfiguration("log_level")
-    robot = LaunchConfiguration("robot")
-    record = LaunchConfiguration("record")
-    record_path = LaunchConfiguration("record_path")
+
+def declare_arguments(default_params: str) -> list[DeclareLaunchArgument]:
+    """The launch arguments of :data:`LAUNCH_ARGUMENTS`, params_file defaulting to
+    ``default_params``."""
+    return [
+        DeclareLaunchArgument(
+            name,
+            default_value=default_params if default is None else default,
+            description=description,
+        )
+        for name, default, description in LAUNCH_ARGUMENTS
+    ]
+
+
+def molingo_node() -> LifecycleNode:
+    """molingo_node with params_file and the launch arguments on top; the launch file drives
+    its lifecycle itself, so the node's own autostart is off."""
     rviz = LaunchConfiguration("rviz")
     sim = LaunchConfiguration("sim")
-    use_sim_time = LaunchConfiguration("use_sim_time")
-    share = get_package_share_directory("molingo_ros")
-
-    node = LifecycleNode(
+    return LifecycleNode(
         package="molingo_ros",
         executable="molingo_node",
         name="molingo_node",
-        namespace=namespace,
-        # The launch file drives the lifecycle itself, so the node's own autostart is off.
+        namespace=LaunchConfiguration("namespace"),
         parameters=[
-            params_file,
+            LaunchConfiguration("params_file"),
             {
-                "robot": robot,
-                "record.enabled": record,
-                "record.path": record_path,
+                "robot": LaunchConfiguration("robot"),
+                "record.enabled": LaunchConfiguration("record"),
+                "record.path": LaunchConfiguration("record_path"),
                 "autostart": False,
-                "use_sim_time": use_sim_time,
+                "use_sim_time": LaunchConfiguration("use_sim_time"),
                 # RViz's fixed frame is the root link; the simulator publishes /joint_states.
                 "markers.frame_id": PythonExpression(
                     ["'pelvis' if '", rviz, "' == 'true' else 'world'"]
@@ -85,94 +100,75 @@ def generate_launch_description() -> LaunchDescription:
                 ),
             },
         ],
-        arguments=["--ros-args", "--log-level", log_level],
+        arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
         output="screen",
         emulate_tty=True,
     )
 
-    configure = EmitEvent(
-        event=ChangeState(
-            lifecycle_node_matcher=matches_action(node),
-            transition_id=Transition.TRANSITION_CONFIGURE,
-        ),
-        condition=IfCondition(autostart),
+
+def _change_state(node: LifecycleNode, transition_id: int, **kwargs) -> EmitEvent:
+    return EmitEvent(
+        event=ChangeState(lifecycle_node_matcher=matches_action(node), transition_id=transition_id),
+        **kwargs,
     )
+
+
+def autostart_lifecycle(node: LifecycleNode) -> tuple[EmitEvent, RegisterEventHandler]:
+    """With autostart: (configure ``node`` at once, activate it once it is configured)."""
+    autostart = IfCondition(LaunchConfiguration("autostart"))
+    configure = _change_state(node, Transition.TRANSITION_CONFIGURE, condition=autostart)
     activate_when_configured = RegisterEventHandler(
         OnStateTransition(
             target_lifecycle_node=node,
             start_state="configuring",
             goal_state="inactive",
-            entities=[
-                EmitEvent(
-                    event=ChangeState(
-                        lifecycle_node_matcher=matches_action(node),
-                        transition_id=Transition.TRANSITION_ACTIVATE,
-                    )
-                )
-            ],
+            entities=[_change_state(node, Transition.TRANSITION_ACTIVATE)],
         ),
-        condition=IfCondition(autostart),
+        condition=IfCondition(LaunchConfiguration("autostart")),
     )
+    return configure, activate_when_configured
 
-    rviz_node = Node(
+
+def rviz_node(share: str) -> Node:
+    """RViz 2 with the package's config/molingo.rviz (with rviz:=true)."""
+    return Node(
         package="rviz2",
-        namespace=namespace,
+        namespace=LaunchConfiguration("namespace"),
         executable="rviz2",
         arguments=["-d", os.path.join(share, "config", "molingo.rviz")],
-        condition=IfCondition(rviz),
+        condition=IfCondition(LaunchConfiguration("rviz")),
     )
-    sim_node = Node(
+
+
+def sim_node() -> Node:
+    """molingo_sim for the same robot, publishing /clock on sim time (with sim:=true)."""
+    return Node(
         package="molingo_ros",
         executable="molingo_sim",
         name="molingo_sim",
-        namespace=namespace,
-        parameters=[{"robot": robot, "publish_clock": use_sim_time}],
+        namespace=LaunchConfiguration("namespace"),
+        parameters=[
+            {
+                "robot": LaunchConfiguration("robot"),
+                "publish_clock": LaunchConfiguration("use_sim_time"),
+            }
+        ],
         output="screen",
-        condition=IfCondition(sim),
+        condition=IfCondition(LaunchConfiguration("sim")),
     )
 
+
+def generate_launch_description() -> LaunchDescription:
+    share = get_package_share_directory("molingo_ros")
+    node = molingo_node()
+    configure, activate_when_configured = autostart_lifecycle(node)
     return LaunchDescription(
         [
-            DeclareLaunchArgument(
-                "params_file",
-                default_value=default_params,
-                description="YAML file with molingo_node's ros__parameters",
-            ),
-            DeclareLaunchArgument(
-                "namespace", default_value="", description="Namespace of the node"
-            ),
-            DeclareLaunchArgument(
-                "autostart",
-                default_value="true",
-                description="Configure and activate the lifecycle node on start",
-            ),
-            DeclareLaunchArgument(
-                "robot", default_value="g1", description="Robot: g1, h1, t1 or a robot YAML"
-            ),
-            DeclareLaunchArgument(
-                "record", default_value="false", description="Record a rosbag2 (mcap)"
-            ),
-            DeclareLaunchArgument(
-                "record_path",
-                default_value="",
-                description="Bag folder to create (empty: bags/molingo_<date>)",
-            ),
-            DeclareLaunchArgument("rviz", default_value="false", description="Start RViz 2"),
-            DeclareLaunchArgument(
-                "sim", default_value="false", description="Start molingo_sim (MuJoCo)"
-            ),
-            DeclareLaunchArgument(
-                "use_sim_time",
-                default_value="false",
-                description="Use the /clock topic (Gazebo, Isaac Sim, molingo_sim) as ROS time",
-            ),
-            DeclareLaunchArgument(
-                "log_level", default_value="info", description="ROS log level of the node"
-            ),
+            *declare_arguments(os.path.join(share, "config", "molingo.yaml")),
             activate_when_configured,
             node,
             configure,
-            rviz_node,
-            sim_node,
+            rviz_node(share),
+            sim_node(),
         ]
     )

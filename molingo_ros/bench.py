@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from molingo_ros.motion.bandai_files import default_data_root
 from molingo_ros.motion.convert import load_motion
-from molingo_ros.motion.dataset import DatasetConfig, build_dataset, default_data_root
+from molingo_ros.motion.dataset import build_dataset
+from molingo_ros.motion.dataset_config import DatasetConfig
 from molingo_ros.motion.features import canonicalize, features_to_positions, motion_to_features
 
 _REPO = Path(__file__).resolve().parents[1]
@@ -277,7 +279,7 @@ def _append_section(
 ) -> int:
     """Append a titled results table to ``out`` (and print it)."""
     block = [f"## {title}", "", *([note, ""] if note else [])]
-    block += ["| what | result |", "|---|---|", *[f"| {n} | {v} |" for n, v in rows], ""]
+    block += _table(rows)
     text = "\n".join(block)
     with out.open("a") as f:
         f.write("\n" + text)
@@ -305,24 +307,47 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.ros_only:
-        from molingo_ros.ros.bench_node import bench_node
-
         title = f"molingo_node over ROS 2 (Fast DDS, localhost) — {time.strftime('%Y-%m-%d')}"
         note = f"Machine: {machine()}. The node and the client are separate processes."
-        return _append_section(args.out, title, bench_node(), note)
+        return _append_section(args.out, title, _bench_ros(), note)
     if args.model_only:
         import torch
 
         where = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else machine()
         title = f"Text to motion on {args.device} ({where}) — {time.strftime('%Y-%m-%d')}"
         return _append_section(args.out, title, bench_model(args.device, args.model))
-    rows = bench_clip() + bench_dataset(args.workers)
-    retarget_rows, gmr_table = bench_retarget()
-    model_rows = bench_model("cpu")
+    report = full_report(
+        data_rows=bench_clip() + bench_dataset(args.workers),
+        retarget=bench_retarget(),
+        model_rows=bench_model("cpu"),
+        ros_rows=_bench_ros(),
+    )
+    kept = accelerator_sections(args.out.read_text()) if args.out.exists() else ""
+    args.out.write_text(report + (f"\n{kept}" if kept else ""))
+    print(report)
+    return 0
+
+
+def _bench_ros() -> list[tuple[str, str]]:
     from molingo_ros.ros.bench_node import bench_node
 
-    ros_rows = bench_node()
+    return bench_node()
+
+
+def _table(rows: list[tuple[str, str]]) -> list[str]:
+    return ["| what | result |", "|---|---|", *[f"| {n} | {v} |" for n, v in rows], ""]
+
+
+def full_report(
+    data_rows: list[tuple[str, str]],
+    retarget: tuple[list[tuple[str, str]], list[str]],
+    model_rows: list[tuple[str, str]],
+    ros_rows: list[tuple[str, str]],
+) -> str:
+    """BENCHMARKS.md's text from the measured rows (``retarget``: its rows and the GMR
+    comparison table's lines), dated today and naming this machine."""
     stamp = time.strftime("%Y-%m-%d")
+    retarget_rows, gmr_table = retarget
     lines = [
         "# Benchmarks",
         "",
@@ -333,18 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {machine()}",
         "",
-        "| what | result |",
-        "|---|---|",
-        *[f"| {name} | {value} |" for name, value in rows],
-        "",
+        *_table(data_rows),
         f"## Retargeting — {stamp}",
         "",
         f"Machine: {machine()}; pinned to one core.",
         "",
-        "| what | result |",
-        "|---|---|",
-        *[f"| {name} | {value} |" for name, value in retarget_rows],
-        "",
+        *_table(retarget_rows),
         "### Against GMR on the same two Bandai clips (G1)",
         "",
         "GMR numbers: issue 3's anchor, measured on this machine (mink IK, v0.2.0).",
@@ -359,25 +378,15 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {machine()}; torch threads: all cores.",
         "",
-        "| what | result |",
-        "|---|---|",
-        *[f"| {name} | {value} |" for name, value in model_rows],
-        "",
+        *_table(model_rows),
         f"## molingo_node over ROS 2 (Fast DDS, localhost) — {stamp}",
         "",
         f"Machine: {machine()}. The node and the client are separate processes "
         "(`python -m molingo_ros.bench --ros-only` reruns this part).",
         "",
-        "| what | result |",
-        "|---|---|",
-        *[f"| {name} | {value} |" for name, value in ros_rows],
-        "",
+        *_table(ros_rows),
     ]
-    text = "\n".join(lines)
-    kept = accelerator_sections(args.out.read_text()) if args.out.exists() else ""
-    args.out.write_text(text + (f"\n{kept}" if kept else ""))
-    print(text)
-    return 0
+    return "\n".join(lines)
 
 
 def accelerator_sections(markdown: str) -> str:

@@ -16,7 +16,7 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
-from molingo_ros.ros.faults.launch import node_env
+from molingo_ros.ros.node_env import node_env
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_BIN = Path(sys.executable).parent / "molingo_node"
@@ -24,7 +24,7 @@ NODE_BIN = Path(sys.executable).parent / "molingo_node"
 
 def domain(offset: int = 0) -> int:
     """A ROS_DOMAIN_ID of this test process (+ ``offset`` for a second one). The nodes' own
-    environment is the fault suite's :func:`~molingo_ros.ros.faults.launch.node_env` (ROS files
+    environment is :func:`~molingo_ros.ros.node_env.node_env` (ROS files
     in ``<tmp>/roslog``)."""
     return 20 + (os.getpid() + offset) % 70
 

@@ -21,195 +21,251 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from molingo_ros.ros.messages import from_time, to_time
+from molingo_ros.ros.node_env import node_env
+
 _REPO = Path(__file__).resolve().parents[2]
+TRAJECTORY_TOPIC = "/joint_trajectory_controller/joint_trajectory"
+TEXTS = (
+    "a person walks forward",
+    "a person waves the right hand",
+    "a person bows",
+    "a person runs",
+    "a person raises both hands",
+    "a person kicks",
+)
+"""The commands' texts, in turn; each is sent with a new suffix `` (<i>)`` (nothing cached)."""
+
+Chunk = tuple[float, float, int]
+"""A JointTrajectory received: (receive wall time s, header stamp s, number of points)."""
 
 
-def _percentiles(values: list[float]) -> str:
-    a = np.asarray(values) * 1000
+def latency_summary(values_s: Sequence[float]) -> str:
+    """Median and 99th percentile of latencies given in seconds, printed in ms."""
+    a = np.asarray(values_s) * 1000
     return f"median {np.median(a):.1f} ms, p99 {np.percentile(a, 99):.1f} ms (n={len(a)})"
 
 
-def _stop_latencies(pub_text, pub_cmd, chunks, lock, repeats: int) -> list[float]:
-    """Start a long walk, and once it streams send "stop" on ~/command (std_msgs/String);
-    the time until the one-point hold trajectory is received, per repeat."""
-    from std_msgs.msg import String
+def start_node(workdir: Path, domain: int, bag: Path) -> subprocess.Popen:
+    """``molingo_node`` with config/molingo.yaml in ROS domain ``domain``, recording ``bag``;
+    its output goes to ``workdir/node.log``, its ROS logs under ``workdir/roslog``."""
+    node_bin = Path(sys.executable).parent / "molingo_node"
+    with open(workdir / "node.log", "w") as log:
+        return subprocess.Popen(
+            [
+                str(node_bin),
+                "--ros-args",
+                "--params-file",
+                str(_REPO / "config" / "molingo.yaml"),
+                "-p",
+                "record.enabled:=true",
+                "-p",
+                f"record.path:={bag}",
+            ],
+            cwd=_REPO,
+            env=node_env(domain, workdir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
-    from molingo_ros.msg import MotionCommand
-    from molingo_ros.ros.messages import to_time
 
-    out: list[float] = []
-    for i in range(repeats):
+class LatencyProbe:
+    """The measuring side: a node (``molingo_bench``) in its own rclpy context in ROS domain
+    ``domain``, spun in a daemon thread, that records every trajectory chunk and the latency of
+    every JointState and publishes commands (MotionCommand and the text topic)."""
+
+    def __init__(self, domain: int) -> None:
+        import rclpy
+        from rclpy.context import Context
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.node import Node
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import JointState
+        from std_msgs.msg import String
+        from trajectory_msgs.msg import JointTrajectory
+
+        from molingo_ros.msg import MotionCommand
+
+        os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+        self._ctx = Context()
+        rclpy.init(context=self._ctx, domain_id=domain)
+        self._node = Node("molingo_bench", context=self._ctx)
+        self._lock = threading.Lock()
+        self._chunks: list[Chunk] = []
+        self.joint_state_latencies: list[float] = []
+        """JointState header stamp -> receive (s), one per message."""
+        qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+        self._node.create_subscription(JointTrajectory, TRAJECTORY_TOPIC, self._on_traj, qos)
+        self._node.create_subscription(
+            JointState, "/molingo_node/joint_states", self._on_joint_state, qos
+        )
+        self._cmd_pub = self._node.create_publisher(
+            MotionCommand, "/molingo_node/motion_command", 10
+        )
+        self._text_pub = self._node.create_publisher(String, "/molingo_node/command", 10)
+        self._executor = SingleThreadedExecutor(context=self._ctx)
+        self._executor.add_node(self._node)
+        threading.Thread(target=self._executor.spin, daemon=True).start()
+
+    def _on_traj(self, msg) -> None:
+        with self._lock:
+            self._chunks.append((time.time(), from_time(msg.header.stamp), len(msg.points)))
+
+    def _on_joint_state(self, msg) -> None:
+        self.joint_state_latencies.append(time.time() - from_time(msg.header.stamp))
+
+    def chunks(self, since: int = 0) -> list[Chunk]:
+        """The chunks received, from the ``since``-th on."""
+        with self._lock:
+            return self._chunks[since:]
+
+    def wait_ready(self, proc: subprocess.Popen, log: Path, timeout_s: float = 120) -> None:
+        """Until the node subscribes the commands and its ``log`` says "ready"; RuntimeError
+        when it exits first or after ``timeout_s`` (s)."""
+        deadline = time.monotonic() + timeout_s
+        while self._cmd_pub.get_subscription_count() == 0 or "ready" not in log.read_text():
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"molingo_node did not start; see {log}")
+            time.sleep(0.1)
+
+    def _command(self, text: str, duration_s: float, seed: int):
+        """A MotionCommand (replace mode, no id), not stamped yet."""
+        from molingo_ros.msg import MotionCommand
+
         msg = MotionCommand()
-        msg.text, msg.duration_s, msg.seed = "walk forward", 10.0, 100 + i
+        msg.text, msg.duration_s, msg.seed = text, duration_s, seed
+        return msg
+
+    def first_chunk_latency(self, text: str, duration_s: float, seed: int) -> float:
+        """Send a command stamped now; seconds until its first chunk is received (RuntimeError
+        after 10 s)."""
+        n0 = len(self.chunks())
+        msg = self._command(text, duration_s, seed)
+        sent = time.time()
+        msg.header.stamp = to_time(sent)
+        self._cmd_pub.publish(msg)
+        while True:
+            new = self.chunks(n0)
+            if new:
+                return new[0][0] - sent
+            if time.time() - sent > 10:
+                raise RuntimeError("no chunk within 10 s")
+            time.sleep(0.001)
+
+    def stop_latency(self, seed: int) -> float | None:
+        """Start a long walk, and once it streams send "stop" on ~/command (std_msgs/String);
+        the time (s) until the one-point hold trajectory is received (None: not within 5 s)."""
+        from std_msgs.msg import String
+
+        msg = self._command("walk forward", 10.0, seed)
         msg.header.stamp = to_time(time.time())
-        with lock:
-            n0 = len(chunks)
-        pub_cmd.publish(msg)
+        n0 = len(self.chunks())
+        self._cmd_pub.publish(msg)
         deadline = time.time() + 10
-        while time.time() < deadline:
-            with lock:
-                if len(chunks) > n0:
-                    break
+        while time.time() < deadline and not self.chunks(n0):
             time.sleep(0.001)
         time.sleep(1.0)  # streaming
-        with lock:
-            n1 = len(chunks)
+        n1 = len(self.chunks())
         sent = time.time()
-        pub_text.publish(String(data="stop"))
+        self._text_pub.publish(String(data="stop"))
+        latency = None
         while time.time() - sent < 5:
-            with lock:
-                hold = [c for c in chunks[n1:] if c[2] == 1]
+            hold = [c for c in self.chunks(n1) if c[2] == 1]
             if hold:
-                out.append(hold[0][0] - sent)
+                latency = hold[0][0] - sent
                 break
             time.sleep(0.0005)
         time.sleep(0.5)
-    return out
+        return latency
+
+    def close(self) -> None:
+        """Stop spinning, destroy the node and shut the context down."""
+        import rclpy
+
+        self._executor.shutdown(timeout_sec=1.0)
+        self._node.destroy_node()
+        rclpy.try_shutdown(context=self._ctx)
 
 
-def bench_node(commands: int = 12, duration_s: float = 1.5) -> list[tuple[str, str]]:
-    import rclpy
-    from rclpy.context import Context
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
+def bag_publish_times(bag: Path) -> dict[float, float]:
+    """Header stamp (s) -> the bag's record time (s) of each JointTrajectory in ``bag``."""
     from rosbags.rosbag2 import Reader
-    from sensor_msgs.msg import JointState
-    from trajectory_msgs.msg import JointTrajectory
 
-    from molingo_ros.msg import MotionCommand
-    from molingo_ros.ros.messages import from_time, to_time
     from molingo_ros.ros.recorder import project_typestore
 
-    domain = 100 + os.getpid() % 30
-    tmp = Path(tempfile.mkdtemp(prefix="molingo_bench_"))
-    bag = tmp / "bag"
-    env = dict(os.environ)
-    env.update(
-        ROS_DOMAIN_ID=str(domain),
-        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-        ROS_LOG_DIR=str(tmp / "log"),
-    )
-    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
-    node_bin = Path(sys.executable).parent / "molingo_node"
-    log = open(tmp / "node.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            str(node_bin),
-            "--ros-args",
-            "--params-file",
-            str(_REPO / "config" / "molingo.yaml"),
-            "-p",
-            "record.enabled:=true",
-            "-p",
-            f"record.path:={bag}",
-        ],
-        cwd=_REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    ctx = Context()
-    rclpy.init(context=ctx, domain_id=domain)
-    node = Node("molingo_bench", context=ctx)
-    lock = threading.Lock()
-    chunks: list[tuple[float, float, int]] = []  # (receive, header stamp, points)
-    js_lat: list[float] = []
-
-    def on_traj(msg: JointTrajectory) -> None:
-        with lock:
-            chunks.append((time.time(), from_time(msg.header.stamp), len(msg.points)))
-
-    def on_js(msg: JointState) -> None:
-        js_lat.append(time.time() - from_time(msg.header.stamp))
-
-    qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
-    node.create_subscription(
-        JointTrajectory, "/joint_trajectory_controller/joint_trajectory", on_traj, qos
-    )
-    node.create_subscription(JointState, "/molingo_node/joint_states", on_js, qos)
-    pub = node.create_publisher(MotionCommand, "/molingo_node/motion_command", 10)
-    from std_msgs.msg import String
-
-    text_pub = node.create_publisher(String, "/molingo_node/command", 10)
-    executor = SingleThreadedExecutor(context=ctx)
-    executor.add_node(node)
-    spin = threading.Thread(target=executor.spin, daemon=True)
-    spin.start()
-    first: list[float] = []
-    try:
-        deadline = time.monotonic() + 120
-        while pub.get_subscription_count() == 0 or "ready" not in (tmp / "node.log").read_text():
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"molingo_node did not start; see {tmp / 'node.log'}")
-            time.sleep(0.1)
-        time.sleep(1.0)
-        texts = [
-            "a person walks forward",
-            "a person waves the right hand",
-            "a person bows",
-            "a person runs",
-            "a person raises both hands",
-            "a person kicks",
-        ]
-        for i in range(commands):
-            with lock:
-                n0 = len(chunks)
-            msg = MotionCommand()
-            msg.text = f"{texts[i % len(texts)]} ({i})"  # new text: nothing cached
-            msg.duration_s = duration_s
-            msg.seed = i
-            sent = time.time()
-            msg.header.stamp = to_time(sent)
-            pub.publish(msg)
-            while True:
-                with lock:
-                    new = chunks[n0:]
-                if new:
-                    first.append(new[0][0] - sent)
-                    break
-                if time.time() - sent > 10:
-                    raise RuntimeError("no chunk within 10 s")
-                time.sleep(0.001)
-            time.sleep(duration_s + 0.5)
-        stops = _stop_latencies(text_pub, pub, chunks, lock, repeats=10)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=30)
-        executor.shutdown(timeout_sec=1.0)
-        node.destroy_node()
-        rclpy.try_shutdown(context=ctx)
     store = project_typestore()
     published: dict[float, float] = {}
     with Reader(bag) as reader:
         for conn, t_ns, raw in reader.messages():
-            if conn.topic == "/joint_trajectory_controller/joint_trajectory":
+            if conn.topic == TRAJECTORY_TOPIC:
                 m = store.deserialize_cdr(raw, conn.msgtype)
                 published[from_time(m.header.stamp)] = t_ns * 1e-9
-    chunk_lat = [
-        recv - published[stamp] for recv, stamp, n in chunks if stamp in published and n > 1
-    ]
+    return published
+
+
+def chunk_latencies(chunks: Sequence[Chunk], published: dict[float, float]) -> list[float]:
+    """Publish -> receive (s) of each streamed chunk (more than one point) whose stamp is in
+    ``published`` (:func:`bag_publish_times`)."""
+    return [recv - published[stamp] for recv, stamp, n in chunks if stamp in published and n > 1]
+
+
+def latency_rows(
+    first: Sequence[float],
+    chunks: Sequence[float],
+    joint_states: Sequence[float],
+    stops: Sequence[float],
+) -> list[tuple[str, str]]:
+    """The benchmark's table rows (what, :func:`latency_summary`) from latencies in s."""
     return [
         (
             "command sent -> first JointTrajectory chunk received (new text each time)",
-            _percentiles(first),
+            latency_summary(first),
         ),
         (
             "JointTrajectory chunk (32 points x 29 joints) publish -> receive",
-            _percentiles(chunk_lat),
+            latency_summary(chunks),
         ),
-        ("JointState publish -> receive", _percentiles(js_lat)),
+        ("JointState publish -> receive", latency_summary(joint_states)),
         (
             '"stop" sent (std_msgs/String) -> hold JointTrajectory received, while streaming',
-            _percentiles(stops),
+            latency_summary(stops),
         ),
     ]
+
+
+def bench_node(
+    commands: int = 12, duration_s: float = 1.5, stop_repeats: int = 10
+) -> list[tuple[str, str]]:
+    """Start the node, send ``commands`` commands of ``duration_s`` s one after the other, then
+    ``stop_repeats`` walks each stopped while streaming; the table rows (:func:`latency_rows`).
+    """
+    domain = 100 + os.getpid() % 30
+    tmp = Path(tempfile.mkdtemp(prefix="molingo_bench_"))
+    bag = tmp / "bag"
+    proc = start_node(tmp, domain, bag)
+    probe = LatencyProbe(domain)
+    first: list[float] = []
+    try:
+        probe.wait_ready(proc, tmp / "node.log")
+        time.sleep(1.0)
+        for i in range(commands):
+            text = f"{TEXTS[i % len(TEXTS)]} ({i})"  # new text: nothing cached
+            first.append(probe.first_chunk_latency(text, duration_s, i))
+            time.sleep(duration_s + 0.5)
+        stops = [probe.stop_latency(100 + i) for i in range(stop_repeats)]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+        probe.close()
+    chunk_lat = chunk_latencies(probe.chunks(), bag_publish_times(bag))
+    stopped = [s for s in stops if s is not None]
+    return latency_rows(first, chunk_lat, probe.joint_state_latencies, stopped)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,18 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-DEFAULT_SESSION = (
+from molingo_ros.robot.registry import config_dir
+from molingo_ros.ros.node_env import node_env
+from molingo_ros.ros.session_operator import OperatorClient, SessionCommand, play
+from molingo_ros.ros.session_summary import print_summary, read_bag, summarise
+
+DEFAULT_SESSION: tuple[SessionCommand, ...] = (
     # (seconds after the start, text, duration s, mode)
     (0.0, "a person walks forward", 5.0, "replace"),
     (2.5, "a person walks turning left", 3.0, "replace"),
@@ -31,89 +37,84 @@ DEFAULT_SESSION = (
 
 @dataclass
 class SessionResult:
+    """``summary``: see :func:`~molingo_ros.ros.session_summary.summarise`; ``bag``: the node's
+    rosbag2 folder; ``video``: the simulator's MP4 (None: none asked for); ``report``:
+    molingo_sim's report (empty when it wrote none)."""
+
     summary: dict
     bag: Path
     video: Path | None
     report: dict
 
 
-def _env(domain: int, logs: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    env["ROS_DOMAIN_ID"] = str(domain)
-    env.setdefault("ROS_LOG_DIR", str(logs))
-    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
-    return env
+@dataclass(frozen=True)
+class SessionFiles:
+    """Where a session writes, all under ``out``: the node's bag (``bag_<date>_<time>``), the
+    simulator's video and report, both processes' logs, ``summary.json``."""
+
+    out: Path
+    bag: Path
+    video: Path | None
+    report: Path
+
+    @classmethod
+    def create(cls, out: Path, video: bool) -> SessionFiles:
+        """Create ``out``; the bag is named after the local time now."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d_%H%M%S")
+        return cls(out, out / f"bag_{stamp}", out / "sim.mp4" if video else None, out / "sim.json")
+
+    @property
+    def node_log(self) -> Path:
+        return self.out / "node.log"
+
+    @property
+    def sim_log(self) -> Path:
+        return self.out / "sim.log"
+
+    @property
+    def summary(self) -> Path:
+        return self.out / "summary.json"
 
 
-def run_session(
-    out: Path,
-    robot: str = "g1",
-    commands: tuple = DEFAULT_SESSION,
-    video: bool = True,
-    video_fps: float = 10.0,
-    size: tuple[int, int] = (640, 480),
-    domain: int | None = None,
-    progress: bool = True,
-) -> SessionResult:
-    """Run the session; files go to ``out`` (bag/, sim.mp4, sim.json, summary.json)."""
-    import rclpy
-    from rclpy.action import ActionClient
-    from rclpy.context import Context
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
-    from rosbags.rosbag2 import Reader
+def session_env(domain: int, out: Path) -> dict[str, str]:
+    """The processes' environment: :func:`~molingo_ros.ros.node_env.node_env` in ``domain``
+    (ROS logs under ``out/roslog``), except that a discovery range or a ROS log folder the
+    operator set is kept."""
+    keep = ("ROS_AUTOMATIC_DISCOVERY_RANGE", "ROS_LOG_DIR")
+    return node_env(domain, out, {k: os.environ[k] for k in keep if k in os.environ})
 
-    from molingo_ros.action import GenerateMotion
-    from molingo_ros.msg import MotionCommand
-    from molingo_ros.robot.models import config_dir
-    from molingo_ros.ros.recorder import project_typestore
 
-    def say(text: str) -> None:
-        if progress:
-            print(f"[session] {text}", flush=True)
+def node_command(robot: str, bag: Path) -> list[str]:
+    """``molingo_node`` (next to this Python) with config/molingo.yaml, ``robot``, recording
+    to ``bag``."""
+    return [
+        str(Path(sys.executable).parent / "molingo_node"),
+        "--ros-args",
+        "--params-file",
+        str(config_dir() / "molingo.yaml"),
+        "-p",
+        f"robot:={robot}",
+        "-p",
+        "record.enabled:=true",
+        "-p",
+        f"record.path:={bag}",
+    ]
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d_%H%M%S")
-    bag = out / f"bag_{stamp}"
-    video_path = out / "sim.mp4" if video else None
-    report_path = out / "sim.json"
-    domain = (
-        domain
-        if domain is not None
-        else int(os.environ.get("ROS_DOMAIN_ID", 60 + os.getpid() % 60))
-    )
-    env = _env(domain, out / "ros_logs")
-    bindir = Path(sys.executable).parent
-    params = config_dir() / "molingo.yaml"
-    node_log = open(out / "node.log", "w")  # noqa: SIM115
-    sim_log = open(out / "sim.log", "w")  # noqa: SIM115
-    node = subprocess.Popen(
-        [
-            str(bindir / "molingo_node"),
-            "--ros-args",
-            "--params-file",
-            str(params),
-            "-p",
-            f"robot:={robot}",
-            "-p",
-            "record.enabled:=true",
-            "-p",
-            f"record.path:={bag}",
-        ],
-        env=env,
-        stdout=node_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    sim_args = [
-        str(bindir / "molingo_sim"),
+
+def sim_command(
+    robot: str, files: SessionFiles, video_fps: float, size: tuple[int, int]
+) -> list[str]:
+    """``molingo_sim`` for ``robot``, reporting to ``files.report`` and rendering
+    ``files.video`` (if any) at ``video_fps`` frames/s and ``size`` (width, height) px."""
+    args = [
+        str(Path(sys.executable).parent / "molingo_sim"),
         "--ros-args",
         "-p",
         f"robot:={robot}",
         "-p",
-        f"report:={report_path}",
+        f"report:={files.report}",
         "-p",
         f"video_fps:={video_fps}",
         "-p",
@@ -121,164 +122,132 @@ def run_session(
         "-p",
         f"video_height:={size[1]}",
     ]
-    if video_path is not None:
-        sim_args += ["-p", f"video:={video_path}"]
-    sim = subprocess.Popen(
-        sim_args, env=env, stdout=sim_log, stderr=subprocess.STDOUT, start_new_session=True
+    if files.video is not None:
+        args += ["-p", f"video:={files.video}"]
+    return args
+
+
+def _start(args: list[str], env: dict[str, str], log: IO[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-    say(f"molingo_node (pid {node.pid}) and molingo_sim (pid {sim.pid}), ROS_DOMAIN_ID={domain}")
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    ctx = Context()
-    rclpy.init(context=ctx, domain_id=domain)
-    client_node = Node("molingo_session", context=ctx)
-    action = ActionClient(client_node, GenerateMotion, "/molingo_node/generate")
-    executor = SingleThreadedExecutor(context=ctx)
-    executor.add_node(client_node)
-    spin = threading.Thread(target=executor.spin, daemon=True)
-    spin.start()
-    results: list[dict] = []
-    t_start = time.monotonic()
-    try:
-        deadline = time.monotonic() + 180
-        while not action.server_is_ready() or "ready" not in (out / "node.log").read_text():
-            if node.poll() is not None or sim.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the node or the simulator did not start; see {out}/node.log, sim.log"
-                )
-            time.sleep(0.2)
-        time.sleep(1.0)  # the simulator's subscriptions
-        say("node ready; the operator session starts")
-        t0 = time.monotonic()
-        pending = []
-        for at, text, duration, mode in commands:
-            while time.monotonic() - t0 < at:
-                time.sleep(0.01)
-            cmd = MotionCommand()
-            cmd.text, cmd.duration_s = text, float(duration)
-            cmd.mode = MotionCommand.MODE_QUEUE if mode == "queue" else MotionCommand.MODE_REPLACE
-            cmd.id = f"cmd{len(pending)}"
-            cmd.seed = len(pending)
-            now = client_node.get_clock().now().nanoseconds
-            cmd.header.stamp.sec, cmd.header.stamp.nanosec = now // 10**9, now % 10**9
-            feedback: list = []
-            fut = action.send_goal_async(
-                GenerateMotion.Goal(command=cmd), feedback_callback=feedback.append
-            )
-            pending.append((text, mode, at, fut, feedback, time.monotonic()))
-            say(f"t={time.monotonic() - t0:4.1f} s  send ({mode}): {text!r} for {duration:g} s")
-        for text, mode, at, fut, feedback, _sent in pending:
-            while not fut.done():
-                time.sleep(0.01)
-            handle = fut.result()
-            res_fut = handle.get_result_async()
-            while not res_fut.done():
-                time.sleep(0.02)
-            res = res_fut.result().result
-            lat = max((f.feedback.latency_s for f in feedback), default=0.0)
-            rtf = max((f.feedback.realtime_factor for f in feedback), default=0.0)
-            results.append(
-                {
-                    "text": text,
-                    "mode": mode,
-                    "sent_at_s": at,
-                    "success": res.success,
-                    "error": res.error,
-                    "frames": res.frames,
-                    "latency_s": round(lat, 3),
-                    "realtime_factor": round(rtf, 1),
-                }
-            )
-            say(
-                f"{'done     ' if res.success else 'stopped  '} {text!r}: {res.frames} frames"
-                + (f" ({res.error})" if res.error else "")
-            )
-        time.sleep(1.0)
-    finally:
-        for proc in (node, sim):
+
+
+class SessionProcesses:
+    """molingo_node and molingo_sim, each in its own session (process group), their output in
+    ``files.node_log`` and ``files.sim_log``."""
+
+    def __init__(
+        self, node_args: list[str], sim_args: list[str], files: SessionFiles, env: dict[str, str]
+    ) -> None:
+        self._logs = [open(files.node_log, "w"), open(files.sim_log, "w")]  # noqa: SIM115
+        self.node = _start(node_args, env, self._logs[0])
+        self.sim = _start(sim_args, env, self._logs[1])
+
+    def running(self) -> bool:
+        """Whether both still run."""
+        return self.node.poll() is None and self.sim.poll() is None
+
+    def interrupt(self) -> None:
+        """SIGINT to each one still running (the node closes its bag, the simulator renders)."""
+        for proc in (self.node, self.sim):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)
-        executor.shutdown(timeout_sec=1.0)
-        client_node.destroy_node()
-        rclpy.try_shutdown(context=ctx)
-        say("stopping; the simulator renders the video" if video else "stopping")
-        for proc in (node, sim):
+
+    def wait(self, timeout_s: float = 600.0) -> None:
+        """Wait up to ``timeout_s`` (s) for each, SIGKILL it after that (its exit status then
+        stays None); close the logs."""
+        for proc in (self.node, self.sim):
             try:
-                proc.wait(timeout=600)
+                proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        node_log.close()
-        sim_log.close()
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    counts: dict[str, int] = {}
-    diag: dict[str, str] = {}
-    store = project_typestore()
-    with Reader(bag) as reader:
-        for conn, _, raw in reader.messages():
-            counts[conn.topic] = counts.get(conn.topic, 0) + 1
-            if conn.topic == "/diagnostics":
-                msg = store.deserialize_cdr(raw, conn.msgtype)
-                diag = {kv.key: kv.value for kv in msg.status[0].values}
-    first = next((r for r in results if r["latency_s"] > 0), None)
-    summary = {
-        "robot": robot,
-        "commands": results,
-        "latency_to_first_motion_s": first["latency_s"] if first else None,
-        "realtime_factor": diag.get("realtime_factor"),
-        "device": diag.get("device"),
-        "frames_rejected_by_validation": int(diag.get("frames_rejected", 0)),
-        "frames_clamped_by_validation": int(diag.get("frames_clamped", 0)),
-        "sim": {
-            k: report.get(k)
-            for k in (
-                "messages",
-                "streamed",
-                "holds",
-                "name_mismatches",
-                "out_of_limits",
-                "backwards",
-                "starved",
-                "frames_played",
-                "feet_min_height_m",
-                "feet_max_low_height_m",
-                "video_frames",
+        for log in self._logs:
+            log.close()
+
+    def exits(self) -> tuple[int | None, int | None]:
+        """Exit status of (node, simulator)."""
+        return self.node.returncode, self.sim.returncode
+
+
+def wait_until_ready(
+    client: OperatorClient, procs: SessionProcesses, files: SessionFiles, timeout_s: float = 180
+) -> None:
+    """Until the node's action server is there and its log says "ready"; RuntimeError when a
+    process exits first or after ``timeout_s`` (s)."""
+    deadline = time.monotonic() + timeout_s
+    while not client.server_ready() or "ready" not in files.node_log.read_text():
+        if not procs.running() or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"the node or the simulator did not start; see {files.out}/node.log, sim.log"
             )
-        },
-        "bag": str(bag),
-        "bag_messages": counts,
-        "video": str(video_path) if video_path and video_path.exists() else None,
-        "node_exit": node.returncode,
-        "sim_exit": sim.returncode,
-        "wall_s": round(time.monotonic() - t_start, 1),
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    return SessionResult(summary, bag, video_path, report)
+        time.sleep(0.2)
 
 
-def print_summary(s: dict) -> None:
-    print("\n== molingo session ==")
-    for c in s["commands"]:
-        state = "done" if c["success"] else f"stopped ({c['error']})"
-        print(
-            f"  t={c['sent_at_s']:4.1f} s {c['mode']:7s} {c['text']!r}: "
-            f"{state}, {c['frames']} frames"
-        )
-    print(
-        f"latency to first motion: {s['latency_to_first_motion_s']} s (text -> first chunk ready)"
+def _operate(
+    client: OperatorClient,
+    procs: SessionProcesses,
+    files: SessionFiles,
+    commands: Sequence[SessionCommand],
+    say: Callable[[str], None],
+) -> list[dict]:
+    """Wait for the node, play ``commands``, let the last frames arrive; the results."""
+    wait_until_ready(client, procs, files)
+    time.sleep(1.0)  # the simulator's subscriptions
+    say("node ready; the operator session starts")
+    results = play(client, commands, say)
+    time.sleep(1.0)
+    return results
+
+
+def run_session(
+    out: Path,
+    robot: str = "g1",
+    commands: Sequence[SessionCommand] = DEFAULT_SESSION,
+    video: bool = True,
+    video_fps: float = 10.0,
+    size: tuple[int, int] = (640, 480),
+    domain: int | None = None,
+    progress: bool = True,
+) -> SessionResult:
+    """Run the session; files go to ``out`` (bag_<date>/, sim.mp4, sim.json, summary.json,
+    node.log, sim.log). ``size``: video (width, height) px; ``domain``: the ROS_DOMAIN_ID
+    (default: this environment's, else one from the process id)."""
+
+    def say(text: str) -> None:
+        if progress:
+            print(f"[session] {text}", flush=True)
+
+    files = SessionFiles.create(out, video)
+    if domain is None:
+        domain = int(os.environ.get("ROS_DOMAIN_ID", 60 + os.getpid() % 60))
+    procs = SessionProcesses(
+        node_command(robot, files.bag),
+        sim_command(robot, files, video_fps, size),
+        files,
+        session_env(domain, files.out),
     )
-    print(f"real-time factor: {s['realtime_factor']} on {s['device']}")
-    print(
-        f"validation: {s['frames_rejected_by_validation']} frames held, "
-        f"{s['frames_clamped_by_validation']} slowed"
+    say(
+        f"molingo_node (pid {procs.node.pid}) and molingo_sim (pid {procs.sim.pid}), "
+        f"ROS_DOMAIN_ID={domain}"
     )
-    sim = s["sim"]
-    print(
-        f"simulator: {sim['streamed']} trajectories + {sim['holds']} holds, joint names "
-        f"mismatched {sim['name_mismatches']}, points out of limits {sim['out_of_limits']}, "
-        f"starved {sim['starved']}, feet {sim['feet_min_height_m']:.3f} m lowest"
+    client = OperatorClient(domain)
+    t_start = time.monotonic()
+    try:
+        results = _operate(client, procs, files, commands, say)
+    finally:
+        procs.interrupt()
+        client.close()
+        say("stopping; the simulator renders the video" if video else "stopping")
+        procs.wait()
+    report = json.loads(files.report.read_text()) if files.report.exists() else {}
+    counts, diag = read_bag(files.bag)
+    wall_s = round(time.monotonic() - t_start, 1)
+    summary = summarise(
+        robot, results, files.bag, counts, diag, report, files.video, procs.exits(), wall_s
     )
-    print(f"bag: {s['bag']} ({sum(s['bag_messages'].values())} messages)")
-    print(f"video: {s['video']}")
-    print(f"exit codes: node {s['node_exit']}, sim {s['sim_exit']}; {s['wall_s']} s in all")
+    files.summary.write_text(json.dumps(summary, indent=1))
+    return SessionResult(summary, files.bag, files.video, report)
 
 
 def to_gif(video: Path, gif: Path, fps: float = 10.0, width: int = 400, every: int = 1) -> Path:

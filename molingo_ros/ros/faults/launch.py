@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from molingo_ros.ros.node_env import node_env
+
 REPO = Path(__file__).resolve().parents[3]
 NODE_BIN = Path(sys.executable).parent / "molingo_node"
 CONFIG = REPO / "config" / "molingo.yaml"
@@ -38,20 +40,6 @@ def new_domain() -> int:
                 _domains_used.add(d)
                 return d
     raise RuntimeError("no free ROS domain id left")
-
-
-def node_env(domain: int, log_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a node (or CLI) in ``domain``, logging ROS files to ``log_dir``."""
-    env = dict(os.environ)
-    env.update(
-        ROS_DOMAIN_ID=str(domain),
-        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-        ROS_LOG_DIR=str(log_dir / "roslog"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)  # let the node's venv bootstrap itself
-    env.update(extra or {})
-    return env
 
 
 def rss_mib(pid: int) -> float:
@@ -206,7 +194,6 @@ __all__ = [
     "RssSampler",
     "new_domain",
     "node_code_origin",
-    "node_env",
     "rss_mib",
     "start_node",
 ]

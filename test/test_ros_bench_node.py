@@ -1,0 +1,66 @@
+"""The ROS latency benchmark: its statistics, the chunks matched to their publish times in a
+bag the node's own recorder wrote, the table it prints, and (slow) a very short real run
+against molingo_node in its own process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from molingo_ros.ros.bench_node import (
+    TRAJECTORY_TOPIC,
+    bag_publish_times,
+    bench_node,
+    chunk_latencies,
+    latency_rows,
+    latency_summary,
+)
+from molingo_ros.ros.messages import joint_trajectory
+from molingo_ros.ros.recorder import BagRecorder
+
+pytestmark = pytest.mark.ros
+
+
+def test_latencies_are_summarised_in_milliseconds():
+    assert latency_summary([0.003, 0.001, 0.002]) == "median 2.0 ms, p99 3.0 ms (n=3)"
+    spread = [0.010] * 99 + [0.500]
+    assert latency_summary(spread) == "median 10.0 ms, p99 14.9 ms (n=100)"
+
+
+def test_chunks_are_matched_to_their_publish_time_in_the_bag(tmp_path):
+    rec = BagRecorder(tmp_path / "bag")
+    stamps = [100.0, 100.5, 101.0]
+    for k, stamp in enumerate(stamps):
+        n = 1 if k == 2 else 4  # the last one is a one-point hold
+        msg = joint_trajectory(["a"], np.zeros((n, 1)), np.zeros((n, 1)), stamp, 30.0)
+        rec.write(TRAJECTORY_TOPIC, msg, int((stamp + 0.01) * 1e9))  # recorded 10 ms later
+    rec.write("/other", joint_trajectory(["a"], np.zeros((2, 1)), np.zeros((2, 1)), 1.0, 30), 5)
+    rec.close()
+    published = bag_publish_times(tmp_path / "bag")
+    assert published == pytest.approx({100.0: 100.01, 100.5: 100.51, 101.0: 101.01})
+    received = [(100.02, 100.0, 4), (100.535, 100.5, 4), (101.03, 101.0, 1), (102.0, 99.0, 4)]
+    # the hold (one point) and the chunk missing from the bag are left out
+    assert chunk_latencies(received, published) == pytest.approx([0.01, 0.025])
+
+
+def test_the_table_has_one_row_per_latency():
+    rows = latency_rows([0.1, 0.2], [0.001], [0.002, 0.004], [0.05])
+    assert [name for name, _ in rows] == [
+        "command sent -> first JointTrajectory chunk received (new text each time)",
+        "JointTrajectory chunk (32 points x 29 joints) publish -> receive",
+        "JointState publish -> receive",
+        '"stop" sent (std_msgs/String) -> hold JointTrajectory received, while streaming',
+    ]
+    assert rows[0][1] == "median 150.0 ms, p99 199.0 ms (n=2)"
+    assert rows[3][1] == "median 50.0 ms, p99 50.0 ms (n=1)"
+
+
+@pytest.mark.slow
+def test_a_short_run_measures_every_latency():
+    rows = dict(bench_node(commands=1, duration_s=0.5, stop_repeats=1))
+    assert len(rows) == 4
+    for name, value in rows.items():
+        n = int(value.split("(n=")[1].rstrip(")"))
+        assert n >= 1, name
+        median_ms = float(value.split("median ")[1].split(" ms")[0])
+        assert 0 < median_ms < 10_000, (name, value)

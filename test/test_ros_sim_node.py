@@ -1,0 +1,134 @@
+"""molingo_sim as its own process (real Fast DDS, its own ROS_DOMAIN_ID): it follows the
+trajectories it receives like joint_trajectory_controller (joints matched by name, stamp 0
+starts on arrival, the last point held), publishes what the simulated G1 does on
+``joint_states`` and its clock on ``/clock``, refuses a message with the wrong joints, and
+writes its report at SIGINT. And the skeleton's parents rebuilt from the node's markers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from geometry_msgs.msg import PoseStamped
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_helpers import Probe, domain, node_env, wait
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from molingo_ros.robot.models import load_robot
+from molingo_ros.ros.messages import from_time, skeleton_markers, to_duration, to_time
+from molingo_ros.ros.sim_node import _parents_from_bones
+
+pytestmark = pytest.mark.ros
+
+TRAJECTORY = "/joint_trajectory_controller/joint_trajectory"
+
+
+def test_the_skeleton_parents_come_back_from_the_bone_markers():
+    """The simulator draws the human beside the robot from the node's markers: the LINE_LIST
+    (parent, child pairs) gives back every joint's parent."""
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(6, 3))
+    parents = np.array([-1, 0, 1, 1, 3, 0])
+    bones, joints = skeleton_markers(points, parents, 1.0, "world").markers
+    got = _parents_from_bones(np.array([[q.x, q.y, q.z] for q in joints.points]), bones)
+    assert got.tolist() == parents.tolist()
+    assert _parents_from_bones(points, None).tolist() == [-1] * 6
+
+
+def _trajectory(names: list[str], rows: np.ndarray, stamp_s: float, dt_s: float = 0.2):
+    msg = JointTrajectory()
+    msg.header.stamp = to_time(stamp_s)
+    msg.joint_names = list(names)
+    for i, row in enumerate(rows):
+        msg.points.append(
+            JointTrajectoryPoint(
+                positions=[float(v) for v in row], time_from_start=to_duration(i * dt_s)
+            )
+        )
+    return msg
+
+
+@pytest.fixture(scope="module")
+def g1():
+    return load_robot("g1")
+
+
+def test_the_simulator_follows_checks_and_reports(tmp_path, g1):
+    dom = domain(5)
+    report = tmp_path / "sim.json"
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "molingo_sim"),
+            "--ros-args",
+            "-p",
+            f"report:={report}",
+            "-p",
+            "publish_clock:=true",
+        ],
+        env=node_env(dom, tmp_path),
+        stdout=open(tmp_path / "sim.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    probe = Probe(dom, "sim_test_probe")
+    try:
+        qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+        probe.collect(JointState, "/joint_states", qos)
+        probe.collect(Clock, "/clock", qos)
+        traj_pub = probe.node.create_publisher(JointTrajectory, TRAJECTORY, qos)
+        root_pub = probe.node.create_publisher(PoseStamped, "/molingo_node/root_pose", qos)
+        wait(
+            lambda: traj_pub.get_subscription_count() and root_pub.get_subscription_count(),
+            60,
+            f"molingo_sim to subscribe (see {tmp_path}/sim.log)",
+        )
+        wait(lambda: probe.messages("/clock"), 10, "the simulator's clock")
+        root = PoseStamped()
+        root.header.stamp = to_time(time.time())
+        root.pose.position.z, root.pose.orientation.w = 0.78, 1.0
+        root_pub.publish(root)
+
+        # Two points in the reverse joint order, stamped 0: played from arrival, then held.
+        target = np.clip(0.1, g1.lower, g1.upper)
+        rows = np.stack([np.clip(0.0, g1.lower, g1.upper), target])
+        names = list(reversed(g1.joint_names))
+        traj_pub.publish(_trajectory(names, rows[:, ::-1], 0.0))
+
+        def holds_target() -> bool:
+            js = probe.messages("/joint_states")
+            return bool(js) and np.allclose(js[-1].position, target, atol=1e-9)
+
+        wait(holds_target, 10, "joint_states at the trajectory's last point")
+        assert list(probe.messages("/joint_states")[-1].name) == list(g1.joint_names)
+
+        # A joint missing: refused. A one-point hold with one joint over its limit: counted.
+        traj_pub.publish(_trajectory(g1.joint_names[:-1], rows[:, :-1], time.time()))
+        over = target.copy()
+        over[0] = g1.upper[0] + 0.5
+        traj_pub.publish(_trajectory(g1.joint_names, over[None], time.time()))
+        time.sleep(0.5)
+    finally:
+        probe_clock = [from_time(m.clock) for m in probe.messages("/clock")]
+        probe.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        rc = proc.wait(timeout=60)
+    assert rc == 0
+    rep = json.loads(report.read_text())
+    assert rep["robot"] == g1.name and rep["mode"] == "kinematic"
+    assert rep["messages"] == 3 and rep["streamed"] == 1 and rep["holds"] == 1
+    assert rep["reordered"] == 1 and rep["name_mismatches"] == 1 and rep["out_of_limits"] == 1
+    assert abs(rep["streamed_stamps"][0] - time.time()) < 60  # stamp 0: the arrival time
+    assert rep["stamps_increasing"] and rep["backwards"] == 0
+    assert rep["frames_played"] > 0 and rep["upright"]
+    assert len(probe_clock) > 5 and np.all(np.diff(probe_clock) > 0)
+    assert abs(probe_clock[-1] - time.time()) < 60  # the wall clock, not a simulated one
