@@ -1,5 +1,6 @@
 """Parsing operator commands into plans (molingo_ros.language.parse): splitting, durations and
-counts, speed, fillers, typos and stop phrases."""
+counts, speed, fillers, typos and stop phrases, end to end through :func:`parse_command`.
+The steps alone are tested in test_language_clauses / _modifiers / _spelling / _vocabulary."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from molingo_ros.language.parse import (
     CommandPlan,
     Segment,
     is_stop_phrase,
-    normalize,
     parse_command,
 )
 
@@ -359,11 +359,6 @@ def test_robot_is_kept_when_it_is_not_an_address():
 
 
 # -- case, punctuation, typos ---------------------------------------------------------------
-
-
-def test_normalize():
-    assert normalize("  Don\u2019t  \u201cWAVE\u201d\t") == "don't \"wave\""
-    assert normalize("\uff37ave") == "wave"  # fullwidth W (NFKC)
 
 
 def test_case_and_punctuation_do_not_matter():

@@ -17,7 +17,7 @@ from molingo_ros.language.grounding import BUNDLE_KEY, SkillMatcher, calibrate
 from molingo_ros.language.parse import parse_command
 from molingo_ros.language.skills import BUNDLE_KEY as SKILLS_KEY
 from molingo_ros.language.skills import SkillCatalogue
-from molingo_ros.model.training import read_safetensors, save_weights
+from molingo_ros.model.checkpoint import read_safetensors, save_weights
 
 VALIDATION_FILE = Path(__file__).with_name("validation_commands.json")
 

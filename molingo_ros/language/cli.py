@@ -77,7 +77,8 @@ def _calibrate(model, model_path: Path, args: argparse.Namespace) -> int:
     from molingo_ros.language.calibration import calibrate_matcher, write_bundle_metadata
     from molingo_ros.language.grounding import SkillMatcher
     from molingo_ros.language.skills import SkillCatalogue
-    from molingo_ros.motion.dataset import DatasetConfig, build_dataset
+    from molingo_ros.motion.dataset import build_dataset
+    from molingo_ros.motion.dataset_config import DatasetConfig
 
     dataset = build_dataset(DatasetConfig(root=args.root) if args.root else None)
     old = SkillCatalogue.from_metadata(model.metadata)  # keeps its preferred captions

@@ -185,9 +185,6 @@ def reference_phrasings(content: str, per_skill: int = 24) -> tuple[str, ...]:
     return tuple(out + extra[:per_skill])
 
 
-__all__ = ["OPERATOR_PHRASES", "imperative", "reference_phrasings"]
-
-
 BACKGROUND_PHRASES: tuple[str, ...] = (
     # Everyday actions that no skill of the Bandai data performs. They are a "none of the
     # skills" class: a segment nearer to one of these than to every skill is refused. A skill
@@ -217,3 +214,6 @@ BACKGROUND_PHRASES: tuple[str, ...] = (
     "random words", "gibberish", "test test", "nothing", "something else",
 )
 """Everyday actions and chatter that are not skills: the background class of the grounding."""
+
+
+__all__ = ["BACKGROUND_PHRASES", "OPERATOR_PHRASES", "imperative", "reference_phrasings"]
