@@ -5,6 +5,7 @@
 #   make demo    setup, then the main job: molingo_node + molingo_sim (MuJoCo) + a short
 #                operator session; leaves out/demo/sim.mp4, a bag and a summary
 #   make bench   setup, then the benchmarks
+#   make bench-gpu  setup, then the model benchmark on CUDA (a GPU machine), appended to BENCHMARKS.md
 #   make soak    setup, then the fault-injection and soak suite of molingo_node (about 10 min;
 #                fuzzing, bursts, soak, kills, duplicates, corrupt files): out/soak/report.md and report.json; exits 1 when a criterion fails
 #   make clean   remove build outputs and caches (keeps .venv and the dataset cache .cache/)
@@ -18,7 +19,7 @@ PYTEST_ARGS ?=
 # this is already set; don't let another venv's value leak into ours.
 unexport _ROS_WHEELS_BOOTSTRAP_COMPLETE
 
-.PHONY: setup test lint demo bench soak clean distclean
+.PHONY: setup test lint demo bench bench-gpu soak clean distclean
 
 setup:
 	@bash tools/setup_venv.sh
@@ -36,6 +37,9 @@ demo: setup
 
 bench: setup
 	$(PY) -m molingo_ros.bench
+
+bench-gpu: setup
+	$(PY) -m molingo_ros.bench --model-only --device cuda
 
 soak: setup
 	$(PY) -m molingo_ros.ros.faults --out out/soak
