@@ -7,6 +7,7 @@ checking them: :mod:`molingo_ros.ros.params`."""
 from __future__ import annotations
 
 from molingo_ros.model.sampler_config import SHIPPED_MAX_TOKENS, SamplerConfig
+from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.runtime.commands import CommandLimits
 from molingo_ros.runtime.safety import SafetyConfig
 from molingo_ros.settings import settings_of
@@ -50,7 +51,7 @@ def _group(prefix: str, cls: type, names: tuple[str, ...]) -> dict[str, tuple[ob
 # settings (robot, topics, recording, ...) are written here, their one source.
 PARAMETERS: dict[str, tuple[object, str, object]] = {
     "robot": (
-        "g1",
+        DEFAULT_ROBOT,
         "robot to drive: a registered name (g1, h1, t1) or a robot YAML path",
         None,
     ),

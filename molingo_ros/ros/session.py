@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.robot.registry import config_dir
 from molingo_ros.ros.node_env import node_env
 from molingo_ros.ros.session_operator import OperatorClient, SessionCommand, play
@@ -202,7 +203,7 @@ def _operate(
 
 def run_session(
     out: Path,
-    robot: str = "g1",
+    robot: str = DEFAULT_ROBOT,
     commands: Sequence[SessionCommand] = DEFAULT_SESSION,
     video: bool = True,
     video_fps: float = 10.0,
@@ -275,7 +276,7 @@ def to_gif(video: Path, gif: Path, fps: float = 10.0, width: int = 400, every: i
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="molingo session", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("out/demo"))
-    ap.add_argument("--robot", default="g1")
+    ap.add_argument("--robot", default=DEFAULT_ROBOT)
     ap.add_argument("--no-video", action="store_true")
     ap.add_argument("--video-fps", type=float, default=10.0)
     ap.add_argument("--size", default="640x480", help="video size WxH")

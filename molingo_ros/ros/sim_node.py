@@ -41,6 +41,7 @@ from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 from visualization_msgs.msg import Marker, MarkerArray
 
+from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.robot.models import load_robot
 from molingo_ros.ros.messages import from_time, joint_state, to_time
 from molingo_ros.ros.spin import close, spin_until_signal
@@ -48,7 +49,7 @@ from molingo_ros.sim.player import MujocoRobot, PhysicsConfig, SceneRenderer, wr
 from molingo_ros.sim.timeline import TrajectoryTimeline
 
 PARAMS = {
-    "robot": "g1",
+    "robot": DEFAULT_ROBOT,
     "rate_hz": 30.0,
     "physics": False,
     "video": "",

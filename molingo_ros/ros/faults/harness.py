@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.ros.faults.checks import Limits
 from molingo_ros.ros.faults.launch import NodeProcess, new_domain, start_node
 from molingo_ros.ros.faults.probe import Probe
@@ -115,7 +116,7 @@ class Harness:
         robot: the robot the node drives (its limits are checked), default the G1.
     """
 
-    def __init__(self, out: Path, bounds: Bounds, robot: str = "g1") -> None:
+    def __init__(self, out: Path, bounds: Bounds, robot: str = DEFAULT_ROBOT) -> None:
         from molingo_ros.robot.models import load_robot
 
         self.out = Path(out)
