@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from molingo_ros.motion.dataset import default_data_root
+from molingo_ros.motion.bandai_files import default_data_root
 
 
 @pytest.fixture(scope="session")

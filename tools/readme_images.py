@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from molingo_ros.motion.render import RenderConfig, render_side_by_side
+from molingo_ros.motion.render import render_side_by_side
+from molingo_ros.motion.render_config import RenderConfig
 from molingo_ros.motion.sources import resolve_motion
 from molingo_ros.robot.models import load_robot
 from molingo_ros.robot.retarget import retarget

@@ -137,6 +137,10 @@ class _Tokens:
 def read_bvh(path: str | Path) -> BvhClip:
     """Parse a ``.bvh`` or ``.bvh.gz`` file.
 
+    The file is read in three steps: the HIERARCHY section (joints, offsets in file units,
+    channel layout), the MOTION header (frame count, seconds per frame) and the motion table
+    (one row of channel values per frame).
+
     Raises:
         BvhError: the file is missing, empty, truncated or malformed; the message gives
             ``path:line`` and what was expected.
@@ -149,74 +153,100 @@ def read_bvh(path: str | Path) -> BvhClip:
     motion_line = next((i for i, s in enumerate(lines) if s.strip().upper() == "MOTION"), None)
     if motion_line is None:
         raise BvhError(path, len(lines), "no MOTION section (file truncated?)")
+    joints, num_channels = _HierarchyParser(_Tokens(lines[:motion_line], path)).parse()
+    num_frames, frame_time_s = _parse_motion_header(lines, motion_line, path)
+    data = _parse_frames(lines, motion_line + 3, num_frames, num_channels, path)
+    return BvhClip(joints=joints, frames=data, frame_time_s=frame_time_s, path=str(path))
 
-    toks = _Tokens(lines[:motion_line], path)
-    toks.expect("HIERARCHY")
-    joints: list[BvhJoint] = []
-    num_channels = 0
 
-    def parse_joint(parent: int, keyword_line: int) -> None:
-        nonlocal num_channels
+class _HierarchyParser:
+    """The HIERARCHY section: joints in file order and their columns in the motion table."""
+
+    def __init__(self, tokens: _Tokens) -> None:
+        self.toks = tokens
+        self.path = tokens.path
+        self.joints: list[BvhJoint] = []
+        self.num_channels = 0
+
+    def parse(self) -> tuple[list[BvhJoint], int]:
+        """``(joints, number of channels of all joints)``; exactly one ROOT is accepted."""
+        toks = self.toks
+        toks.expect("HIERARCHY")
+        tok, line = toks.next("ROOT")
+        if tok != "ROOT":
+            raise BvhError(self.path, line, f"expected ROOT, found {tok!r}")
+        self._joint(-1)
+        if toks.peek() is not None:
+            tok, line = toks.items[toks.pos]
+            raise BvhError(
+                self.path,
+                line,
+                f"unexpected {tok!r} after the hierarchy (only one ROOT is supported)",
+            )
+        return self.joints, self.num_channels
+
+    def _joint(self, parent: int) -> None:
+        """One ``JOINT``/``ROOT`` block (its keyword already read) and its children."""
+        toks = self.toks
         name, _ = toks.next("a joint name")
-        brace_line = toks.expect("{")
-        del brace_line
+        toks.expect("{")
         toks.expect("OFFSET")
         offset = np.array(
             [toks.number("OFFSET x"), toks.number("OFFSET y"), toks.number("OFFSET z")]
         )
-        channels: list[str] = []
-        if toks.peek() == "CHANNELS":
-            toks.next("CHANNELS")
-            count_tok, count_line = toks.next("a channel count")
-            try:
-                count = int(count_tok)
-            except ValueError:
-                raise BvhError(path, count_line, f"bad channel count {count_tok!r}") from None
-            for _ in range(count):
-                ch, ch_line = toks.next("a channel name")
-                if ch not in _VALID_CHANNELS:
-                    raise BvhError(
-                        path,
-                        ch_line,
-                        f"unknown channel {ch!r} (joint {name!r} declares {count}); "
-                        f"valid: {', '.join(_VALID_CHANNELS)}",
-                    )
-                channels.append(ch)
-        index = len(joints)
-        joints.append(BvhJoint(name, parent, offset, channels, num_channels))
-        num_channels += len(channels)
+        channels = self._channels(name) if toks.peek() == "CHANNELS" else []
+        index = len(self.joints)
+        self.joints.append(BvhJoint(name, parent, offset, channels, self.num_channels))
+        self.num_channels += len(channels)
         while True:
             tok, line = toks.next("JOINT, End Site or '}'")
             if tok == "}":
                 return
             if tok == "JOINT":
-                parse_joint(index, line)
+                self._joint(index)
             elif tok == "End":
-                toks.expect("Site")
-                toks.expect("{")
-                toks.expect("OFFSET")
-                joints[index].end_site = np.array(
-                    [
-                        toks.number("End Site x"),
-                        toks.number("End Site y"),
-                        toks.number("End Site z"),
-                    ]
-                )
-                toks.expect("}")
+                self.joints[index].end_site = self._end_site()
             else:
-                raise BvhError(path, line, f"expected JOINT, End Site or '}}', found {tok!r}")
+                raise BvhError(self.path, line, f"expected JOINT, End Site or '}}', found {tok!r}")
 
-    tok, line = toks.next("ROOT")
-    if tok != "ROOT":
-        raise BvhError(path, line, f"expected ROOT, found {tok!r}")
-    parse_joint(-1, line)
-    if toks.peek() is not None:
-        tok, line = toks.items[toks.pos]
-        raise BvhError(
-            path, line, f"unexpected {tok!r} after the hierarchy (only one ROOT is supported)"
+    def _channels(self, joint: str) -> list[str]:
+        """``CHANNELS n name...`` of joint ``joint``: the channel names in file order."""
+        toks = self.toks
+        toks.next("CHANNELS")
+        count_tok, count_line = toks.next("a channel count")
+        try:
+            count = int(count_tok)
+        except ValueError:
+            raise BvhError(self.path, count_line, f"bad channel count {count_tok!r}") from None
+        channels: list[str] = []
+        for _ in range(count):
+            ch, ch_line = toks.next("a channel name")
+            if ch not in _VALID_CHANNELS:
+                raise BvhError(
+                    self.path,
+                    ch_line,
+                    f"unknown channel {ch!r} (joint {joint!r} declares {count}); "
+                    f"valid: {', '.join(_VALID_CHANNELS)}",
+                )
+            channels.append(ch)
+        return channels
+
+    def _end_site(self) -> np.ndarray:
+        """``Site { OFFSET x y z }`` after ``End``: the (3,) offset, file units."""
+        toks = self.toks
+        toks.expect("Site")
+        toks.expect("{")
+        toks.expect("OFFSET")
+        offset = np.array(
+            [toks.number("End Site x"), toks.number("End Site y"), toks.number("End Site z")]
         )
+        toks.expect("}")
+        return offset
 
-    # MOTION section: "Frames: N", "Frame Time: dt", then N rows of num_channels numbers.
+
+def _parse_motion_header(lines: list[str], motion_line: int, path: Path) -> tuple[int, float]:
+    """``(frame count, seconds per frame)`` from the two lines after ``MOTION`` (0-based
+    ``motion_line``): ``Frames: N`` and ``Frame Time: dt``."""
     header = lines[motion_line + 1 : motion_line + 3]
     if len(header) < 2:
         raise BvhError(path, motion_line + 1, "MOTION section lacks 'Frames:' and 'Frame Time:'")
@@ -236,8 +266,14 @@ def read_bvh(path: str | Path) -> BvhClip:
         raise BvhError(
             path, motion_line + 3, f"expected 'Frame Time: seconds > 0', found {header[1]!r}"
         ) from None
+    return num_frames, frame_time
 
-    first_row = motion_line + 3  # 0-based index of the first data line
+
+def _parse_frames(
+    lines: list[str], first_row: int, num_frames: int, num_channels: int, path: Path
+) -> np.ndarray:
+    """(num_frames, num_channels) motion table starting at 0-based line ``first_row``
+    (trailing blank lines and rows past ``num_frames`` are ignored); every value finite."""
     rows = [s for s in lines[first_row:]]
     while rows and not rows[-1].strip():
         rows.pop()
@@ -251,7 +287,7 @@ def read_bvh(path: str | Path) -> BvhClip:
     if not np.all(np.isfinite(data)):
         bad = int(np.argwhere(~np.isfinite(data))[0, 0])
         raise BvhError(path, first_row + bad + 1, f"frame {bad} has a NaN or infinite value")
-    return BvhClip(joints=joints, frames=data, frame_time_s=frame_time, path=str(path))
+    return data
 
 
 def _parse_rows(rows: list[str], num_channels: int, path: Path, first_row: int) -> np.ndarray:

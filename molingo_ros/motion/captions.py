@@ -6,18 +6,16 @@ does: ``walk``, ``wave-right-hand``, ``bow`` ...) and one *style* (how: ``normal
 from those labels ("a person walks forward, looking exhausted", "someone waves with their right
 hand", "an elderly woman takes a bow") for a sentence encoder such as MiniLM.
 
-A caption is assembled from a subject ("a person", "someone", "a man" ...), a third-person verb
-phrase of the content ("walks straight ahead") and a style phrasing: an adverb before or after
-the verb ("happily"), a trailing phrase ("in a tired way", ", looking exhausted"), an adjective
-subject ("an elderly man") or a style noun subject ("a giant"). ``normal`` uses neutral or no
-phrasings. The labels and all phrase tables are data, in ``caption_phrases.yaml`` next to this
-module (``PHRASES_FILE``, read once at import); this module holds the logic that combines them.
+The labels and phrase tables are data (:mod:`molingo_ros.motion.caption_phrases`, read from
+``caption_phrases.yaml``); :mod:`molingo_ros.motion.caption_grammar` combines them into every
+caption of a label pair: a subject, a verb phrase of the content and a style phrasing. This
+module is the public entry point: label parsing and checking, caption lists and draws, the
+captions of a mirrored clip and the command of a multi-segment sequence.
 
-Every component is either a TRAIN or a HELD-OUT component. A caption made only of train
-components is a train caption; a caption with at least one held-out component (a held-out
-subject such as "a human", a held-out verb phrase or a held-out style phrasing) is a held-out
-caption. Held-out captions never equal any train caption of any label pair (this is checked
-over all known labels and enforced), so they measure generalisation to unseen phrasings.
+Every phrasing is either TRAIN or HELD-OUT. A caption made only of train phrasings is a train
+caption; a caption with at least one held-out phrasing is a held-out caption. Held-out captions
+never equal any train caption of any label pair (checked over all known labels and enforced),
+so they measure generalisation to unseen phrasings.
 
 Side words are exact: ``wave-right-hand`` captions say "right" and never "left"; contents that
 ``mirror_label`` leaves unchanged (``bye``, ``guide``, ``respond`` ...) never name a side, so a
@@ -37,13 +35,23 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
-import yaml
 
+from molingo_ros.motion.caption_grammar import caption_pool
+from molingo_ros.motion.caption_phrases import (
+    CLOSING_CONNECTORS,
+    CONNECTORS,
+    CONTENTS,
+    LOCOMOTION_CONTENTS,
+    PLAIN_NOUNS,
+    PRONOUNS,
+    STYLE_NOUNS,
+    STYLES,
+)
+
+# The label vocabulary (CONTENTS, STYLES, LOCOMOTION_CONTENTS) is defined with the phrase tables
+# and is part of this module's public API: callers read it as ``captions.CONTENTS``.
 __all__ = [
     "CONTENTS",
     "LOCOMOTION_CONTENTS",
@@ -63,113 +71,6 @@ __all__ = [
 
 SPLITS: tuple[str, ...] = ("train", "heldout")
 """Valid values of the ``split`` argument."""
-
-# --------------------------------------------------------------------------------------------
-# Labels and phrase tables (the data card: caption_phrases.yaml)
-# --------------------------------------------------------------------------------------------
-
-PHRASES_FILE: Path = Path(__file__).with_name("caption_phrases.yaml")
-"""The data file with the labels and every phrase table; read once, at import."""
-
-_Pair = tuple[tuple[str, ...], tuple[str, ...]]  # (train, held-out) phrases
-
-
-class _Subject(NamedTuple):
-    text: str
-    gender: str  # "n", "m" or "f": selects the possessive / reflexive pronouns
-    heldout: bool
-
-
-_PRONOUNS: dict[str, dict[str, str]] = {
-    "n": {"pos": "their", "refl": "themselves"},
-    "m": {"pos": "his", "refl": "himself"},
-    "f": {"pos": "her", "refl": "herself"},
-}
-
-
-@dataclass(frozen=True)
-class _StylePhrases:
-    """The phrasings of one style, each kind as (train, held-out) tuples."""
-
-    adv: _Pair = ((), ())  # before or after the verb
-    sfx: _Pair = ((), ())  # after the verb phrase
-    loco: _Pair = ((), ())  # suffix, LOCOMOTION_CONTENTS
-    walk: _Pair = ((), ())  # suffix, WALKING_CONTENTS
-    adj: _Pair = ((), ())  # "a tired" + noun
-    subj: _Pair = ((), ())  # whole subject: "a giant"
-
-
-def _pair(entry: dict | None, where: str) -> _Pair:
-    """A ``{train: [...], heldout: [...]}`` entry (either list may be left out) as tuples."""
-    entry = entry or {}
-    if set(entry) - {"train", "heldout"}:
-        raise ValueError(f"{PHRASES_FILE.name}: {where}: keys must be train/heldout: {entry}")
-    return tuple(entry.get("train") or ()), tuple(entry.get("heldout") or ())
-
-
-def _subjects(entry: dict, where: str) -> tuple[_Subject, ...]:
-    train, held = _pair(entry, where)
-    out = tuple(_Subject(t, g, h) for items, h in ((train, False), (held, True)) for t, g in items)
-    if any(s.gender not in _PRONOUNS for s in out):
-        raise ValueError(f"{PHRASES_FILE.name}: {where}: every gender must be n, m or f")
-    return out
-
-
-def _sided(phrases: tuple[str, ...], side: str) -> tuple[str, ...]:
-    return tuple(p.replace("{side}", side) for p in phrases)
-
-
-def _load_phrases(path: Path = PHRASES_FILE) -> dict:
-    """Read and check the phrase tables; sided verbs are expanded for "left" and "right"."""
-    # libyaml's loader when PyYAML has it: ~5 ms instead of ~100 ms, at every import.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    verbs = {k: _pair(v, f"verbs.{k}") for k, v in data["verbs"].items()}
-    for key, entry in data["sided_verbs"].items():
-        train, held = _pair(entry, f"sided_verbs.{key}")
-        for side in ("left", "right"):
-            verbs[key.format(side=side)] = (_sided(train, side), _sided(held, side))
-    styles = {
-        name: _StylePhrases(**{k: _pair(v, f"style_phrases.{name}.{k}") for k, v in kinds.items()})
-        for name, kinds in data["style_phrases"].items()
-    }
-    if set(verbs) != set(data["contents"]) or set(styles) != set(data["styles"]):
-        raise ValueError(f"{path.name}: verbs / style_phrases do not match contents / styles")
-    comp = data["composition"]
-    return {
-        "contents": dict(data["contents"]),
-        "styles": dict(data["styles"]),
-        "subjects": _subjects(data["subjects"], "subjects"),
-        "nouns": _subjects(data["nouns"], "nouns"),
-        "verbs": verbs,
-        "style_phrases": styles,
-        "connectors": tuple(comp["connectors"]),
-        "closing_connectors": tuple(comp["closing_connectors"]),
-        "plain_nouns": tuple(comp["plain_subject_nouns"]),
-        "style_nouns": tuple(comp["style_subject_nouns"]),
-    }
-
-
-_DATA = _load_phrases()
-
-CONTENTS: dict[str, str] = _DATA["contents"]
-"""Every known content label (no dataset prefix) with a short description."""
-
-STYLES: dict[str, str] = _DATA["styles"]
-"""Every known style label (no dataset prefix) with a short description."""
-
-WALKING_CONTENTS: frozenset[str] = frozenset(
-    {"walk", "walk-back", "walk-left", "walk-right", "walk-turn-left", "walk-turn-right"}
-)
-"""Contents that are walks: they also get walk-only style phrasings ("dragging their feet")."""
-
-LOCOMOTION_CONTENTS: frozenset[str] = WALKING_CONTENTS | {"run", "dash"}
-"""Contents that travel: they also get stepping style phrasings ("with heavy, lumbering steps")."""
-
-_SUBJECTS: tuple[_Subject, ...] = _DATA["subjects"]  # held-out ones only in held-out captions
-_NOUNS: tuple[_Subject, ...] = _DATA["nouns"]  # follow a style adjective ("a tired" + "person")
-_VERBS: dict[str, _Pair] = _DATA["verbs"]  # 3rd person; "{pos}" is the subject's possessive
-_STYLE_PHRASES: dict[str, _StylePhrases] = _DATA["style_phrases"]
 
 # --------------------------------------------------------------------------------------------
 # Label parsing
@@ -229,78 +130,6 @@ def _check_split(split: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _join(head: str, tail: str) -> str:
-    if not tail:
-        return head
-    return head + tail if tail.startswith(",") else f"{head} {tail}"
-
-
-def _suffixes(content: str, phrases: _StylePhrases) -> tuple[list[str], list[str]]:
-    train, held = list(phrases.sfx[0]), list(phrases.sfx[1])
-    if content in LOCOMOTION_CONTENTS:
-        train += phrases.loco[0]
-        held += phrases.loco[1]
-    if content in WALKING_CONTENTS:
-        train += phrases.walk[0]
-        held += phrases.walk[1]
-    return train, held
-
-
-@cache
-def _pair_captions(content: str, style: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(train, held-out-candidate) captions of one label pair, before the global check."""
-    phrases = _STYLE_PHRASES[style]
-    verbs = [(v, False) for v in _VERBS[content][0]] + [(v, True) for v in _VERBS[content][1]]
-    sfx_train, sfx_held = _suffixes(content, phrases)
-    suffixes = [(s, False) for s in sfx_train] + [(s, True) for s in sfx_held]
-    adverbs = [(a, False) for a in phrases.adv[0]] + [(a, True) for a in phrases.adv[1]]
-    adjectives = [(a, False) for a in phrases.adj[0]] + [(a, True) for a in phrases.adj[1]]
-    style_subjects = [_Subject(s, "n", False) for s in phrases.subj[0]]
-    style_subjects += [_Subject(s, "n", True) for s in phrases.subj[1]]
-
-    out: dict[str, bool] = {}  # caption -> held out (False wins: a train caption stays train)
-
-    def add(text: str, heldout: bool) -> None:
-        out[text] = out.get(text, True) and heldout
-
-    for verb, v_held in verbs:
-        for subj in _SUBJECTS:
-            pron = _PRONOUNS[subj.gender]
-            v = verb.format(**pron)
-            base_held = v_held or subj.heldout
-            for sfx, s_held in suffixes:
-                add(_join(f"{subj.text} {v}", sfx.format(**pron)), base_held or s_held)
-            for adv, a_held in adverbs:
-                add(f"{subj.text} {adv} {v}", base_held or a_held)
-                add(f"{subj.text} {v} {adv}", base_held or a_held)
-        for adj, a_held in adjectives:
-            for noun in _NOUNS:
-                v = verb.format(**_PRONOUNS[noun.gender])
-                add(f"{adj} {noun.text} {v}", v_held or a_held or noun.heldout)
-        for subj in style_subjects:
-            v = verb.format(**_PRONOUNS[subj.gender])
-            add(f"{subj.text} {v}", v_held or subj.heldout)
-
-    train = tuple(c for c, h in out.items() if not h)
-    held = tuple(c for c, h in out.items() if h)
-    return train, held
-
-
-@lru_cache(maxsize=1)
-def _all_train_captions() -> frozenset[str]:
-    """Every train caption of every known (content, style) pair."""
-    return frozenset(c for ct in CONTENTS for st in STYLES for c in _pair_captions(ct, st)[0])
-
-
-@cache
-def _captions(content: str, style: str, split: str) -> tuple[str, ...]:
-    train, held = _pair_captions(content, style)
-    if split == "train":
-        return train
-    every_train = _all_train_captions()
-    return tuple(c for c in held if c not in every_train)
-
-
 def captions_for(content: str, style: str, *, split: str) -> list[str]:
     """All captions of one (content, style) label pair in one split, in a fixed order.
 
@@ -320,21 +149,21 @@ def captions_for(content: str, style: str, *, split: str) -> list[str]:
     """
     _check_split(split)
     content, style = _check_labels(content, style)
-    return list(_captions(content, style, split))
+    return list(caption_pool(content, style, split))
 
 
 def sample_caption(content: str, style: str, rng: np.random.Generator, split: str = "train") -> str:
     """A caption of ``captions_for(content, style, split=split)`` drawn uniformly with ``rng``."""
     _check_split(split)
     content, style = _check_labels(content, style)
-    pool = _captions(content, style, split)
+    pool = caption_pool(content, style, split)
     return pool[int(rng.integers(len(pool)))]
 
 
 def caption_counts(split: str) -> dict[tuple[str, str], int]:
     """Number of captions of every known (content, style) pair in ``split`` (for data cards)."""
     _check_split(split)
-    return {(c, s): len(_captions(c, s, split)) for c in CONTENTS for s in STYLES}
+    return {(c, s): len(caption_pool(c, s, split)) for c in CONTENTS for s in STYLES}
 
 
 @dataclass(frozen=True)
@@ -369,7 +198,7 @@ def clip_captions(
     """
     config = config or CaptionConfig()
     content, style = _check_labels(content, style)
-    pool = _captions(content, style, config.split)
+    pool = caption_pool(content, style, config.split)
     key = zlib.crc32(f"{content}|{style}|{clip_id}".encode())
     rng = np.random.default_rng([config.seed, key])
     count = min(config.phrasings_per_clip, len(pool))
@@ -442,18 +271,15 @@ def mirror_label(content: str) -> str:
 # Composition
 # --------------------------------------------------------------------------------------------
 
-_CONNECTORS: tuple[str, ...] = _DATA["connectors"]
-_FINAL_CONNECTORS: tuple[str, ...] = _CONNECTORS + _DATA["closing_connectors"]
-
-_PLAIN_NOUNS: tuple[str, ...] = _DATA["plain_nouns"]
-_SUBJECT_NOUNS: tuple[str, ...] = _PLAIN_NOUNS + _DATA["style_nouns"]
+_FINAL_CONNECTORS: tuple[str, ...] = CONNECTORS + CLOSING_CONNECTORS
+_SUBJECT_NOUNS: tuple[str, ...] = PLAIN_NOUNS + STYLE_NOUNS
 _SUBJECT_RE = re.compile(
     r"^(?P<subject>someone|somebody|(?:a|an|the|this|one)\s+(?:[a-z][a-z'-]*,?\s+){0,3}?"
     rf"(?:{'|'.join(_SUBJECT_NOUNS)}))\s+(?P<rest>\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 _PLAIN_SUBJECT_RE = re.compile(
-    rf"^(?:someone|somebody|(?:a|an|the|this|one)\s+(?:{'|'.join(_PLAIN_NOUNS)}))$",
+    rf"^(?:someone|somebody|(?:a|an|the|this|one)\s+(?:{'|'.join(PLAIN_NOUNS)}))$",
     re.IGNORECASE,
 )
 _MALE_RE = re.compile(r"\b(?:man|guy|boy|gentleman)\b", re.IGNORECASE)
@@ -492,7 +318,7 @@ def _continuation(part: str, gender: str) -> str:
 
         def swap(p: re.Match[str]) -> str:
             kind = _PRONOUN_KIND[p.group(1).lower()][1]
-            return _match_case(p.group(1), _PRONOUNS[gender][kind])
+            return _match_case(p.group(1), PRONOUNS[gender][kind])
 
         rest = _PRONOUN_RE.sub(
             lambda p: swap(p) if _PRONOUN_KIND[p.group(1).lower()][0] == own else p.group(0),
@@ -526,10 +352,10 @@ def composed_caption(parts: Sequence[str], rng: np.random.Generator | None = Non
     text = first
     for i, part in enumerate(cleaned[1:], start=1):
         if rng is None:
-            connector = _CONNECTORS[0]
+            connector = CONNECTORS[0]
         else:
             closing = len(cleaned) >= 3 and i == len(cleaned) - 1
-            options = _FINAL_CONNECTORS if closing else _CONNECTORS
+            options = _FINAL_CONNECTORS if closing else CONNECTORS
             connector = options[int(rng.integers(len(options)))]
         text += connector + _continuation(part, gender)
     return text

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from molingo_ros.motion.dataset import DatasetConfig, build_dataset, default_data_root
+from molingo_ros.motion.bandai_files import default_data_root
+from molingo_ros.motion.dataset import build_dataset
+from molingo_ros.motion.dataset_config import DatasetConfig
 from molingo_ros.motion.motion import Motion
 
 
@@ -56,8 +58,8 @@ def _captioned(motion: Motion, name: str, mirrored: bool) -> Motion:
 
 def clip_loaders(which: str, root: Path | None):
     """(name, loader) pairs for a named clip set."""
+    from molingo_ros.motion.bandai_files import find_clips
     from molingo_ros.motion.convert import load_motion
-    from molingo_ros.motion.dataset import find_clips
     from molingo_ros.motion.deepmimic import humanoid_clips
 
     valid = ("bandai-test", "bandai-val", "bandai-train", "deepmimic", "all")

@@ -5,7 +5,6 @@ import pytest
 
 from molingo_ros.motion.bvh import read_bvh
 from molingo_ros.motion.convert import BvhImportConfig, bvh_to_motion, load_motion
-from molingo_ros.motion.motion import Motion
 from molingo_ros.motion.rigs import BANDAI
 
 
@@ -110,10 +109,3 @@ def test_npz_round_trip(tmp_path, bandai_clip):
 def test_unknown_suffix_lists_valid_ones(tmp_path):
     with pytest.raises(ValueError, match=r"valid: \.bvh"):
         load_motion(tmp_path / "clip.fbx")
-
-
-def test_motion_rejects_bad_shapes():
-    with pytest.raises(ValueError, match="positions_m must be"):
-        Motion(np.zeros((3, 2)), ["a", "b"], np.array([-1, 0]), 30.0)
-    with pytest.raises(ValueError, match="fps must be positive"):
-        Motion(np.zeros((3, 2, 3)), ["a", "b"], np.array([-1, 0]), 0.0)

@@ -107,3 +107,51 @@ def test_truncated_gzip_stream(tmp_path, bandai_clip):
 def test_missing_file(tmp_path):
     with pytest.raises(BvhError, match="does not exist"):
         read_bvh(tmp_path / "nope.bvh")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ("Frames: 2", "Frame: 2", 17, "expected 'Frames: N', found 'Frame: 2'"),
+        ("Frame Time: 0.04", "Frame Time: 0", 18, "expected 'Frame Time: seconds > 0'"),
+        ("Frame Time: 0.04", "Time: 0.04", 18, "expected 'Frame Time: seconds > 0'"),
+        ("0 90 0 0 0 0 10 0 0", "0 nan 0 0 0 0 10 0 0", 19, "frame 0 has a NaN or infinite"),
+    ],
+)
+def test_motion_header_and_values(tmp_path, old, new, line, words):
+    _expect_error(tmp_path, SIMPLE.replace(old, new), line, words)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ("HIERARCHY", "HIERARCH", 1, "expected 'HIERARCHY', found 'HIERARCH'"),
+        ("ROOT hip", "JOINT hip", 2, "expected ROOT, found 'JOINT'"),
+        ("CHANNELS 3", "CHANNELS three", 9, "bad channel count 'three'"),
+        ("OFFSET 0 -40 0", "OFFSET 0 -40 up", 8, "expected a number for OFFSET z"),
+        ("    End Site", "    Foot Site", 10, "expected JOINT, End Site or '}', found 'Foot'"),
+        ("OFFSET 0 -42 0", "OFFSET 0 -42", 13, "expected a number for End Site z, found '}'"),
+        ("}\nMOTION", "}\nROOT other\nMOTION", 16, "only one ROOT is supported"),
+    ],
+)
+def test_hierarchy_errors_name_the_line(tmp_path, old, new, line, words):
+    _expect_error(tmp_path, SIMPLE.replace(old, new, 1), line, words)
+
+
+def test_channel_layout_of_a_real_clip(bandai_clip):
+    clip = read_bvh(bandai_clip("dataset-1_bow_normal_001"))
+    starts = [j.channel_start for j in clip.joints]
+    assert starts == [6 * i for i in range(len(clip.joints))]  # 6 channels per joint
+    assert clip.parents[0] == -1 and all(0 <= p < i for i, p in enumerate(clip.parents) if i)
+    hips = clip.joint_names.index("Hips")
+    np.testing.assert_array_equal(clip.channel(hips, "Xposition"), clip.frames[:, 6 * hips])
+    assert clip.channel(hips, "Wrotation") is None
+    assert sum(j.end_site is not None for j in clip.joints) == 5  # head, hands, toes
+
+
+def test_extra_rows_and_trailing_blank_lines_are_ignored(tmp_path):
+    path = tmp_path / "more.bvh"
+    path.write_text(SIMPLE + "5 5 5 5 5 5 5 5 5\n\n\n")
+    clip = read_bvh(path)
+    assert clip.num_frames == 2
+    np.testing.assert_array_equal(clip.frames[1], [1, 90, 0, 90, 0, 0, 20, 0, 0])

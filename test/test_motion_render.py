@@ -13,14 +13,14 @@ pytest.importorskip("matplotlib")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 Image = pytest.importorskip("PIL.Image")
 
+from molingo_ros.motion.joint_sides import joint_sides  # noqa: E402
 from molingo_ros.motion.motion import Motion  # noqa: E402
 from molingo_ros.motion.render import (  # noqa: E402
-    RenderConfig,
-    joint_sides,
     render_frame_png,
     render_motion,
     render_side_by_side,
 )
+from molingo_ros.motion.render_config import RenderConfig  # noqa: E402
 
 NAMES = [
     "Hips", "Spine", "Chest", "Head",
@@ -62,25 +62,6 @@ def walker(num_frames: int = 24, fps: float = 20.0, labels: bool = True, text: s
 def gif_frames(path: Path) -> tuple[int, tuple[int, int]]:
     with Image.open(path) as im:
         return im.n_frames, im.size
-
-
-def test_joint_sides() -> None:
-    names = [
-        "L_Hip",
-        "hip_r",
-        "hip.L",
-        "LHipJoint",
-        "rShoulder",
-        "left_knee",
-        "RightArm",
-        "spine_lower",
-        "Root",
-        "Hips",
-        "pelvis",
-        "LowerBack",
-        "torso_link",
-    ]
-    assert joint_sides(names) == list("LRLLRLRCCCCCC")
 
 
 def test_gif_frame_count_and_size(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from molingo_ros.motion import captions as cap
 
@@ -267,16 +266,10 @@ def test_determinism_and_sampling() -> None:
     assert counts[("walk", "normal")] == len(cap.captions_for("walk", "normal", split="train"))
 
 
-def test_phrase_data_file_loads_and_known_captions_are_unchanged() -> None:
-    # The phrase tables live in caption_phrases.yaml, next to captions.py (shipped as package
-    # data). The expected strings below were produced before the tables moved out of the code:
-    # editing or reordering the data file changes them (and every seeded draw).
-    assert cap.PHRASES_FILE.name == "caption_phrases.yaml" and cap.PHRASES_FILE.is_file()
-    data = yaml.safe_load(cap.PHRASES_FILE.read_text(encoding="utf-8"))
-    assert list(data["contents"]) == list(cap.CONTENTS)
-    assert list(data["styles"]) == list(cap.STYLES)
-    assert data["style_phrases"]["elderly"] == data["style_phrases"]["old"]
-
+def test_known_captions_are_unchanged() -> None:
+    # The expected strings below were produced before the phrase tables moved out of the code
+    # into caption_phrases.yaml: editing or reordering the data file changes them (and every
+    # seeded draw).
     train = cap.captions_for("walk", "tired", split="train")
     assert len(train) == 525
     assert train[:3] == [
