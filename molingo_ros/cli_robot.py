@@ -1,0 +1,83 @@
+"""``molingo retarget`` and ``molingo retarget-report``: parse, call the library, print. The
+parser is :func:`molingo_ros.cli.build_parser`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from molingo_ros.bench import machine
+from molingo_ros.motion.sources import clip_loaders, resolve_motion
+from molingo_ros.robot.config import load_robot_config
+
+
+def cmd_retarget(args: argparse.Namespace) -> int:
+    from molingo_ros.robot.report import retarget_and_validate
+    from molingo_ros.robot.retarget import save_retarget_npz
+    from molingo_ros.robot.validator import ValidatorConfig
+
+    if args.out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {args.out}")
+    motion = resolve_motion(args.input, args.root)
+    loaded = load_robot_config(args.robot)
+    robot, config = loaded.robot, loaded.retarget
+    validator = ValidatorConfig(self_collision=not args.no_collisions)
+    result, report = retarget_and_validate(motion, robot, config, validator)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_retarget_npz(args.out, motion, result)
+    row = report.to_dict()
+    print(
+        f"retarget: {motion.name} -> {robot.name}: {result.frames} frames at {result.fps:g} fps, "
+        f"{result.frames / report.retarget_s:.0f} frames/s (validate "
+        f"{result.frames / max(report.validate_s, 1e-9):.0f} frames/s)"
+    )
+    print(
+        f"retarget: joint-limit violations {row['joint_limit_violations']}, velocity-limit "
+        f"violations {row['velocity_limit_violations']}, self-collision frames "
+        f"{row['self_collision_frames']}, mean keypoint error "
+        f"{1000 * row['mean_keypoint_error_m']:.1f} mm"
+    )
+    print(f"wrote {args.out}")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps({"robot": robot.name, **row}, indent=1))
+        print(f"wrote {args.report}")
+    if args.video:
+        from molingo_ros.robot.view import render_retarget
+
+        out = render_retarget(
+            motion, robot, result.qpos, result.fps, args.video, max_frames=args.max_frames
+        )
+        print(f"wrote {out}")
+    return 0
+
+
+def cmd_retarget_report(args: argparse.Namespace) -> int:
+    from molingo_ros.robot.report import retarget_clips
+    from molingo_ros.robot.report_markdown import suite_markdown
+    from molingo_ros.robot.validator import ValidatorConfig
+
+    loaded = load_robot_config(args.robot)
+
+    robot, config = loaded.robot, loaded.retarget
+    loaders = clip_loaders(args.clips, args.root)
+    if args.limit:
+        loaders = loaders[: args.limit]
+    validator = ValidatorConfig(self_collision=not args.no_collisions)
+    suite = retarget_clips(
+        [f for _, f in loaders],
+        robot,
+        config,
+        validator,
+        progress=not args.quiet,
+        total=len(loaders),
+    )
+    suite.write_json(args.out)
+    summary = suite.summary()
+    print(json.dumps(summary, indent=1))
+    print(f"wrote {args.out}")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(suite_markdown(suite, args.clips, args.robot, machine()))
+        print(f"wrote {args.markdown}")
+    return 0
