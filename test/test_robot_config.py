@@ -28,7 +28,7 @@ from molingo_ros.robot.models import (
     resolve_model_path,
     robot_config_path,
 )
-from molingo_ros.robot.retarget import RetargetError, retarget_config_for
+from molingo_ros.robot.retarget_config import RetargetError, retarget_config_for
 
 # --------------------------------------------------------------------------------------------
 # Counting real opens of a file (an audit hook: added once, counts only while armed).

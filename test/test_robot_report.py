@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from molingo_ros.motion.bandai_files import find_clips
 from molingo_ros.motion.convert import load_motion
-from molingo_ros.motion.dataset import find_clips
 from molingo_ros.motion.sources import clip_loaders
 from molingo_ros.robot.models import load_robot
 from molingo_ros.robot.report import jitter_sign_flips, retarget_clips

@@ -1,5 +1,7 @@
 """Retargeting real mocap (Bandai Namco BVH, DeepMimic) onto real robot models (G1, H1, T1)
-with pinocchio; every result is checked by the validator."""
+with pinocchio; every result is checked by the validator. The pipeline's parts have their own
+test files (targets, human_keypoints, human_calibration, ik, avoid, one_euro_filter,
+retarget_postprocess, retarget_config)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 
 from molingo_ros.motion.convert import load_motion
 from molingo_ros.motion.deepmimic import motions_dir
-from molingo_ros.robot.ik import IkConfig, KeypointIk
+from molingo_ros.robot.avoid import AvoidConfig
 from molingo_ros.robot.models import (
     G1_URDF_SOURCE,
     RobotModelError,
@@ -20,17 +22,14 @@ from molingo_ros.robot.models import (
     resolve_model_path,
     robot_config_path,
 )
+from molingo_ros.robot.one_euro_filter import FilterConfig
 from molingo_ros.robot.report import motion_quality, retarget_and_validate
-from molingo_ros.robot.retarget import (
-    Retargeter,
+from molingo_ros.robot.retarget import Retargeter, retarget, save_retarget_npz
+from molingo_ros.robot.retarget_config import (
     RetargetError,
     load_retarget_config,
-    retarget,
     retarget_config_for,
-    retarget_config_from_dict,
-    save_retarget_npz,
 )
-from molingo_ros.robot.targets import TARGET_KEYPOINTS, RobotRest
 from molingo_ros.robot.validator import ValidatorConfig, validate
 
 
@@ -93,26 +92,6 @@ def test_wave_right_hand_follows(wave, g1):
     assert path["right_hand"] > 3 * path["left_hand"]
 
 
-def test_targets_use_robot_segment_lengths(walk_g1, g1):
-    rest = RobotRest.of(g1)
-    pos = walk_g1.target_positions()
-    for side in ("left", "right"):
-        thigh = np.linalg.norm(pos[f"{side}_knee"] - pos[f"{side}_hip"], axis=1)
-        forearm = np.linalg.norm(pos[f"{side}_hand"] - pos[f"{side}_elbow"], axis=1)
-        np.testing.assert_allclose(thigh, rest.lengths[f"{side}_knee"], atol=1e-9)
-        np.testing.assert_allclose(forearm, rest.lengths[f"{side}_hand"], atol=1e-9)
-        # Rigid pelvis -> hip offset: the robot's own.
-        hip = np.linalg.norm(pos[f"{side}_hip"] - pos["pelvis"], axis=1)
-        np.testing.assert_allclose(
-            hip, np.linalg.norm(rest.positions[f"{side}_hip"] - rest.positions["pelvis"]), 1e-9
-        )
-
-
-def test_stance_ankle_height_is_found_from_the_feet(walk_g1):
-    # Bandai's ankle joint is ~12 cm above the floor when standing (docs/DATA.md).
-    assert 0.09 < walk_g1.targets.calibration.stance_ankle_height_m < 0.14
-
-
 def test_streaming_chunks_equal_batch(walk, g1, walk_g1):
     calib = walk_g1.targets.calibration
     streamer = Retargeter(g1, calibration=calib)
@@ -172,38 +151,6 @@ def test_urdf_string_robot_with_yaml_config(walk, walk_g1):
     assert np.abs(result.qpos - walk_g1.qpos[:60]).max() < 1e-3
 
 
-def test_ik_converges_on_reachable_targets(g1):
-    rng = np.random.default_rng(3)
-    q_true = g1.neutral()
-    idx = g1.joint_q_indices
-    q_true[idx] = np.clip(rng.normal(0, 0.3, len(idx)), g1.lower, g1.upper)
-    placements = g1.frame_placements(q_true)
-    oriented = ("pelvis", "torso", "left_foot", "right_foot")
-    ik = KeypointIk(
-        g1,
-        TARGET_KEYPOINTS,
-        oriented,
-        [1.0] * len(TARGET_KEYPOINTS),
-        [1.0] * len(oriented),
-        IkConfig(posture_weight=1e-6, damping=1e-6),
-    )
-    tp = np.array([placements[k][0] for k in TARGET_KEYPOINTS])
-    tr = np.array([placements[k][1] for k in oriented])
-    q = ik.solve(g1.neutral(), tp, tr, iterations=100)
-    assert ik.keypoint_errors(q, tp).max() < 1e-3
-
-
-def test_ik_keeps_joint_limits_on_unreachable_targets(g1):
-    ik = KeypointIk(g1, TARGET_KEYPOINTS, (), [1.0] * len(TARGET_KEYPOINTS), [])
-    q0 = g1.neutral()
-    placements = g1.frame_placements(q0)
-    tp = np.array([placements[k][0] for k in TARGET_KEYPOINTS])
-    tp[TARGET_KEYPOINTS.index("right_hand")] += [0.0, -2.0, 3.0]  # far out of reach
-    q = ik.solve(q0, tp, np.zeros((0, 3, 3)), iterations=50)
-    angles = g1.joint_positions(q)
-    assert np.all(angles >= g1.lower - 1e-12) and np.all(angles <= g1.upper + 1e-12)
-
-
 def test_save_npz_has_robot_keys(tmp_path: Path, walk, g1):
     short = walk.frames(0, 20)
     result = retarget(short, g1)
@@ -252,42 +199,49 @@ def test_unknown_rig_and_robot(walk, g1):
         load_robot("atlas")
 
 
-def test_bad_retarget_yaml_keys():
-    base = {"human_joints": {"x": {"pelvis": "Hips"}}}
-    with pytest.raises(RetargetError, match="valid:"):
-        retarget_config_from_dict({**base, "weights": {}})
-    with pytest.raises(RetargetError, match="unknown keypoints"):
-        retarget_config_from_dict({"position_weights": {"tail": 1.0}})
-    with pytest.raises(RetargetError, match=">= 0"):
-        retarget_config_from_dict({"position_weights": {"pelvis": -1}})
-    with pytest.raises(RetargetError, match="ik: unknown keys"):
-        retarget_config_from_dict({"ik": {"steps": 3}})
-
-
-def test_retarget_config_comes_with_the_spec(tmp_path: Path):
-    """A custom robot YAML (not registered): its retarget section is read with its spec, so
-    retarget_config_for needs neither the registry nor a second read of the file."""
-    path = tmp_path / "mybot.yaml"
-    path.write_text(robot_config_path("g1").read_text().replace("name: g1", "name: mybot", 1))
-    robot = load_robot(path)
-    assert robot.name == "mybot"
-    path.unlink()
-    assert (
-        retarget_config_for(robot) == retarget_config_for(robot.spec) == retarget_config_for("g1")
-    )
-    with pytest.raises(RobotModelError, match="unknown robot 'mybot'; known: g1, h1, t1"):
-        retarget_config_for("mybot")
-
-
-def test_yaml_configs_of_all_robots_load():
-    for name in ("g1", "h1", "t1"):
-        config = retarget_config_for(name)
-        assert {"bandai", "deepmimic"} <= set(config.human_joints)
-
-
 def test_validator_flags_what_the_retargeter_avoids(walk_g1, g1):
     """The guarantees come from the retargeter, not from a lenient validator: the raw
     (unfiltered, unclamped) joint path of a sped-up clip breaks velocity limits."""
     fast = walk_g1.qpos.copy()
     report = validate(g1, fast, walk_g1.fps * 8, None, ValidatorConfig(self_collision=False))
     assert report.velocity_limit_violations > 0
+
+
+def test_collision_repair_keeps_the_arms_out_of_the_torso(bandai_clip, g1):
+    """A sword slash: without the repair the G1's arms cut through its torso; with it the
+    retargeter pushes the links apart in every frame it finds them colliding."""
+    slash = load_motion(bandai_clip("dataset-1_slash_normal_001")).frames(0, 90)
+    config = retarget_config_for(g1)
+    raw = retarget(slash, g1, replace(config, avoid=AvoidConfig(enabled=False)))
+    repairing = Retargeter(g1, config)
+    repairing.calibrate(slash)
+    repaired = repairing.process(slash)
+    before = validate(g1, raw.qpos, raw.fps)
+    after = validate(g1, repaired, slash.fps)
+    assert before.self_collision_frames > 30
+    assert after.self_collision_frames == 0
+    assert repairing.repaired_frames >= before.self_collision_frames // 2
+    assert after.velocity_limit_violations == 0 and after.joint_limit_violations == 0
+
+
+def test_reset_starts_a_new_stream(walk, g1, walk_g1):
+    streamer = Retargeter(g1, calibration=walk_g1.targets.calibration)
+    first = streamer.process(walk.frames(0, 20))
+    streamer.reset()
+    assert streamer.frames_done == 0 and streamer.last_targets is None
+    again = streamer.process(walk.frames(0, 20))
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_allclose(first, walk_g1.qpos[:20], atol=1e-12)
+
+
+def test_bad_stream_input(walk, g1):
+    streamer = Retargeter(g1)
+    with pytest.raises(RetargetError, match="empty motion chunk"):
+        streamer.process(walk.frames(0, 0))
+    streamer.process(walk.frames(0, 5))
+    faster = replace(walk.frames(5, 10), fps=walk.fps * 2)
+    with pytest.raises(RetargetError, match="differs from the stream's"):
+        streamer.process(faster)
+    config = replace(retarget_config_for(g1), filter=FilterConfig(joints=("tail",)))
+    with pytest.raises(RetargetError, match=r"filter.joints \['tail'\] match no joint"):
+        Retargeter(g1, config)

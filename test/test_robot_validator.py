@@ -1,20 +1,17 @@
-"""Tests of molingo_ros.robot.validator on the real Unitree G1 model."""
+"""Tests of molingo_ros.robot.validator (validate and its thresholds) on the real Unitree G1
+model; the individual checks have their own test files (joint_checks, foot_checks,
+self_collision, collision_setup, batch_kinematics, validation_report)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pinocchio as pin
 import pytest
 
+from molingo_ros.robot.collision_setup import collision_setup
 from molingo_ros.robot.models import load_robot
-from molingo_ros.robot.validator import (
-    ValidationReport,
-    ValidatorConfig,
-    collision_setup,
-    validate,
-)
+from molingo_ros.robot.validation_report import ValidationReport
+from molingo_ros.robot.validator import ValidatorConfig, validate
 
 FPS = 30.0
 T = 30
@@ -46,17 +43,6 @@ def test_neutral_still_is_clean(g1):
     assert rep.foot_skate_m_per_s == pytest.approx(0.0, abs=1e-9)
     assert rep.frame_ok.shape == (T,) and rep.frame_ok.all()
     assert rep.mean_keypoint_error_m is None
-
-
-def test_adjacent_links_are_filtered(g1):
-    setup = collision_setup(g1)
-    pairs = {frozenset(p) for p in setup.pair_names}
-    assert frozenset(("left_knee_linkGeom_1", "left_hip_yaw_linkGeom_1")) not in pairs
-    # Torso hangs from the pelvis through two geometry-less waist joints: still adjacent.
-    assert frozenset(("pelvisGeom_2", "torso_linkGeom_1")) not in pairs
-    assert frozenset(("torso_linkGeom_1", "left_elbow_linkGeom_1")) in pairs
-    # Pair filtering works on a copy: the robot's own geometry model is untouched.
-    assert len(g1.collision_model.collisionPairs) == 0
 
 
 def test_position_limit_violation_rejects_frame(g1):
@@ -184,35 +170,8 @@ def test_bad_input(g1):
         validate(g1, still(g1), 0.0)
 
 
-def test_to_json_round_trip(g1):
-    q = still(g1)
-    q[5, 2] -= 0.05
-    own = {"pelvis": np.stack([g1.keypoint_positions(x)["pelvis"] for x in q])}
-    rep = validate(g1, q, FPS, targets=own)
-    d = json.loads(rep.to_json())
-    for key in (
-        "frames",
-        "joint_limit_violations",
-        "velocity_limit_violations",
-        "acceleration_limit_violations",
-        "self_collision_frames",
-        "mean_keypoint_error_m",
-        "max_keypoint_error_m",
-        "max_foot_penetration_m",
-        "foot_skate_m_per_s",
-        "rejected_frames",
-        "keypoint_errors_m",
-    ):
-        assert key in d
-    assert "frame_ok" not in d
-    assert d["frames"] == T
-    assert d["rejected_frames"] == [5]
-    assert d["max_foot_penetration_m"] == pytest.approx(0.05, abs=1e-6)
-    assert d == rep.to_dict()
-
-
 # --------------------------------------------------------------------------------------------
-# Broad phase and batched forward kinematics
+# The broad phase option (collision_broadphase) on a busy motion
 # --------------------------------------------------------------------------------------------
 
 
@@ -260,96 +219,39 @@ def test_broadphase_matches_exhaustive(g1, margin):
     assert any("torso" in a or "torso" in b for a, b in pairs)
 
 
-def test_broadphase_prunes_most_pairs(g1):
-    from molingo_ros.robot.validator import broadphase_candidates, joint_placements
-
-    setup = collision_setup(g1)
-    q = _busy_motion(g1)
-    rot, pos = joint_placements(g1.model, q)
-    cand = broadphase_candidates(setup, rot, pos)
-    assert cand.shape == (len(q), len(setup.pair_names))
-    # Every colliding pair is a candidate ...
-    rep = validate(g1, q, FPS, config=ValidatorConfig(collision_broadphase=False))
-    index = {p: i for i, p in enumerate(setup.pair_names)}
-    for t, pairs in rep.collisions.items():
-        assert all(cand[t, index[p]] for p in pairs)
-    # ... and the narrow phase sees only a few percent of the pairs.
-    assert cand.sum(axis=1).mean() < 0.1 * len(setup.pair_names)
-
-
-def test_bounding_spheres_enclose_meshes(g1):
-    import coal
-
-    setup = collision_setup(g1)
-    for i, obj in enumerate(setup.geom_model.geometryObjects):
-        assert setup.sphere_joint[i] == obj.parentJoint
-        if not isinstance(obj.geometry, coal.BVHModelBase):
-            continue
-        v = np.asarray(obj.geometry.vertices())
-        in_joint = v @ obj.placement.rotation.T + obj.placement.translation
-        dist = np.linalg.norm(in_joint - setup.sphere_centre[i], axis=1)
-        reach = setup.pair_reach[(setup.pair_first == i) | (setup.pair_second == i)]
-        # Each pair's reach holds both radii; it must cover this mesh's farthest vertex.
-        assert np.all(reach >= dist.max())
-
-
-def _oMi(model: pin.Model, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    data = model.createData()
-    rot, pos = [], []
-    for x in q:
-        pin.forwardKinematics(model, data, x)
-        rot.append([np.array(m.rotation) for m in data.oMi])
-        pos.append([np.array(m.translation) for m in data.oMi])
-    return np.array(rot), np.array(pos)
-
-
-def test_joint_placements_match_pinocchio(g1):
-    from molingo_ros.robot.validator import _joint_placements_loop, joint_placements
-
-    rng = np.random.default_rng(3)
-    q = np.tile(g1.neutral(), (20, 1))
-    q[:, g1.joint_q_indices] = rng.uniform(g1.lower, g1.upper, (20, g1.num_joints))
-    quat = rng.normal(size=(20, 4))
-    q[:, 3:7] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
-    q[:, :3] = rng.normal(size=(20, 3))
-    want_rot, want_pos = _oMi(g1.model, q)
-    for fk in (joint_placements, _joint_placements_loop):
-        rot, pos = fk(g1.model, q)
-        np.testing.assert_allclose(rot, want_rot, atol=1e-12)
-        np.testing.assert_allclose(pos, want_pos, atol=1e-12)
-
-
-def test_joint_placements_other_joint_types():
-    from molingo_ros.robot.validator import joint_placements
-
-    model = pin.Model()
-    rng = np.random.default_rng(5)
-
-    def place() -> pin.SE3:
-        return pin.SE3(pin.rpy.rpyToMatrix(*rng.normal(size=3)), rng.normal(size=3))
-
-    axis = rng.normal(size=3)
-    j = model.addJoint(0, pin.JointModelFreeFlyer(), place(), "root")
-    j = model.addJoint(
-        j, pin.JointModelRevoluteUnaligned(axis / np.linalg.norm(axis)), place(), "ru"
+def test_collision_settings_reach_the_pair_filter(g1):
+    q = still(g1, 2)
+    default = validate(g1, q, FPS)
+    adjacent = validate(g1, q, FPS, config=ValidatorConfig(filter_adjacent_links=False))
+    unfiltered = validate(
+        g1,
+        q,
+        FPS,
+        config=ValidatorConfig(filter_adjacent_links=False, filter_neutral_collisions=False),
     )
-    j = model.addJoint(
-        j, pin.JointModelPrismaticUnaligned(np.array([0.0, 0.6, 0.8])), place(), "pu"
-    )
-    j = model.addJoint(j, pin.JointModelPY(), place(), "py")
-    model.addJoint(j, pin.JointModelRX(), place(), "rx")
-    q = rng.normal(size=(6, model.nq))
-    q[:, 3:7] /= np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
-    want_rot, want_pos = _oMi(model, q)
-    rot, pos = joint_placements(model, q)
-    np.testing.assert_allclose(rot, want_rot, atol=1e-12)
-    np.testing.assert_allclose(pos, want_pos, atol=1e-12)
-    # A joint type without a batched form (spherical) falls back to pinocchio.
-    model.addJoint(1, pin.JointModelSpherical(), place(), "ball")
-    q = np.concatenate([q, np.tile([0.0, 0.0, 0.0, 1.0], (len(q), 1))], axis=1)
-    q[:, -4:] = rng.normal(size=(len(q), 4))
-    q[:, -4:] /= np.linalg.norm(q[:, -4:], axis=1, keepdims=True)
-    want_rot, want_pos = _oMi(model, q)
-    rot, pos = joint_placements(model, q)
-    np.testing.assert_allclose(rot, want_rot, atol=1e-12)
-    np.testing.assert_allclose(pos, want_pos, atol=1e-12)
+    # Adjacent links of the G1 overlap at the neutral pose: checked without either filter,
+    # they collide in every frame; the neutral filter drops (and lists) pairs.
+    assert default.ignored_collision_pairs == [] and default.ok
+    assert unfiltered.ignored_collision_pairs == []
+    assert unfiltered.self_collision_frames == 2 and not unfiltered.frame_ok.any()
+    assert all(a.split("_link")[0] != b.split("_link")[0] for a, b in unfiltered.collisions[0])
+    assert adjacent.ignored_collision_pairs
+    assert default.checked_collision_pairs < adjacent.checked_collision_pairs
+    assert adjacent.checked_collision_pairs < unfiltered.checked_collision_pairs
+
+
+def test_single_frame(g1):
+    rep = validate(g1, still(g1, 1), FPS, config=ValidatorConfig(self_collision=False))
+    assert rep.frames == 1 and rep.ok
+    assert rep.max_velocity_ratio == 0.0 and rep.max_acceleration_rad_s2 == 0.0
+    assert rep.foot_skate_frames == 0 and rep.foot_contact_fraction == 1.0
+
+
+def test_unnormalised_root_quaternion_is_normalised(g1):
+    q = still(g1, 3)
+    q[:, 3:7] *= 2.5  # same rotation, not unit
+    scaled = validate(g1, q, FPS)
+    assert scaled.to_dict() == validate(g1, still(g1, 3), FPS).to_dict()
+    q[1, 3:7] = 0.0
+    with pytest.raises(ValueError, match="frame 1 has a zero root quaternion"):
+        validate(g1, q, FPS)

@@ -7,7 +7,8 @@ import pinocchio as pin
 import pytest
 
 from molingo_ros.motion.convert import load_motion
-from molingo_ros.motion.render import RenderConfig, joint_sides
+from molingo_ros.motion.joint_sides import joint_sides
+from molingo_ros.motion.render_config import RenderConfig
 from molingo_ros.robot.models import Robot, load_robot
 from molingo_ros.robot.view import _sided_name, render_retarget, robot_to_motion
 

@@ -246,7 +246,7 @@ class SkillCatalogue(Mapping[str, Skill]):
     @classmethod
     def from_dataset(cls, dataset, split: str = "train") -> SkillCatalogue:
         """Count the takes, seconds and speeds of every (content, style) pair of ``split`` of a
-        :class:`~molingo_ros.motion.dataset.MotionDataset`."""
+        :class:`~molingo_ros.motion.motion_dataset.MotionDataset`."""
         stats: dict[tuple[str, str], list] = {}
         sl = dataset.feature_config.slices()["root_lin_vel"]
         for i in dataset.indices(split):

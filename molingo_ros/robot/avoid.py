@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from molingo_ros.robot.collision_setup import collision_setup
 from molingo_ros.robot.models import Robot
-from molingo_ros.robot.validator import ValidatorConfig, _ensure_hulls, collision_setup
+from molingo_ros.robot.validator import ValidatorConfig
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,14 @@ class CollisionChecker:
 
     def __init__(self, robot: Robot, validator: ValidatorConfig | None = None) -> None:
         self.robot = robot
-        self.setup = collision_setup(robot, validator)
-        _ensure_hulls(self.setup)
+        config = validator or ValidatorConfig()
+        self.setup = collision_setup(
+            robot,
+            min_distance_m=config.min_collision_distance_m,
+            filter_adjacent_links=config.filter_adjacent_links,
+            filter_neutral_collisions=config.filter_neutral_collisions,
+        )
+        self.setup.ensure_hulls()
         s = self.setup
         self._joints = np.asarray(s.sphere_joint, dtype=np.int64)
         self._centres = np.asarray(s.sphere_centre, dtype=np.float64)

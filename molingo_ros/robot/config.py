@@ -5,7 +5,7 @@ command line use it). It takes a registered name (``g1``, ``h1``, ``t1``) or the
 robot YAML (schema: :mod:`molingo_ros.robot.models`, ``config/robots/g1.yaml``), reads that
 file once (registered robots: once per process, cached by the registry) and returns a
 :class:`RobotConfig`: the :class:`~molingo_ros.robot.models.RobotSpec`, the
-:class:`~molingo_ros.robot.retarget.RetargetConfig` from the same document, and the
+:class:`~molingo_ros.robot.retarget_config.RetargetConfig` from the same document, and the
 :class:`~molingo_ros.robot.models.Robot`.
 
 The model comes from the spec's model file (``robot.source``), or from URDF text when one is
@@ -39,7 +39,7 @@ import pinocchio as pin
 from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.robot.models import Robot, load_robot, load_robot_from_urdf_string
 from molingo_ros.robot.registry import load_robot_spec
-from molingo_ros.robot.retarget import RetargetConfig, retarget_config_for
+from molingo_ros.robot.retarget_config import RetargetConfig, retarget_config_for
 from molingo_ros.robot.spec import RobotModelError, RobotSpec
 
 #: The suffix :func:`guess_joint_name_map` adds or strips (Unitree's URDFs end joints in it).
@@ -253,7 +253,7 @@ def load_robot_config(
             or bad YAML, no model file and no ``urdf_xml``, a URDF that does not parse, lacks
             a keypoint frame or joints of the spec (the message names the missing joints and
             the URDF's), or a ``joint_name_map`` naming joints the URDF lacks.
-        molingo_ros.robot.retarget.RetargetError: no or a bad ``retarget:`` section.
+        molingo_ros.robot.retarget_config.RetargetError: no or a bad ``retarget:`` section.
     """
     if isinstance(name_or_path, RobotSpec):
         spec = name_or_path

@@ -1,7 +1,7 @@
 """Retargeting quality, per clip and over many clips: the validator's checks plus the
 measures GMR users complain about (jitter, ankle snaps, floating stance feet).
 
-:func:`motion_quality` adds to :class:`~molingo_ros.robot.validator.ValidationReport`:
+:func:`motion_quality` adds to :class:`~molingo_ros.robot.validation_report.ValidationReport`:
 
 * ``jitter_sign_flips``: (frame, joint) samples where a joint's velocity changes sign with
   ``|v| > 0.5 rad/s`` on both sides (a reversal within one frame: jitter);
@@ -27,7 +27,8 @@ import numpy as np
 
 from molingo_ros.motion.motion import Motion
 from molingo_ros.robot.models import Robot
-from molingo_ros.robot.retarget import RetargetConfig, RetargetResult, retarget
+from molingo_ros.robot.retarget import RetargetResult, retarget
+from molingo_ros.robot.retarget_config import RetargetConfig
 from molingo_ros.robot.validator import ValidatorConfig, validate
 
 #: Velocity magnitude (rad/s) both sides of a sign change must exceed to count as a flip.

@@ -6,18 +6,23 @@ Per frame:
    to the robot's proportions, ground from the feet, pelvis/torso/feet orientations.
 2. **IK** (:mod:`molingo_ros.robot.ik`): weighted damped least squares over all keypoints,
    warm-started from the previous frame's solution; joint position limits always enforced.
-3. **Temporal filter**: a one-euro filter (low lag when moving fast, strong smoothing when
-   slow) on the joint angles, against IK jitter. The root pose is not filtered: it follows
-   the (smooth) human pelvis, and lag there would shift every keypoint.
-4. **Velocity limits**: each joint moves at most ``velocity_limit_fraction`` x its limit per
-   frame; position limits are enforced again.
-5. **Ground contact**: the root is shifted vertically so no sole goes below the floor and the
-   soles of feet the human stands on touch it.
+3. **Temporal filter** (:mod:`molingo_ros.robot.one_euro_filter`): a one-euro filter (low
+   lag when moving fast, strong smoothing when slow) on the joint angles, against IK jitter.
+   The root pose is not filtered: it follows the (smooth) human pelvis, and lag there would
+   shift every keypoint.
+4. **Velocity limits** (:mod:`molingo_ros.robot.retarget_postprocess`): each joint moves at
+   most ``velocity_limit_fraction`` x its limit per frame; position limits are enforced
+   again; colliding links are pushed apart (:mod:`molingo_ros.robot.avoid`).
+5. **Ground contact** (:mod:`molingo_ros.robot.retarget_postprocess`): the root is shifted
+   vertically so no sole goes below the floor and the soles of feet the human stands on touch
+   it.
 
 Everything is causal and keeps its state in a :class:`Retargeter`, so feeding a motion in
 chunks gives exactly the same frames as feeding it whole (streaming API), and the per-motion
-constants (:class:`~molingo_ros.robot.targets.HumanCalibration`) are estimated once (batch: on
-the whole clip; streaming: on the first chunk, or given).
+constants (:class:`~molingo_ros.robot.human_calibration.HumanCalibration`) are estimated once
+(batch: on the whole clip; streaming: on the first chunk, or given). The settings are a
+:class:`~molingo_ros.robot.retarget_config.RetargetConfig` (the robot YAML's ``retarget:``
+section).
 
 Conventions: metres, radians, z up, x forward, floor at z = 0; ``qpos`` rows are
 ``[root xyz, root quaternion x y z w, joint angles in Robot.joint_names order]``.
@@ -26,290 +31,26 @@ Conventions: metres, radians, z up, x forward, floor at z = 0; ``qpos`` rows are
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pinocchio as pin
-import yaml
 
 from molingo_ros.motion.motion import Motion
-from molingo_ros.robot.avoid import AvoidConfig, CollisionChecker
-from molingo_ros.robot.ik import IkConfig, KeypointIk
+from molingo_ros.robot.avoid import CollisionChecker
+from molingo_ros.robot.human_calibration import HumanCalibration, calibrate
+from molingo_ros.robot.human_keypoints import human_keypoints
+from molingo_ros.robot.ik import KeypointIk
 from molingo_ros.robot.models import Robot
-from molingo_ros.robot.registry import load_robot_spec
-from molingo_ros.robot.spec import RobotSpec
-from molingo_ros.robot.targets import (
-    OPTIONAL_HUMAN_KEYPOINTS,
-    ORIENTED_KEYPOINTS,
-    REQUIRED_HUMAN_KEYPOINTS,
-    TARGET_KEYPOINTS,
-    HumanCalibration,
-    RobotRest,
-    TargetConfig,
-    TargetError,
-    Targets,
-    calibrate,
-    human_keypoints,
-    make_targets,
-)
+from molingo_ros.robot.one_euro_filter import OneEuroFilter
+from molingo_ros.robot.retarget_config import RetargetConfig, RetargetError, retarget_config_for
+from molingo_ros.robot.retarget_postprocess import limit_joint_step, place_on_floor
+from molingo_ros.robot.robot_rest import RobotRest
+from molingo_ros.robot.target_config import ORIENTED_KEYPOINTS, TARGET_KEYPOINTS, TargetError
+from molingo_ros.robot.targets import Targets, make_targets
 
-
-class RetargetError(ValueError):
-    """The motion or the configuration cannot be retargeted; the message says why."""
-
-
-@dataclass(frozen=True)
-class FilterConfig:
-    """One-euro filter (Casiez et al., CHI 2012) on the output joint angles.
-
-    Attributes:
-        enabled: filter at all.
-        min_cutoff_hz: cutoff when still (lower = smoother, more lag when slow).
-        beta: how fast the cutoff rises with speed (per rad/s or m/s); higher = less lag
-            when moving fast.
-        derivative_cutoff_hz: cutoff of the speed estimate.
-        joints: filter only joints whose name contains one of these words (e.g. ``hip``,
-            ``knee``, ``ankle``: the joints that foot-orientation noise shakes); empty: all.
-    """
-
-    enabled: bool = True
-    min_cutoff_hz: float = 4.0
-    beta: float = 4.0
-    derivative_cutoff_hz: float = 2.0
-    joints: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RetargetConfig:
-    """Settings of the retargeter for one robot (the ``retarget:`` section of
-    ``config/robots/<robot>.yaml``).
-
-    Attributes:
-        human_joints: human rig name -> keypoint -> human joint name. A motion uses the first
-            rig whose joints it has (or the one named by the caller).
-        position_weights: keypoint -> IK position weight (keypoints not listed: 1).
-        orientation_weights: keypoint -> IK orientation weight, for
-            :data:`~molingo_ros.robot.targets.ORIENTED_KEYPOINTS` (not listed: 0).
-        ik: IK solver settings.
-        targets: target builder settings.
-        filter: temporal filter settings.
-        velocity_limit_fraction: joints move at most this fraction of their velocity limit.
-        ground_contact: shift the root so soles neither sink nor float during human contact.
-        contact_tolerance_m: a contact foot's sole within this of the floor is left alone.
-        avoid: self-collision repair of output frames (the validator's pairs and geometry).
-    """
-
-    human_joints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    position_weights: Mapping[str, float] = field(default_factory=dict)
-    orientation_weights: Mapping[str, float] = field(default_factory=dict)
-    ik: IkConfig = IkConfig()
-    targets: TargetConfig = TargetConfig()
-    filter: FilterConfig = FilterConfig()
-    velocity_limit_fraction: float = 0.95
-    ground_contact: bool = True
-    contact_tolerance_m: float = 0.002
-    avoid: AvoidConfig = AvoidConfig()
-
-    def human_mapping(self, motion: Motion, rig: str | None = None) -> tuple[str, dict]:
-        """The (rig name, keypoint -> joint) mapping to use for ``motion``.
-
-        Raises:
-            RetargetError: ``rig`` is unknown, or no mapping fits the motion's joints (the
-                message lists what each mapping misses).
-        """
-        if not self.human_joints:
-            raise RetargetError("the retarget config has no human_joints mapping")
-        if rig is not None:
-            if rig not in self.human_joints:
-                raise RetargetError(
-                    f"unknown human rig '{rig}'; this config maps: {', '.join(self.human_joints)}"
-                )
-            return rig, dict(self.human_joints[rig])
-        names = set(motion.joint_names)
-        misses = {}
-        for name, mapping in self.human_joints.items():
-            needed = [mapping.get(k) for k in REQUIRED_HUMAN_KEYPOINTS]
-            missing = [
-                f"{k}={j}" if j else f"{k} (unmapped)"
-                for k, j in zip(REQUIRED_HUMAN_KEYPOINTS, needed, strict=True)
-                if j is None or j not in names
-            ]
-            if not missing:
-                return name, dict(mapping)
-            misses[name] = missing
-        detail = "; ".join(f"{rig_name} misses {m}" for rig_name, m in misses.items())
-        raise RetargetError(
-            f"motion '{motion.name or '?'}' (joints: {', '.join(motion.joint_names)}) fits no "
-            f"human mapping of the retarget config: {detail}"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# YAML
-# --------------------------------------------------------------------------------------------
-
-_TOP_KEYS = {
-    "human_joints",
-    "position_weights",
-    "orientation_weights",
-    "ik",
-    "targets",
-    "filter",
-    "velocity_limit_fraction",
-    "ground_contact",
-    "contact_tolerance_m",
-    "avoid",
-}
-
-
-def _sub(cls: type, values: Any, where: str) -> Any:
-    if values is None:
-        return cls()
-    if not isinstance(values, Mapping):
-        raise RetargetError(f"{where}: expected a mapping, got {type(values).__name__}")
-    valid = set(cls.__dataclass_fields__)
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise RetargetError(f"{where}: unknown keys {unknown}; valid: {', '.join(sorted(valid))}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    return cls(**values)
-
-
-def retarget_config_from_dict(d: Mapping[str, Any], where: str = "retarget") -> RetargetConfig:
-    """Build a :class:`RetargetConfig` from the ``retarget:`` mapping of a robot YAML.
-
-    Raises:
-        RetargetError: unknown keys (the message lists the valid ones), bad types, a human
-            mapping naming an unknown keypoint, or a weight for an unknown keypoint.
-    """
-    if not isinstance(d, Mapping):
-        raise RetargetError(f"{where}: expected a mapping, got {type(d).__name__}")
-    unknown = sorted(set(d) - _TOP_KEYS)
-    if unknown:
-        raise RetargetError(
-            f"{where}: unknown keys {unknown}; valid: {', '.join(sorted(_TOP_KEYS))}"
-        )
-    valid_kp = set(TARGET_KEYPOINTS) | set(OPTIONAL_HUMAN_KEYPOINTS)
-    human = d.get("human_joints") or {}
-    for rig, mapping in human.items():
-        if not isinstance(mapping, Mapping):
-            raise RetargetError(f"{where}.human_joints.{rig}: expected keypoint: joint pairs")
-        bad = sorted(set(mapping) - valid_kp)
-        if bad:
-            raise RetargetError(
-                f"{where}.human_joints.{rig}: unknown keypoints {bad}; valid: "
-                f"{', '.join(sorted(valid_kp))}"
-            )
-    for key, allowed in (
-        ("position_weights", TARGET_KEYPOINTS),
-        ("orientation_weights", ORIENTED_KEYPOINTS),
-    ):
-        weights = d.get(key) or {}
-        bad = sorted(set(weights) - set(allowed))
-        if bad:
-            raise RetargetError(
-                f"{where}.{key}: unknown keypoints {bad}; valid: {', '.join(allowed)}"
-            )
-        for k, w in weights.items():
-            if not (isinstance(w, int | float) and w >= 0 and math.isfinite(w)):
-                raise RetargetError(f"{where}.{key}.{k}: weight must be a number >= 0, got {w!r}")
-    kwargs: dict[str, Any] = {
-        "human_joints": {r: dict(m) for r, m in human.items()},
-        "position_weights": dict(d.get("position_weights") or {}),
-        "orientation_weights": dict(d.get("orientation_weights") or {}),
-        "ik": _sub(IkConfig, d.get("ik"), f"{where}.ik"),
-        "targets": _sub(TargetConfig, d.get("targets"), f"{where}.targets"),
-        "filter": _sub(FilterConfig, d.get("filter"), f"{where}.filter"),
-        "avoid": _sub(AvoidConfig, d.get("avoid"), f"{where}.avoid"),
-    }
-    for key in ("velocity_limit_fraction", "ground_contact", "contact_tolerance_m"):
-        if key in d:
-            kwargs[key] = d[key]
-    return RetargetConfig(**kwargs)
-
-
-def load_retarget_config(path: str | Path) -> RetargetConfig:
-    """Read the ``retarget:`` section of a robot YAML file."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise RetargetError(f"cannot read retarget config {path}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RetargetError(f"{path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, Mapping) or "retarget" not in data:
-        raise RetargetError(f"{path} has no top-level 'retarget:' section")
-    return retarget_config_from_dict(data["retarget"], where=f"{path}: retarget")
-
-
-def retarget_config_for(robot: Robot | RobotSpec | str | os.PathLike) -> RetargetConfig:
-    """The retarget config of a robot: the ``retarget:`` section of its YAML, as read with its
-    spec (:attr:`RobotSpec.retarget`; no second read of the file).
-
-    Args:
-        robot: a :class:`Robot`, a :class:`RobotSpec`, a registered name (``g1``, ``h1``,
-            ``t1``) or a robot YAML path (read here; prefer
-            :func:`molingo_ros.robot.config.load_robot_config`, which reads it once for both).
-
-    Raises:
-        RetargetError: the config has no ``retarget:`` section, or a bad one.
-        molingo_ros.robot.models.RobotModelError: unknown name (the message lists the known
-            ones) or unreadable file.
-    """
-    if isinstance(robot, Robot):
-        spec = robot.spec
-    elif isinstance(robot, RobotSpec):
-        spec = robot
-    else:
-        spec = load_robot_spec(robot)
-    where = str(spec.config_path) if spec.config_path is not None else f"robot '{spec.name}'"
-    if spec.retarget is None:
-        raise RetargetError(
-            f"{where} has no top-level 'retarget:' section (robot configs are YAML files with "
-            "'robot:' and 'retarget:'; see config/robots/g1.yaml)"
-        )
-    return retarget_config_from_dict(spec.retarget, where=f"{where}: retarget")
-
-
-# --------------------------------------------------------------------------------------------
-# Filter
-# --------------------------------------------------------------------------------------------
-
-
-class OneEuroFilter:
-    """Vector one-euro filter; each component gets its own adaptive cutoff."""
-
-    def __init__(self, config: FilterConfig, rate_hz: float) -> None:
-        self.config = config
-        self.dt = 1.0 / rate_hz
-        self._x: np.ndarray | None = None
-        self._dx: np.ndarray | None = None
-
-    @staticmethod
-    def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
-        tau = 1.0 / (2.0 * math.pi * cutoff)
-        return 1.0 / (1.0 + tau / dt)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        if self._x is None:
-            self._x = x.copy()
-            self._dx = np.zeros_like(x)
-            return x.copy()
-        c = self.config
-        dx = (x - self._x) / self.dt
-        self._dx = self._dx + self._alpha(c.derivative_cutoff_hz, self.dt) * (dx - self._dx)
-        cutoff = c.min_cutoff_hz + c.beta * np.abs(self._dx)
-        self._x = self._x + self._alpha(cutoff, self.dt) * (x - self._x)
-        return self._x.copy()
-
-
-# --------------------------------------------------------------------------------------------
-# Retargeter
-# --------------------------------------------------------------------------------------------
+__all__ = ["RetargetResult", "Retargeter", "retarget", "save_retarget_npz"]
 
 
 @dataclass
@@ -360,6 +101,8 @@ def save_retarget_npz(path: str | Path, motion: Motion, result: RetargetResult) 
 
 
 def _concat_targets(parts: list[Targets]) -> Targets:
+    """The targets of consecutive chunks as one :class:`Targets` (the first chunk's names
+    and calibration)."""
     first = parts[0]
     return replace(
         first,
@@ -493,20 +236,6 @@ class Retargeter:
             q, targets.positions[0], targets.rotations[0], self.config.ik.first_frame_iterations
         )
 
-    def _ground(self, q: np.ndarray, contacts: np.ndarray) -> np.ndarray:
-        soles = self.robot.sole_positions(q)
-        z = np.array([soles["left"][2], soles["right"][2]])
-        shift = 0.0
-        if contacts.any():
-            floating = z[contacts].min()
-            if abs(floating) > self.config.contact_tolerance_m:
-                shift = -floating
-        shift = max(shift, -z.min())  # never below the floor
-        if shift != 0.0:
-            q = q.copy()
-            q[2] += shift
-        return q
-
     def _repair(self, q: np.ndarray, tp: np.ndarray, tr: np.ndarray) -> np.ndarray:
         """Push colliding links apart with extra IK rows (a few steps, each re-checked),
         keeping the joint velocity limits."""
@@ -525,10 +254,7 @@ class Retargeter:
 
     def _limit_speed(self, q: np.ndarray) -> np.ndarray:
         """``q`` with each joint at most ``_max_step`` from the last output frame (in place)."""
-        if self._q_out is not None:
-            idx, prev = self.robot.joint_q_indices, self._q_out[self.robot.joint_q_indices]
-            q[idx] = np.clip(q[idx], prev - self._max_step, prev + self._max_step)
-        return q
+        return limit_joint_step(q, self._q_out, self.robot.joint_q_indices, self._max_step)
 
     def process(self, motion: Motion) -> np.ndarray:
         """Retarget the next chunk. Returns its (T, nq) configurations; its targets are
@@ -555,7 +281,7 @@ class Retargeter:
             if self.collisions is not None:
                 q = self._repair(q, tp, tr)
             if cfg.ground_contact:
-                q = self._ground(q, targets.contacts[t])
+                q = place_on_floor(robot, q, targets.contacts[t], cfg.contact_tolerance_m)
             self._q_out = q
             out[t] = q
         self.frames_done += targets.frames

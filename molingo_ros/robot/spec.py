@@ -119,7 +119,7 @@ class RobotSpec:
             ``velocity_limits_rad_s`` covers.
         retarget: the config document's ``retarget:`` mapping, unparsed (``None`` if it has
             none, or for a spec built from the ``robot:`` mapping alone); read with the rest of
-            the file so :func:`~molingo_ros.robot.retarget.retarget_config_for` needs no
+            the file so :func:`~molingo_ros.robot.retarget_config.retarget_config_for` needs no
             second read. Not compared.
         config_path: the YAML file the spec was read from (``None``: built in code). Not
             compared.

@@ -11,7 +11,7 @@ whose "joints" are points of the robot, so :mod:`molingo_ros.motion.render` can 
 * every keypoint frame (head, hands, ...) that is not on one of those points;
 * the two sole centres (:meth:`Robot.sole_positions`), so the feet reach the floor.
 
-Point names carry the body side so :func:`~molingo_ros.motion.render.joint_sides` colours them:
+Point names carry the body side so :func:`~molingo_ros.motion.joint_sides.joint_sides` colours them:
 the side is taken from the point's y coordinate at the neutral pose (y > 1 cm left, y < -1 cm
 right), else from the name; a name that would read as another side is renamed
 ``left_<name>`` / ``right_<name>``.
@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 import pinocchio as pin
 
+from molingo_ros.motion.joint_sides import joint_sides
 from molingo_ros.motion.motion import Motion
-from molingo_ros.motion.render import RenderConfig, joint_sides, render_side_by_side
+from molingo_ros.motion.render import render_side_by_side
+from molingo_ros.motion.render_config import RenderConfig
 from molingo_ros.robot.models import Robot
 
 __all__ = ["MERGE_DISTANCE_M", "SIDE_THRESHOLD_M", "render_retarget", "robot_to_motion"]
