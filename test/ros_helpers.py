@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import rclpy
@@ -112,3 +113,38 @@ class Probe:
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.ctx)
         self.thread.join(timeout=5)
+
+
+def ros_context(domain_offset: int) -> Context:
+    """A fresh rclpy context on the private domain ``domain(domain_offset)`` (localhost
+    discovery); shut it down with ``rclpy.try_shutdown(context=...)``."""
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    context = Context()
+    rclpy.init(context=context, domain_id=domain(domain_offset))
+    return context
+
+
+def active_node(context: Context, *parameters) -> Iterator:
+    """A configured, active MolingoNode in this process (shipped model, G1, CPU, one thread;
+    not spun: tests call its methods), with the extra ``parameters`` (rclpy Parameters).
+    A generator for a fixture: yields the node, then stops and destroys it."""
+    from rclpy.lifecycle import TransitionCallbackReturn
+    from rclpy.parameter import Parameter
+
+    from molingo_ros.ros.node import MolingoNode
+
+    n = MolingoNode(
+        context=context,
+        parameter_overrides=[
+            Parameter("threads", value=1),
+            Parameter("device", value="cpu"),
+            *parameters,
+        ],
+    )
+    try:
+        assert n.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        assert n.trigger_activate() == TransitionCallbackReturn.SUCCESS
+        yield n
+    finally:
+        n.stop("end of the test module")
+        n.destroy_node()

@@ -74,7 +74,7 @@ class LiveParameters:
         if any(n.startswith("sampler.") for n in names):
             engine.set_sampler(cfg.sampler)
         if names & {"safety.velocity_fraction", "safety.check_floor"}:
-            engine.setsafety_config(safety_config(cfg))
+            engine.set_safety(safety_config(cfg))
         if self.outputs is not None:
             self.outputs.cfg = cfg
         if self._playback_timer is not None:

@@ -221,12 +221,15 @@ def config_from(p: Callable[[str], Any]) -> NodeConfig:
     storage = p("record.storage")
     sampler = sampler_config(p)
     default_s = float(p("commands.default_duration_s"))
-    limits = config_from_settings(
-        CommandLimits,
-        lambda n: p(f"commands.{n}"),
-        COMMAND_PARAMETERS,
-        min_duration_s=min(0.5, default_s),
-    )
+    try:
+        limits = config_from_settings(
+            CommandLimits,
+            lambda n: p(f"commands.{n}"),
+            COMMAND_PARAMETERS,
+            min_duration_s=min(0.5, default_s),
+        )
+    except ValueError as exc:
+        raise ValueError(f"commands parameters: {exc}") from exc
     return NodeConfig(
         robot=str(p("robot")),
         model=str(p("model")),
