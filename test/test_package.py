@@ -139,3 +139,83 @@ def test_the_package_has_no_import_cycle():
 
     cycles = sorted(m for m in graph if m in reaches(m))
     assert cycles == [], f"modules on an import cycle: {cycles}"
+
+
+# --- the shape of the code (docs/ARCHITECTURE.md): small modules, short functions, a test
+# file per module, no copied code ------------------------------------------------------------
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+LONG_MODULES: dict[str, str] = {}
+"""Modules allowed over :data:`MAX_MODULE_LINES`, each with the reason (none today)."""
+
+def _sources() -> list[Path]:
+    files = sorted((ROOT / "molingo_ros").rglob("*.py")) + sorted((ROOT / "launch").glob("*.py"))
+    return [p for p in files if "__pycache__" not in p.parts]
+
+
+def test_no_module_is_long():
+    long = {
+        p.relative_to(ROOT).as_posix(): n
+        for p in _sources()
+        if (n := p.read_text().count("\n")) > MAX_MODULE_LINES
+    }
+    unexplained = {k: v for k, v in long.items() if k not in LONG_MODULES}
+    assert not unexplained, f"modules over {MAX_MODULE_LINES} lines: {unexplained}"
+
+
+def test_no_function_is_long():
+    import ast
+
+    long = []
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines})")
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(long)
+
+
+def test_every_module_has_its_test_file():
+    """``molingo_ros/<package>/<module>.py`` -> ``test/test_<package>_<module>.py``."""
+    missing = []
+    for path in _sources():
+        rel = path.relative_to(ROOT / "molingo_ros") if "molingo_ros" in path.parts else None
+        if rel is None or path.stem in ("__init__", "__main__"):
+            continue
+        name = "test_" + "_".join(rel.with_suffix("").parts) + ".py"
+        if not (ROOT / "test" / name).exists():
+            missing.append(f"{rel} -> test/{name}")
+    assert not missing, "modules without a test file:\n" + "\n".join(missing)
+
+
+@pytest.mark.slow
+def test_no_duplicated_code():
+    """pylint's similarity checker over the package, the launch file and tools: no block of
+    8 or more lines (imports, docstrings, comments and signatures aside) appears twice."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pylint",
+            "--disable=all",
+            "--enable=duplicate-code",
+            "--min-similarity-lines=8",
+            "--ignore-imports=yes",
+            "--ignore-docstrings=yes",
+            "--ignore-comments=yes",
+            "--ignore-signatures=yes",
+            "--score=no",
+            "molingo_ros",
+            "launch",
+            "tools",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "R0801" not in out.stdout, out.stdout
+    assert out.returncode == 0, out.stdout + out.stderr
