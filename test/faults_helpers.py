@@ -67,7 +67,7 @@ def check(result: dict, ids: tuple[str, ...] | None = None) -> None:
     failed = [
         c for c in result["criteria"] if c["passed"] is False and (ids is None or c["id"] in ids)
     ]
-    figures = json.dumps(report._plain(result["figures"]), default=str)[:3000]
+    figures = json.dumps(report.plain(result["figures"]), default=str)[:3000]
     assert not failed, (
         "\n".join(f"{c['id']}: {c['text']} -- measured {c['value']}" for c in failed)
         + f"\nfigures: {figures}"

@@ -104,3 +104,10 @@ def test_the_markdown_puts_the_reliability_criteria_first_then_each_scenario():
     assert "series" not in rss and "slope_mib_per_min" in rss  # the series is left out
     long = next(ln for ln in lines if ln.startswith("- **long**"))
     assert long.endswith(" ...`") and len(long) < 1300
+
+
+def test_table_cells_escape_pipes_and_newlines_in_text_and_value():
+    row = report._row({"passed": False, "id": "x", "text": "a | b\nc", "value": "1|2"})
+    cells = row.split(" | ")
+    assert len(cells) == 4, row
+    assert "a \\| b c" in row and "1\\|2" in row

@@ -81,7 +81,9 @@ class StatusRecord:
 
 
 def _source(info) -> str:
-    """A short id of a message's publisher (hex of its GID), "" when unknown."""
+    """A short id of the node that published a message (hex of the first 12 bytes of the
+    publisher's GID: the participant's prefix, shared by every publisher of one node), ""
+    when unknown. Two nodes with one name differ in it; two publishers of one node do not."""
     gid = (info or {}).get("publisher_gid") if isinstance(info, dict) else None
     data = (gid or {}).get("data") if isinstance(gid, dict) else None
     return bytes(data).hex()[:24] if data is not None else ""

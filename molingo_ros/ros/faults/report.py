@@ -12,16 +12,16 @@ import numpy as np
 MARK = {True: "PASS", False: "FAIL", None: "n/a"}
 
 
-def _plain(x):
+def plain(x):
     """JSON-safe copy (numpy scalars and arrays, tuples, NaN/inf as strings)."""
     if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
+        return {str(k): plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
+        return [plain(v) for v in x]
     if isinstance(x, np.ndarray):
-        return _plain(x.tolist())
+        return plain(x.tolist())
     if isinstance(x, np.generic):
-        return _plain(x.item())
+        return plain(x.item())
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
     return x
@@ -51,7 +51,7 @@ def _figures_md(figures: dict) -> list[str]:
     for key, value in figures.items():
         if isinstance(value, dict) and "series" in value:  # RSS series: too long for the table
             value = {k: v for k, v in value.items() if k != "series"}
-        text = json.dumps(_plain(value), ensure_ascii=False)
+        text = json.dumps(plain(value), ensure_ascii=False)
         if len(text) > 1200:
             text = text[:1200] + " ..."
         lines.append(f"- **{key}**: `{text}`")
@@ -59,9 +59,14 @@ def _figures_md(figures: dict) -> list[str]:
 
 
 def _row(c: dict) -> str:
-    value = "" if c.get("value") is None else str(_plain(c.get("value")))
-    value = value.replace("|", "\\|").replace("\n", " ")
-    return f"| {MARK[c['passed']]} | `{c['id']}` | {c['text']} | {value[:300]} |"
+    value = "" if c.get("value") is None else str(plain(c.get("value")))
+    value = _cell(value)[:300]
+    return f"| {MARK[c['passed']]} | `{c['id']}` | {_cell(c['text'])} | {value} |"
+
+
+def _cell(text: str) -> str:
+    """``text`` fit for a Markdown table cell (pipes escaped, on one line)."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def markdown(meta: dict, results: list[dict]) -> str:
@@ -102,7 +107,7 @@ def write(out: Path, meta: dict, results: list[dict]) -> tuple[Path, Path]:
         "scenarios": results,
     }
     js, md = out / "report.json", out / "report.md"
-    js.write_text(json.dumps(_plain(body), indent=1, ensure_ascii=False) + "\n")
+    js.write_text(json.dumps(plain(body), indent=1, ensure_ascii=False) + "\n")
     md.write_text(markdown(meta, results))
     return js, md
 
