@@ -1,11 +1,12 @@
-"""The streaming engine and the timeline controller, without ROS, on the shipped model and the
-real Unitree G1. Time is given explicitly (seconds), so the timeline is deterministic."""
+"""The timeline controller, without ROS, on the shipped model and the real Unitree G1. Time is
+given explicitly (seconds), so the timeline is deterministic."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from molingo_ros.robot.config import load_robot_config
 from molingo_ros.robot.validator import validate
 from molingo_ros.runtime.commands import CommandError, CommandLimits, check_command
 from molingo_ros.runtime.controller import ControllerConfig, MotionController
@@ -13,8 +14,9 @@ from molingo_ros.runtime.engine import EngineConfig, MotionEngine
 
 
 @pytest.fixture(scope="module")
-def engine() -> MotionEngine:
-    return MotionEngine.load(EngineConfig(robot="g1", device="cpu"))
+def engine(model) -> MotionEngine:
+    """The G1 engine on the shipped model (what ``MotionEngine.load`` builds for g1)."""
+    return MotionEngine(model, load_robot_config("g1"), EngineConfig(robot="g1", device="cpu"))
 
 
 def _cmd(
@@ -55,36 +57,6 @@ def _run(ctrl: MotionController, t0: float, t1: float, dt: float = 0.05) -> list
             out.append(tc)
         t += dt
     return out
-
-
-def test_engine_chunks_are_valid_reproducible_and_continuous(engine):
-    engine.reset()
-    a = [engine.next_chunk("a person walks forward", seed=5) for _ in range(1)]
-    a += [engine.next_chunk("a person walks forward") for _ in range(2)]
-    a += [engine.next_chunk("a person waves the right hand") for _ in range(2)]
-    q = np.concatenate([c.qpos for c in a])
-    assert q.shape == (5 * engine.window_frames, engine.robot.nq)
-    report = validate(engine.robot, q, engine.fps)
-    assert report.frame_ok.all(), report.to_dict()
-    # The text switch flows on: no joint moves faster than its limit across the seam.
-    step = np.abs(np.diff(q[:, engine.robot.joint_q_indices], axis=0)) * engine.fps
-    assert (step <= engine.robot.velocity_limits + 1e-6).all()
-    # Velocities are the backward differences of the positions.
-    jv = np.concatenate([c.joint_velocities for c in a])
-    assert np.allclose(jv[1:], np.diff(q[:, engine.robot.joint_q_indices], axis=0) * engine.fps)
-    # Same seed, same texts: the same frames.
-    engine.reset()
-    b = engine.next_chunk("a person walks forward", seed=5)
-    assert np.allclose(b.qpos, a[0].qpos)
-    engine.reset()
-    c = engine.next_chunk("a person walks forward", seed=6)
-    assert not np.allclose(c.qpos, a[0].qpos)
-
-
-def test_engine_trims_the_last_chunk(engine):
-    engine.reset()
-    c = engine.next_chunk("a person bows", seed=1, max_frames=7)
-    assert c.frames == 7 and np.allclose(engine.last_q, c.qpos[-1])
 
 
 def test_controller_timeline_is_contiguous_and_exact(engine):
@@ -237,19 +209,6 @@ def test_horizon_is_the_planned_future(engine):
     assert ctrl.horizon(1e9)[0].size == 0
 
 
-def test_the_end_of_a_command_is_drawn_only_up_to_it(engine):
-    # A command of 42 frames, as the controller streams it (max_frames = frames left): the
-    # first window is drawn 11 tokens long (44 frames), not 16; the second chunk emits the
-    # 3 tokens left of it and holds the command's last 10 frames.
-    engine.reset()
-    first = engine.next_chunk("a person walks forward", seed=1, max_frames=42)
-    assert first.frames == engine.window_frames
-    last = engine.next_chunk("a person walks forward", max_frames=10)
-    assert last.frames == 10
-    assert engine.stream.frames_emitted == engine.window_frames + 12
-    assert engine.stream._pending.shape[1] == 0  # nothing drawn past the command's end
-
-
 def test_a_compound_command_switches_text_exactly_at_its_segment_boundary(engine):
     engine.reset()
     walk, wave = "a person walks forward", "a person waves with their right hand"
@@ -274,3 +233,52 @@ def test_a_compound_command_switches_text_exactly_at_its_segment_boundary(engine
         assert b.start_s == pytest.approx(a.end_s + 1 / 30)
     q = np.concatenate([tc.chunk.qpos for tc in chunks])
     assert validate(engine.robot, q, engine.fps).frame_ok.all()
+
+
+class FailingEngine(MotionEngine):
+    """The real engine, except that generating for one text raises (a broken model)."""
+
+    broken_text = "a person explodes"
+
+    def next_chunk(self, text, *args, **kwargs):
+        if text == self.broken_text:
+            raise RuntimeError("the model is broken")
+        return super().next_chunk(text, *args, **kwargs)
+
+
+def test_a_generation_error_ends_its_command_and_the_queue_goes_on(engine):
+    failing = FailingEngine(engine.model, engine.robot_config, engine.config)
+    ctrl, _ = _controller(failing)
+    bad = ctrl.submit(_cmd(FailingEngine.broken_text, 1.0, cid="bad"), 0.0)
+    good = ctrl.submit(_cmd("a person bows", 1.0, mode="queue", cid="good"), 0.0)
+    assert ctrl.step(0.0) is None
+    assert bad.state == "error" and bad.finished.is_set()
+    assert bad.error == "generation failed: RuntimeError: the model is broken"
+    assert ctrl.current is None and ctrl.buffered_until() is None
+    chunks = _run(ctrl, 0.05, 0.2)
+    assert [tc.command_id for tc in chunks] == ["good"] and good.state == "streaming"
+    assert [p.command.id for p in ctrl.drain_finished()] == ["bad"]
+    assert ctrl.chunks_total == 1 and ctrl.last_compute_s == chunks[0].chunk.compute_s
+
+
+def test_cancelling_a_command_not_yet_due_drops_its_frames(engine):
+    engine.reset()
+    ctrl, _ = _controller(engine)
+    a = ctrl.submit(_cmd("a person walks forward", 1.0, cid="a"), 0.0)
+    b = ctrl.submit(_cmd("a person bows", 1.0, mode="queue", cid="b"), 0.0)
+    chunks = _run(ctrl, 0.0, 0.7)
+    assert [tc.command_id for tc in chunks] == ["a", "b"]
+    a_end, b_chunk = chunks[0].end_s, chunks[1]
+    assert b_chunk.start_s == pytest.approx(a_end + 1 / 30) and b_chunk.start_s > 0.7
+    # b was generated ahead but none of it is due: cancelling drops it, a plays on.
+    assert ctrl.cancel("b", 0.7, "operator") is None
+    assert b.state == "cancelled" and b.error == "operator"
+    assert not ctrl.is_current(b_chunk) and a.state == "streaming"
+    assert ctrl.buffered_until() == pytest.approx(a_end)
+    times, q, _ = ctrl.horizon(0.7)
+    assert times[-1] == pytest.approx(a_end) and np.allclose(q[-1], chunks[0].chunk.qpos[-1])
+    # The engine continues from the end of a, not from b's dropped frames.
+    assert np.allclose(engine.last_q, chunks[0].chunk.qpos[-1])
+    assert ctrl.cancel("b", 0.8) is None  # already final: nothing happens
+    _run(ctrl, 0.7, 1.2)
+    assert a.state == "done" and [p.command.id for p in ctrl.drain_finished()] == ["a", "b"]

@@ -1,5 +1,6 @@
-"""The engine's robot resolution, on the shipped model and the real G1 files: a custom robot
-YAML (a path), a robot_description URDF with renamed joints, and the errors."""
+"""The streaming engine on the shipped model and the real G1 files: valid, reproducible,
+continuous chunks, the end of a command, rebasing, the velocities; and the robot resolution: a
+custom robot YAML (a path), a robot_description URDF with renamed joints, and the errors."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from molingo_ros.robot.models import (
     robot_config_path,
 )
 from molingo_ros.robot.validator import validate
-from molingo_ros.runtime.engine import EngineConfig, MotionEngine
+from molingo_ros.runtime.engine import EngineConfig, MotionEngine, backward_velocities
 
 _OPENED: list[str] = []
 _WATCH: set[str] = set()
@@ -49,6 +50,92 @@ def _assert_valid(engine: MotionEngine, chunk) -> None:
     assert chunk.qpos.shape == (engine.window_frames, engine.robot.nq)
     report = validate(engine.robot, chunk.qpos, chunk.fps)
     assert report.frame_ok.all(), report.to_dict()
+
+
+@pytest.fixture(scope="module")
+def engine(model) -> MotionEngine:
+    """The G1 engine on the shipped model (what ``MotionEngine.load`` builds for g1)."""
+    return MotionEngine(model, load_robot_config("g1"), EngineConfig(robot="g1", device="cpu"))
+
+
+def test_engine_chunks_are_valid_reproducible_and_continuous(engine):
+    engine.reset()
+    a = [engine.next_chunk("a person walks forward", seed=5) for _ in range(1)]
+    a += [engine.next_chunk("a person walks forward") for _ in range(2)]
+    a += [engine.next_chunk("a person waves the right hand") for _ in range(2)]
+    q = np.concatenate([c.qpos for c in a])
+    assert q.shape == (5 * engine.window_frames, engine.robot.nq)
+    report = validate(engine.robot, q, engine.fps)
+    assert report.frame_ok.all(), report.to_dict()
+    # The text switch flows on: no joint moves faster than its limit across the seam.
+    step = np.abs(np.diff(q[:, engine.robot.joint_q_indices], axis=0)) * engine.fps
+    assert (step <= engine.robot.velocity_limits + 1e-6).all()
+    # Velocities are the backward differences of the positions.
+    jv = np.concatenate([c.joint_velocities for c in a])
+    assert np.allclose(jv[1:], np.diff(q[:, engine.robot.joint_q_indices], axis=0) * engine.fps)
+    # Same seed, same texts: the same frames.
+    engine.reset()
+    b = engine.next_chunk("a person walks forward", seed=5)
+    assert np.allclose(b.qpos, a[0].qpos)
+    engine.reset()
+    c = engine.next_chunk("a person walks forward", seed=6)
+    assert not np.allclose(c.qpos, a[0].qpos)
+
+
+def test_engine_trims_the_last_chunk(engine):
+    engine.reset()
+    c = engine.next_chunk("a person bows", seed=1, max_frames=7)
+    assert c.frames == 7 and np.allclose(engine.last_q, c.qpos[-1])
+
+
+def test_the_end_of_a_command_is_drawn_only_up_to_it(engine):
+    # A command of 42 frames, as the controller streams it (max_frames = frames left): the
+    # first window is drawn 11 tokens long (44 frames), not 16; the second chunk emits the
+    # 3 tokens left of it and holds the command's last 10 frames.
+    engine.reset()
+    first = engine.next_chunk("a person walks forward", seed=1, max_frames=42)
+    assert first.frames == engine.window_frames
+    last = engine.next_chunk("a person walks forward", max_frames=10)
+    assert last.frames == 10
+    assert engine.stream.frames_emitted == engine.window_frames + 12
+    assert engine.stream._pending.shape[1] == 0  # nothing drawn past the command's end
+
+
+def test_rebase_continues_from_the_frame_actually_sent(engine):
+    engine.reset()
+    walk = engine.next_chunk("a person walks forward", seed=1)
+    sent = walk.qpos[4].copy()  # the frames after it were never sent (a hold)
+    assert np.linalg.norm(walk.qpos[-1, :2] - sent[:2]) > 0.1
+    engine.rebase(sent)
+    assert np.allclose(engine.last_q, sent)
+    nxt = engine.next_chunk("a person walks forward")
+    # The floating base goes on from the sent frame (plus about one walking step), not from
+    # the unsent last frame; the joints approach it within their speed limits.
+    assert np.linalg.norm(nxt.qpos[0, :3] - sent[:3]) < 0.06
+    idx = engine.robot.joint_q_indices
+    assert (
+        np.abs(nxt.qpos[0, idx] - sent[idx]) * engine.fps <= engine.robot.velocity_limits + 1e-6
+    ).all()
+    assert np.allclose(nxt.joint_velocities[0], (nxt.qpos[0, idx] - sent[idx]) * engine.fps)
+    with pytest.raises(ValueError, match=r"q_last must have shape"):
+        engine.rebase(sent[:-1])
+
+
+def test_backward_velocities_difference_against_the_previous_frame():
+    fps = 30.0
+    idx = np.array([7, 8])
+    q = np.zeros((3, 9))
+    q[:, 0] = [0.0, 0.1, 0.3]  # root x (m)
+    q[:, 8] = [0.5, 0.5, 0.4]  # a joint (rad)
+    jv, rv = backward_velocities(q, None, idx, fps)
+    assert jv.shape == (3, 2) and rv.shape == (3, 3)
+    assert np.allclose(rv[:, 0], [0.0, 3.0, 6.0]) and not rv[:, 1:].any()
+    assert np.allclose(jv[:, 1], [0.0, 0.0, -3.0]) and not jv[:, 0].any()
+    prev = q[0].copy()
+    prev[0], prev[7] = -0.1, 0.2
+    jv, rv = backward_velocities(q, prev, idx, fps)
+    assert np.allclose(rv[0], [3.0, 0.0, 0.0]) and np.allclose(jv[0], [-6.0, 0.0])
+    assert np.allclose(rv[1:, 0], [3.0, 6.0])
 
 
 def test_custom_robot_yaml_through_load(tmp_path: Path):

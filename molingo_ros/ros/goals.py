@@ -125,7 +125,7 @@ class GoalServer:
             if goal_handle.is_cancel_requested:
                 self.node.hold("cancelled by the action client", progress.command.id)
                 return
-            if not rclpy.ok():
+            if not rclpy.ok(context=self.node.context):  # the node's context shut down
                 return
             feedback.frames_streamed = int(progress.frames_streamed)
             feedback.latency_s = float(progress.latency_s)
@@ -137,7 +137,7 @@ class GoalServer:
         result.frames = int(progress.frames_streamed)
         result.duration_s = float(progress.frames_streamed / progress.fps)
         if goal_handle.is_cancel_requested:
-            progress._finish("cancelled", "cancelled by the action client")
+            progress.finish("cancelled", "cancelled by the action client")
             result.success, result.error = False, "cancelled"
             goal_handle.canceled()
         elif progress.state == "done":

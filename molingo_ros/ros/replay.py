@@ -77,7 +77,9 @@ def read_robot_messages(bag: Path) -> tuple[list[Recorded], str]:
     with AnyReader([Path(bag)], default_typestore=project_typestore()) as reader:
         topics = {c.topic: c.msgtype for c in reader.connections}
         wanted = [c for c in reader.connections if c.msgtype in ROBOT_TYPES]
-        out = [Recorded(c.topic, c.msgtype, t, bytes(raw)) for c, t, raw in reader.messages(wanted)]
+        # rosbags reads every topic for an empty list: none wanted must read none.
+        messages = reader.messages(wanted) if wanted else ()
+        out = [Recorded(c.topic, c.msgtype, t, bytes(raw)) for c, t, raw in messages]
     if not out:
         raise ValueError(
             f"{bag} holds none of the robot topics to replay ({', '.join(ROBOT_TYPES)}); "

@@ -28,6 +28,7 @@ from molingo_ros.model.sampler import (
     MoLingo,
     MotionStream,
     SamplerConfig,
+    WindowOutput,
     check_window_fits,
     tokens_left,
 )
@@ -256,34 +257,13 @@ class MotionEngine:
             max_root_speed_m_s: cap on the root's planar speed for this text (m/s; an
                 in-place skill); None: none.
         """
-        if seed is not None:
-            self.stream.reseed(seed)
-        if (text, max_root_speed_m_s) != (self._text, self._max_speed):
-            self.stream.set_text(text, max_root_speed_m_s)
-            self._text, self._max_speed = text, max_root_speed_m_s
+        self._follow_text(text, seed, max_root_speed_m_s)
         t0 = time.perf_counter()
-        if max_frames is None:
-            window = self.stream.next_window()
-        else:  # the command's end is known: the last window is drawn only up to it
-            fpt = self.model.sae.config.frames_per_token
-            until = tokens_left(0, None, int(max_frames), fpt)
-            window = self.stream.next_window(
-                min(self.config.sampler.emit_tokens, until), until=until
-            )
+        window = self._draw_window(max_frames)
         t1 = time.perf_counter()
         human = window.to_motion()
         qpos = self.retargeter.process(human)
-        qpos[:, :2] += self._root_offset
-        if self._anchor is not None and self.robot.spec.floating_base:
-            # First frame = the anchor plus the motion's own first step: x, y shifted for
-            # good; the height difference fades out over ANCHOR_HEIGHT_BLEND frames.
-            step = qpos[1, :3] - qpos[0, :3] if len(qpos) > 1 else np.zeros(3)
-            delta = self._anchor[:3] + step - qpos[0, :3]
-            self._root_offset += delta[:2]
-            qpos[:, :2] += delta[:2]
-            fade = np.clip(1.0 - np.arange(len(qpos)) / ANCHOR_HEIGHT_BLEND, 0.0, 1.0)
-            qpos[:, 2] += delta[2] * fade
-        self._anchor = None
+        self._place_root(qpos)
         t2 = time.perf_counter()
         prev = self.safety.last_q
         safe = self.safety.apply(qpos)
@@ -297,13 +277,7 @@ class MotionEngine:
             q = q[: max(1, int(max_frames))]
             skeleton = skeleton[: len(q)]
             self.safety.last_q = q[-1].copy()
-        idx = self.robot.joint_q_indices
-        with_prev = q if prev is None else np.concatenate([prev[None], q])
-        jv = np.diff(with_prev[:, idx], axis=0) * self.fps
-        rv = np.diff(with_prev[:, :3], axis=0) * self.fps
-        if prev is None:
-            jv = np.concatenate([np.zeros((1, len(idx))), jv])
-            rv = np.concatenate([np.zeros((1, 3)), rv])
+        jv, rv = backward_velocities(q, prev, self.robot.joint_q_indices, self.fps)
         self.frames_out += len(q)
         return RobotChunk(
             qpos=q,
@@ -325,6 +299,39 @@ class MotionEngine:
             human_parents=np.asarray(human.parents),
         )
 
+    def _follow_text(self, text: str, seed: int | None, max_root_speed_m_s: float | None) -> None:
+        """Point the stream at ``text`` with its root speed cap (m/s; None: none), when either
+        changed; reseed it first when ``seed`` is given."""
+        if seed is not None:
+            self.stream.reseed(seed)
+        if (text, max_root_speed_m_s) != (self._text, self._max_speed):
+            self.stream.set_text(text, max_root_speed_m_s)
+            self._text, self._max_speed = text, max_root_speed_m_s
+
+    def _draw_window(self, max_frames: int | None) -> WindowOutput:
+        """The stream's next window; with ``max_frames`` (the command's end is known) drawn
+        only up to it."""
+        if max_frames is None:
+            return self.stream.next_window()
+        fpt = self.model.sae.config.frames_per_token
+        until = tokens_left(0, None, int(max_frames), fpt)
+        return self.stream.next_window(min(self.config.sampler.emit_tokens, until), until=until)
+
+    def _place_root(self, qpos: np.ndarray) -> None:
+        """Move the retargeted frames (T, nq), in place, to continue the robot's path: shifted
+        in x, y by the offset accumulated so far, and after a :meth:`rebase` re-anchored so
+        the first frame is the anchor plus the motion's own first step (x, y shifted for
+        good; the height difference fading out over ``ANCHOR_HEIGHT_BLEND`` frames)."""
+        qpos[:, :2] += self._root_offset
+        if self._anchor is not None and self.robot.spec.floating_base:
+            step = qpos[1, :3] - qpos[0, :3] if len(qpos) > 1 else np.zeros(3)
+            delta = self._anchor[:3] + step - qpos[0, :3]
+            self._root_offset += delta[:2]
+            qpos[:, :2] += delta[:2]
+            fade = np.clip(1.0 - np.arange(len(qpos)) / ANCHOR_HEIGHT_BLEND, 0.0, 1.0)
+            qpos[:, 2] += delta[2] * fade
+        self._anchor = None
+
     def warm_up(self) -> float:
         """Run one window on a throwaway stream (first-call costs: kernels, caches); returns
         its seconds. The engine's own stream is left fresh."""
@@ -334,4 +341,20 @@ class MotionEngine:
         return time.perf_counter() - t0
 
 
-__all__ = ["EngineConfig", "MotionEngine", "RobotChunk"]
+def backward_velocities(
+    q: np.ndarray, prev: np.ndarray | None, joint_q_indices: np.ndarray, fps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Joint velocities (T, n) rad/s and root linear velocities (T, 3) m/s (world frame) of
+    the frames ``q`` (T, nq) as backward differences at ``fps``: the first frame against
+    ``prev`` (nq,), the frame before them; zero for the first frame when ``prev`` is None."""
+    idx = joint_q_indices
+    with_prev = q if prev is None else np.concatenate([prev[None], q])
+    jv = np.diff(with_prev[:, idx], axis=0) * fps
+    rv = np.diff(with_prev[:, :3], axis=0) * fps
+    if prev is None:
+        jv = np.concatenate([np.zeros((1, len(idx))), jv])
+        rv = np.concatenate([np.zeros((1, 3)), rv])
+    return jv, rv
+
+
+__all__ = ["EngineConfig", "MotionEngine", "RobotChunk", "backward_velocities"]
