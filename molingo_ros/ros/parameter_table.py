@@ -9,6 +9,7 @@ from __future__ import annotations
 from molingo_ros.model.sampler_config import SHIPPED_MAX_TOKENS, SamplerConfig
 from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.runtime.commands import CommandLimits
+from molingo_ros.runtime.controller import ControllerConfig
 from molingo_ros.runtime.safety import SafetyConfig
 from molingo_ros.settings import settings_of
 
@@ -87,11 +88,7 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         "stored in the model); false = refuse them with the closest skills",
         None,
     ),
-    "stream.lead_s": (
-        0.4,
-        "generate the next chunk when less than this is buffered (s)",
-        (0.0, 10.0),
-    ),
+    **_group("stream", ControllerConfig, ("lead_s",)),
     "stream.publish_rate_hz": (
         30.0,
         "rate of joint_states / joint_command / root pose (Hz)",

@@ -41,6 +41,7 @@ from molingo_ros.runtime.commands import Command, CommandError, CommandLimits, C
 from molingo_ros.runtime.engine import MotionEngine, RobotChunk
 from molingo_ros.runtime.progress import CommandProgress, ProgressLog
 from molingo_ros.runtime.timeline import TimedChunk, Timeline
+from molingo_ros.settings import setting
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ class ControllerConfig:
     history: finished commands remembered for status queries.
     """
 
-    lead_s: float = 0.4
+    lead_s: float = setting(
+        0.4, "generate the next chunk when less than this is buffered (s)", range=(0.0, 10.0)
+    )
     start_delay_s: float = 0.05
     history: int = 64
 
