@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from molingo_ros.bench_retarget import bench_retarget
 from molingo_ros.motion.bandai_files import default_data_root
 from molingo_ros.motion.convert import load_motion
 from molingo_ros.motion.dataset import build_dataset
@@ -94,100 +95,6 @@ def bench_clip() -> list[tuple[str, str]]:
         ("features inverse", f"{frames / inv:,.0f} frames/s"),
         ("round-trip error (float32 features)", f"{err_mm:.5f} mm max"),
     ]
-
-
-#: GMR (YanjieZe/GMR v0.2.0, mink IK) on this machine, fed the same two Bandai clips onto the
-#: G1 (issue 3's anchor): frames/s, mean wrist error vs its own scaled targets, stance-foot
-#: height above the floor, peak ankle speed, velocity sign flips above 0.5 rad/s (walk).
-GMR_ANCHOR = {
-    "frames_per_s": "87-91",
-    "hand_error_mm": "82-102",
-    "stance_height_mm": "40-59 (floating)",
-    "ankle_speed_rad_s": "15.4",
-    "sign_flips_walk": "172",
-    "joint_limit_violations": "0",
-}
-
-GMR_CLIPS = ("dataset-2_walk_normal_001", "dataset-2_wave-right-hand_normal_001")
-
-
-def _one_core() -> set[int] | None:
-    """Pin this process to one CPU (returns the previous affinity, None if unsupported)."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(before)})
-    return before
-
-
-def bench_retarget(test_clips: int = 40) -> tuple[list[tuple[str, str]], list[str]]:
-    """Retarget + validate speed on one core, and the GMR comparison table."""
-    from molingo_ros.motion.sources import clip_loaders, resolve_motion
-    from molingo_ros.robot.models import load_robot
-    from molingo_ros.robot.report import motion_quality, retarget_clips
-    from molingo_ros.robot.retarget import retarget
-    from molingo_ros.robot.validator import ValidatorConfig, validate
-
-    before = _one_core()
-    try:
-        robot = load_robot("g1")
-        validate(robot, robot.neutral()[None], 30.0)  # load collision geometry once
-        table = [
-            "| measure (G1) | GMR | molingo: walk | molingo: wave |",
-            "|---|---|---|---|",
-        ]
-        cols: dict[str, list[str]] = {k: [] for k in GMR_ANCHOR}
-        for name in GMR_CLIPS:
-            motion = resolve_motion(name)
-            start = time.perf_counter()
-            result = retarget(motion, robot)
-            seconds = time.perf_counter() - start
-            report = validate(robot, result.qpos, result.fps, result.target_positions())
-            quality = motion_quality(robot, result)
-            errs = report.keypoint_errors_m
-            hand = 1000 * (errs["left_hand"]["mean"] + errs["right_hand"]["mean"]) / 2
-            stance = quality["stance_feet"]
-            cols["frames_per_s"].append(f"{result.frames / seconds:,.0f}")
-            cols["hand_error_mm"].append(
-                f"{hand:.1f} (left {1000 * errs['left_hand']['mean']:.1f}, "
-                f"right {1000 * errs['right_hand']['mean']:.1f})"
-            )
-            cols["stance_height_mm"].append(
-                f"{1000 * stance['mean_height_m']:+.1f} mean, "
-                f"{1000 * stance['p95_abs_height_m']:.1f} p95 abs"
-            )
-            cols["ankle_speed_rad_s"].append(f"{quality['max_ankle_speed_rad_s']:.1f}")
-            cols["sign_flips_walk"].append(str(quality["jitter_sign_flips"]))
-            cols["joint_limit_violations"].append(str(report.joint_limit_violations))
-        labels = {
-            "frames_per_s": "retarget frames/s (one core)",
-            "hand_error_mm": "hand/wrist error vs own scaled target, mean (mm)",
-            "stance_height_mm": "stance-foot sole height (mm)",
-            "ankle_speed_rad_s": "peak ankle speed (rad/s)",
-            "sign_flips_walk": "velocity sign flips > 0.5 rad/s",
-            "joint_limit_violations": "joint-limit violations",
-        }
-        for key, label in labels.items():
-            table.append(f"| {label} | {GMR_ANCHOR[key]} | {' | '.join(cols[key])} |")
-
-        loaders = [f for _, f in clip_loaders("bandai-test", None)][:test_clips]
-        rows = []
-        for collisions in (False, True):
-            suite = retarget_clips(loaders, robot, None, ValidatorConfig(self_collision=collisions))
-            summary = suite.summary()
-            what = "with" if collisions else "without"
-            rows.append(
-                (
-                    f"G1 retarget + validate, {what} self-collision ({summary['frames']:,} frames,"
-                    f" {len(loaders)} Bandai test clips, one core)",
-                    f"{summary['retarget_and_validate_frames_per_s']:,.0f} frames/s "
-                    f"(retarget alone {summary['retarget_frames_per_s']:,.0f})",
-                )
-            )
-    finally:
-        if before is not None:
-            os.sched_setaffinity(0, before)
-    return rows, table
 
 
 def bench_model(device: str = "cpu", model_path: Path | None = None) -> list[tuple[str, str]]:
