@@ -174,8 +174,8 @@ def test_urdf_string_not_xml():
 
 def test_collision_model_is_lazy():
     t1 = load_robot("t1")  # the smallest geometry (about 1 s)
-    assert t1._collision_model is None
-    assert t1.collision_model.ngeoms > 0
+    assert t1.collision_source == ""  # nothing loaded yet
+    assert t1.collision_model.ngeoms > 0 and t1.collision_source
     assert t1.collision_data is t1.collision_data
 
 

@@ -408,7 +408,7 @@ def test_bag_opens_while_recording(tmp_path, storage):
         assert [s.position[0] for s in states] == list(range(15))
     finally:
         rec.close()
-    assert not rec._flusher.is_alive()
+    assert not rec.flushing
     assert texts_in(path) == [f"message {i}" for i in range(15)]
 
 

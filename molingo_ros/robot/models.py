@@ -100,10 +100,9 @@ class Robot:
     ) -> None:
         self.spec = spec
         self.name = spec.name
-        self.spec = spec
-        self.name = spec.name
         self.model = model
-        self._model_path = model_path
+        #: The model file (URDF or MJCF) it was loaded from; None when built from URDF text.
+        self.model_path = model_path
         self._urdf_string = urdf_string
         self._package_dirs = package_dirs if package_dirs is not None else default_package_dirs()
         self._collision_model: pin.GeometryModel | None = None
@@ -311,7 +310,7 @@ class Robot:
                 self.model,
                 self.spec,
                 urdf_string=self._urdf_string,
-                model_path=self._model_path,
+                model_path=self.model_path,
                 package_dirs=self._package_dirs,
             )
         return self._collision_model

@@ -204,6 +204,11 @@ class BagRecorder:
                 self._flush_error = str(exc)
                 print(f"[BagRecorder] flushing {self.path} failed: {exc}", file=sys.stderr)
 
+    @property
+    def flushing(self) -> bool:
+        """True while the background flush thread runs (until :meth:`close`)."""
+        return self._flusher.is_alive()
+
     def close(self) -> None:
         """Finish the bag (metadata.yaml, indexes). Safe to call twice."""
         self._stop.set()

@@ -41,7 +41,7 @@ class SimError(RuntimeError):
 def scene_path(robot: Robot) -> Path:
     """The MJCF scene (robot + floor + lights) of ``robot``: ``scene.xml`` beside its model
     file when there is one, else the model file itself."""
-    path = getattr(robot, "_model_path", None)
+    path = robot.model_path
     if path is None or Path(path).suffix != ".xml":
         raise SimError(f"robot '{robot.name}' has no MJCF model file (MuJoCo needs one)")
     scene = Path(path).parent / "scene.xml"
