@@ -171,8 +171,9 @@ class MotionController:
 
     def cancel(self, command_id: str, now_s: float, reason: str = "cancelled") -> np.ndarray | None:
         """Cancel one command; the queue behind it goes on. A command whose frames are playing
-        stops at the frame due at ``now_s``: returns that hold configuration (nq,); otherwise
-        (queued, or nothing of it due yet) None."""
+        stops at the frame due at ``now_s``: returns that hold configuration (nq,); a command
+        already generated behind it is cancelled with it (its frames continue from the
+        cancelled one's). Otherwise (queued, or nothing of it due yet) None."""
         with self._lock:
             p = self._log.get(command_id)
             if p is None or p.is_final:
