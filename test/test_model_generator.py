@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
-from molingo_ros.model.sampler import FlowScheduler, UnmaskSchedule
 
 TINY = GeneratorConfig(
     dim=32,
@@ -96,18 +95,3 @@ def test_too_many_tokens_and_bad_conditioning():
         )
     with pytest.raises(ValueError, match="cross, adaln"):
         MotionGenerator(GeneratorConfig(conditioning="film"))
-
-
-def test_schedules():
-    sched = UnmaskSchedule(4)
-    left = sched.remaining(8)
-    assert left[-1] == 0 and all(a > b for a, b in zip([8, *left], left, strict=False))
-    sched.set_steps(1)
-    assert sched.remaining(8) == [0]
-    flow = FlowScheduler(4)
-    x = torch.zeros(3, 2)
-    for k in range(4):
-        x = flow.step(torch.ones(3, 2), k, x)  # constant velocity 1 over t in [0, 1]
-    assert torch.allclose(x, torch.ones(3, 2))
-    with pytest.raises(ValueError):
-        flow.set_timesteps(0)

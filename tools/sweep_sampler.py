@@ -19,14 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from molingo_ros.model import metrics as M
-from molingo_ros.model.evaluate import EVAL_SPLITS, generate_batch, physical, prompt_sets
-from molingo_ros.model.evaluator import (
-    default_weights_path,
-    embed_motions,
-    embed_texts,
-    load_evaluator,
-)
+from molingo_ros.model.evaluation import metrics as M
+from molingo_ros.model.evaluation.embedding import embed_motions, embed_texts
+from molingo_ros.model.evaluation.evaluator import default_weights_path
+from molingo_ros.model.evaluation.evaluator_checkpoint import load_evaluator
+from molingo_ros.model.evaluation.generation import generate_batch
+from molingo_ros.model.evaluation.physical import physical
+from molingo_ros.model.evaluation.prompts import EVAL_SPLITS, prompt_sets
 from molingo_ros.model.sampler import MoLingo, SamplerConfig
 from molingo_ros.motion.dataset import build_dataset
 

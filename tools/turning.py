@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from molingo_ros.model.evaluate import PromptItem, generate_batch
+from molingo_ros.model.evaluation.generation import generate_batch
+from molingo_ros.model.evaluation.prompts import PromptItem
 from molingo_ros.model.sampler import MoLingo, SamplerConfig
 from molingo_ros.motion.dataset import build_dataset
 from molingo_ros.motion.features import integrate_root

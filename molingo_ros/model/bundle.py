@@ -9,16 +9,16 @@ from pathlib import Path
 
 import torch
 
-from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
-from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
-from molingo_ros.model.text import FrozenTextEncoder, TextEncoderConfig
-from molingo_ros.model.training import (
+from molingo_ros.model.checkpoint import (
     CheckpointError,
     load_state_strict,
     load_weights,
-    resolve_device,
     save_weights,
 )
+from molingo_ros.model.device import resolve_device
+from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
+from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
+from molingo_ros.model.text import FrozenTextEncoder, TextEncoderConfig
 from molingo_ros.motion.features import FeatureConfig
 
 MODEL_KIND = "molingo"
@@ -89,7 +89,7 @@ class MoLingo(torch.nn.Module):
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto") -> MoLingo:
         """Load a model file (default: the shipped one). Raises
-        :class:`~molingo_ros.model.training.CheckpointError` on a missing, corrupt,
+        :class:`~molingo_ros.model.checkpoint.CheckpointError` on a missing, corrupt,
         truncated or mismatched file."""
         path = Path(path) if path is not None else default_model_path()
         tensors, meta = load_weights(path, MODEL_KIND)

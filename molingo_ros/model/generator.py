@@ -20,6 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from molingo_ros.model.text import TextAdapter
+from molingo_ros.settings import setting
+
+CONDITIONINGS = ("cross", "adaln")
+"""How the generator sees the text (:attr:`GeneratorConfig.conditioning`)."""
 
 
 @dataclass(frozen=True)
@@ -44,18 +48,29 @@ class GeneratorConfig:
     """
 
     latent_dim: int = 16
-    dim: int = 128
-    layers: int = 4
-    heads: int = 4
+    dim: int = setting(128, "width of the generator's transformer", range=(8, 4096))
+    layers: int = setting(4, "transformer layers of the generator", range=(1, 64))
+    heads: int = setting(
+        4, "attention heads of the generator (dim must be a multiple)", range=(1, 64)
+    )
     text_dim: int = 384
     adapter_layers: int = 2
     max_tokens: int = 64
-    flow_width: int = 192
+    flow_width: int = setting(192, "width of the per-token flow MLP", range=(8, 4096))
     flow_depth: int = 3
     dropout: float = 0.1
-    conditioning: Literal["cross", "adaln"] = "cross"
+    conditioning: Literal["cross", "adaln"] = setting(
+        "cross",
+        "text conditioning: cross (multi-token cross-attention) or adaln (one pooled vector "
+        "through adaptive LayerNorm: the ablation)",
+        choices=CONDITIONINGS,
+    )
     flow_batch_mul: int = 4
-    command_age_tokens: int = 0
+    command_age_tokens: int = setting(
+        0,
+        "give the generator the command's age, saturating at this many tokens (0: off)",
+        range=(0, 4096),
+    )
 
 
 def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -164,8 +179,10 @@ class MotionGenerator(nn.Module):
     def __init__(self, config: GeneratorConfig = GeneratorConfig()) -> None:
         super().__init__()
         self.config = c = config
-        if c.conditioning not in ("cross", "adaln"):
-            raise ValueError(f"unknown conditioning {c.conditioning!r}; valid: cross, adaln")
+        if c.conditioning not in CONDITIONINGS:
+            raise ValueError(
+                f"unknown conditioning {c.conditioning!r}; valid: {', '.join(CONDITIONINGS)}"
+            )
         self.inp = nn.Linear(c.latent_dim, c.dim)
         self.mask_token = nn.Parameter(torch.zeros(c.latent_dim))
         self.pos = nn.Parameter(torch.randn(c.max_tokens, c.dim) * 0.02)

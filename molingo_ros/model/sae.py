@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from molingo_ros.settings import setting
+
 
 @dataclass(frozen=True)
 class SAEConfig:
@@ -37,7 +39,7 @@ class SAEConfig:
 
     feature_dim: int = 257
     latent_dim: int = 16
-    width: int = 128
+    width: int = setting(128, "channels of the convolution stacks", range=(8, 4096))
     downsample: int = 2
     res_depth: int = 2
     text_dim: int = 384

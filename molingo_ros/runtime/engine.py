@@ -172,7 +172,7 @@ class MotionEngine:
         :func:`~molingo_ros.robot.config.load_robot_config`).
 
         Raises:
-            molingo_ros.model.training.CheckpointError: bad model file.
+            molingo_ros.model.checkpoint.CheckpointError: bad model file.
             molingo_ros.robot.models.RobotModelError: unknown robot (the message lists them),
                 a bad robot YAML, a URDF lacking joints of the robot (the message lists them).
             molingo_ros.robot.retarget.RetargetError: a bad ``retarget:`` section.

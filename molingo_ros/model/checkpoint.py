@@ -1,19 +1,12 @@
-"""Shared training plumbing: device choice, learning-rate schedule, checkpoints that resume,
-CSV logs and loss plots, safetensors export with the config in the metadata."""
+"""Model files: safetensors written atomically with string metadata (the config as JSON),
+read without executing pickled code, checked against the model they are loaded into."""
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 import os
-import random
 import tempfile
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -21,44 +14,6 @@ from safetensors.torch import save_file
 
 class CheckpointError(ValueError):
     """A model file is missing, corrupt, truncated or does not match the model."""
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; otherwise the named device (the error lists
-    the valid values)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for but CUDA is not available; use auto or cpu")
-    try:
-        return torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N") from exc
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-
-
-def cosine_lr(step: int, total: int, warmup: int, base: float, floor: float = 0.1) -> float:
-    """Linear warm-up then half-cosine decay to ``floor * base``."""
-    if step < warmup:
-        return base * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def config_to_json(config: Any) -> str:
-    def default(o: Any) -> Any:
-        if is_dataclass(o):
-            return asdict(o)
-        if isinstance(o, Path):
-            return str(o)
-        raise TypeError(type(o))
-
-    return json.dumps(asdict(config) if is_dataclass(config) else config, default=default)
 
 
 def save_weights(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Path:
@@ -141,44 +96,10 @@ def load_state_strict(
     module.load_state_dict(tensors)
 
 
-class TrainLog:
-    """CSV log of scalar losses per step, with a loss plot."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.rows: list[dict[str, float]] = []
-        if self.path.exists():
-            with self.path.open() as f:
-                self.rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
-
-    def add(self, step: int, values: dict[str, float]) -> None:
-        row = {"step": float(step), **{k: float(v) for k, v in values.items()}}
-        new_file = not self.path.exists()
-        self.rows.append(row)
-        with self.path.open("a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new_file:
-                writer.writeheader()
-            writer.writerow(row)
-
-    def plot(self, out: Path) -> Path:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        skip = ("step", "lr", "seconds")
-        keys = [k for k in (self.rows[0] if self.rows else {}) if k not in skip]
-        fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(3.2 * max(1, len(keys)), 2.8))
-        axes = np.atleast_1d(axes)
-        steps = [r["step"] for r in self.rows]
-        for ax, key in zip(axes, keys, strict=False):
-            ax.plot(steps, [r.get(key, np.nan) for r in self.rows], lw=1)
-            ax.set_title(key, fontsize=9)
-            ax.set_yscale("log")
-            ax.set_xlabel("step", fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out, dpi=80)
-        plt.close(fig)
-        return Path(out)
+__all__ = [
+    "CheckpointError",
+    "load_state_strict",
+    "load_weights",
+    "read_safetensors",
+    "save_weights",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from molingo_ros.model import metrics
+from molingo_ros.model.evaluation import metrics
 from molingo_ros.motion.dataset import build_dataset
 from molingo_ros.motion.features import features_to_positions
 from molingo_ros.motion.rigs import BANDAI

@@ -2,7 +2,7 @@
 
 Embedding metrics follow the HumanML3D protocol of Guo et al. 2022 (as used by MARDM and
 MoLingo), computed on the embeddings of a text–motion retrieval evaluator
-(:mod:`molingo_ros.model.evaluator`):
+(:mod:`molingo_ros.model.evaluation.evaluator`):
 
 * :func:`frechet_distance` (FID) between two sets of motion embeddings,
 * :func:`r_precision` (R@1/2/3 in shuffled batches of 32) and :func:`matching_score`

@@ -20,8 +20,10 @@ from tqdm import tqdm
 
 from molingo_ros.model.text import FrozenTextEncoder
 from molingo_ros.motion import captions as caption_lib
-from molingo_ros.motion.dataset import MotionDataset, default_cache_dir
+from molingo_ros.motion.dataset_config import default_cache_dir
 from molingo_ros.motion.features import feature_slices
+from molingo_ros.motion.motion_dataset import MotionDataset
+from molingo_ros.settings import setting
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,15 @@ class DataConfig:
         seed: of every draw.
     """
 
-    captions_per_label: int = 16
+    captions_per_label: int = setting(
+        16, "training phrasings per (content, style) label", range=(1, 100_000)
+    )
     composed_sequences: int = 1500
     max_text_tokens: int = 24
     seed: int = 0
 
     def key(self, *extra: object) -> str:
+        """A short hash of the settings and ``extra``: the name of their caches."""
         text = json.dumps([asdict(self), *map(str, extra)], sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -64,12 +69,15 @@ class GroupNormalizer:
 
     @classmethod
     def of(cls, dataset: MotionDataset) -> GroupNormalizer:
+        """The normaliser of ``dataset``'s training statistics."""
         return cls(dataset.normalizer.mean, dataset.normalizer.std)
 
     def normalize(self, features: np.ndarray) -> np.ndarray:
+        """Raw features (..., F) -> normalised float32."""
         return ((features - self.mean) / self.std).astype(np.float32)
 
     def denormalize(self, normalized: np.ndarray) -> np.ndarray:
+        """Normalised features (..., F) -> raw."""
         return normalized * self.std + self.mean
 
 

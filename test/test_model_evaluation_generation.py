@@ -1,5 +1,6 @@
-"""molingo eval end to end on a small random model: the real motions score high, the
-retrieval baseline sits near them, an untrained generator far away (the metrics can fail)."""
+"""Motions of a model for the evaluation prompts (molingo_ros.model.evaluation.generation):
+batched windows equal to the stream's, a command's text and age at a window, and the shipped
+SAE's reconstructions of real motion."""
 
 from __future__ import annotations
 
@@ -7,53 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from molingo_ros.model.evaluate import EvalConfig, evaluate, markdown
+from molingo_ros.model.evaluation.generation import command_at, generate_batch, reconstruct
+from molingo_ros.model.evaluation.prompts import PromptItem, prompt_sets
 from molingo_ros.model.generator import GeneratorConfig
 from molingo_ros.model.sae import SAEConfig
 from molingo_ros.model.sampler import MoLingo, SamplerConfig
 
 
-@pytest.mark.slow
-def test_eval_table_on_real_data(tmp_path):
-    torch.manual_seed(0)
-    model = MoLingo(
-        SAEConfig(width=32, res_depth=1),
-        GeneratorConfig(
-            dim=32, layers=1, heads=2, flow_width=32, flow_depth=1, adapter_layers=1, max_tokens=32
-        ),
-    )
-    path = model.save(tmp_path / "untrained.safetensors")
-    cfg = EvalConfig(
-        models={"untrained": path},
-        repeats=2,
-        composed=4,
-        mmodality_prompts=3,
-        mmodality_samples=2,
-        sets=("test", "composed"),
-        sampler=SamplerConfig(iterations=2, flow_steps=2),
-        reconstruction=True,
-    )
-    results = evaluate(cfg, progress=False)
-    test = results["rows"]["test"]
-    recon = "untrained (SAE reconstruction)"
-    assert set(test) == {"real", "retrieval", "untrained", recon}
-    assert test[recon]["fid"]["runs"] == 1  # deterministic: one run
-    assert test["real"]["r3"]["mean"] > 0.8  # the evaluator recognises real test motions
-    assert test["real"]["fid"]["mean"] == pytest.approx(0.0, abs=1e-6)
-    assert test["retrieval"]["fid"]["mean"] < test["untrained"]["fid"]["mean"]
-    assert test["untrained"]["r3"]["mean"] < 0.4  # near chance (3/32) for an untrained model
-    assert test["untrained"]["fid"]["runs"] == 2 and "mmodality" in test["untrained"]
-    assert "seam_jerk_ratio" in results["rows"]["composed"]["untrained"]
-    # turning rate against the real take of the same prompt, on the walks and runs
-    assert test["real"]["turn_err"]["mean"] == 0.0
-    assert test["untrained"]["turn_err"]["mean"] > test["retrieval"]["turn_err"]["mean"] > 0.0
-    assert "turn_err" not in results["rows"]["composed"]["untrained"]
-    table = markdown(results)
-    assert "| real |" in table and "| untrained |" in table and "R@3" in table
-
-
 def test_the_shipped_sae_reconstructs_real_motion_and_an_untrained_one_does_not():
-    from molingo_ros.model.evaluate import prompt_sets, reconstruct
     from molingo_ros.motion.dataset import build_dataset
 
     items = prompt_sets(build_dataset(progress=False), 2, 0)["test"][:4]
@@ -87,7 +49,6 @@ def test_batched_generation_follows_the_stream(command_age_tokens, window_tokens
     at the segment starts included (also when the stream emits a window in steps), and gives
     a command-age generator the same ages; batches mix prompts of different seams and
     lengths."""
-    from molingo_ros.model.evaluate import PromptItem, generate_batch
     from molingo_ros.model.sampler import generate
     from molingo_ros.motion.features import features_to_positions
 
@@ -145,18 +106,11 @@ def test_batched_generation_follows_the_stream(command_age_tokens, window_tokens
     assert all(np.isfinite(f).all() for f in out)
 
 
-def test_validation_prompts_come_from_other_takes():
-    """``split="val"`` (for choosing sampler settings) draws its prompts from the validation
-    takes: none of its motions is a test motion; an unknown split is refused by name."""
-    from molingo_ros.model.evaluate import EvalConfig, evaluate, prompt_sets
-    from molingo_ros.motion.dataset import build_dataset
-
-    dataset = build_dataset(progress=False)
-    test, val = (prompt_sets(dataset, 3, 0, split) for split in ("test", "val"))
-    assert len(val["test"]) > 250 and len(val["heldout"]) == len(val["test"])
-    seen = {it.real.tobytes() for it in test["test"]}
-    assert not any(it.real.tobytes() in seen for it in val["test"])
-    assert len(val["composed"]) == 3
-    assert not np.array_equal(val["composed"][0].real[:40], test["composed"][0].real[:40])
-    with pytest.raises(ValueError, match="valid: test, val"):
-        evaluate(EvalConfig(split="train"))
+def test_the_command_of_a_window_is_the_last_begun_segment():
+    dummy = np.zeros((60, 257), dtype=np.float32)
+    item = PromptItem([("walk", 0), ("wave", 21), ("bow", 40)], 60, dummy)
+    assert command_at(item, 0, 4) == ("walk", 0)
+    assert command_at(item, 5, 4) == ("walk", 5)  # frame 20: the wave has not begun
+    assert command_at(item, 6, 4) == ("wave", 0)  # the wave's first token: frame 24
+    assert command_at(item, 9, 4) == ("wave", 3)
+    assert command_at(item, 10, 4) == ("bow", 0)

@@ -1,0 +1,226 @@
+"""The command lines of the training jobs: ``molingo train sae``, ``molingo train generator``
+and ``molingo train evaluator {train,evaluate}``. Every flag that sets a config field is
+generated from the field's :func:`~molingo_ros.settings.setting` (its description, range and
+choices); the flags a run takes besides (``--out``, ``--device``, ``--threads``, ``--quiet``)
+come from :func:`add_run_flags`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from molingo_ros.model.evaluation.evaluator import EvaluatorConfig, default_weights_path
+from molingo_ros.model.evaluation.evaluator_checkpoint import load_evaluator
+from molingo_ros.model.evaluation.retrieval import evaluate_split
+from molingo_ros.model.generator import GeneratorConfig
+from molingo_ros.model.sae import SAEConfig
+from molingo_ros.model.training.data import DataConfig
+from molingo_ros.model.training.decoder import copy_decoder, finetune_decoder
+from molingo_ros.model.training.evaluator import train_evaluator
+from molingo_ros.model.training.generator import train_generator
+from molingo_ros.model.training.generator_config import GeneratorTrainConfig
+from molingo_ros.model.training.latents import export_pack
+from molingo_ros.model.training.sae import SAETrainConfig, train_sae
+from molingo_ros.motion.dataset import build_dataset
+from molingo_ros.settings import add_flags, flag_overrides
+
+RUN_FLAGS = ("out", "device", "threads")
+"""Settings every training run takes as flags (besides ``--quiet``)."""
+
+SAE_FLAGS = ("steps", "batch", "semantic_weight", "root_weight")
+"""The :class:`SAETrainConfig` settings of ``molingo train sae`` (and the SAE's ``width``)."""
+
+GENERATOR_FLAGS = (
+    "sae",
+    "steps",
+    "batch",
+    "lr",
+    "warmup",
+    "time_budget",
+    "window_tokens",
+    "max_prefix_tokens",
+)
+"""The :class:`GeneratorTrainConfig` settings of ``molingo train generator``."""
+
+ARCHITECTURE_FLAGS = ("conditioning", "dim", "layers", "heads", "flow_width", "command_age_tokens")
+"""The :class:`GeneratorConfig` settings of ``molingo train generator``."""
+
+EVALUATOR_FLAGS = ("steps", "seed", "corrupt_negatives")
+"""The :class:`EvaluatorConfig` settings of ``molingo train evaluator train``."""
+
+
+def add_run_flags(parser: argparse.ArgumentParser, config: type) -> None:
+    """The flags of a training run: ``--out``, ``--device`` and ``--threads`` (the run
+    settings of ``config``) and ``--quiet``."""
+    add_flags(parser, config, RUN_FLAGS, keep_none=False)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _set_threads(threads: int) -> None:
+    """Set torch's CPU threads (0: keep torch's default)."""
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def _print_weights(path: Path) -> int:
+    """Print the written model file as one JSON line; the exit status 0."""
+    print(json.dumps({"weights": str(path)}))
+    return 0
+
+
+def sae_main(argv: list[str] | None = None) -> int:
+    """``molingo train sae``: train an SAE, fine-tune a bundle's decoder or copy one."""
+    parser = argparse.ArgumentParser(
+        description="Train the semantic-aligned autoencoder (molingo train sae). Resumes from "
+        "<out>/last.pt; writes <out>/sae.safetensors, <out>/log.csv and <out>/loss.png."
+    )
+    add_run_flags(parser, SAETrainConfig)
+    add_flags(parser, SAETrainConfig, SAE_FLAGS, keep_none=False)
+    add_flags(parser, SAEConfig, ["width"], keep_none=False)
+    parser.add_argument(
+        "--finetune-decoder",
+        type=Path,
+        metavar="BUNDLE",
+        help="fine-tune the decoder of a model bundle; writes --out as a file",
+    )
+    parser.add_argument(
+        "--latent-noise",
+        type=float,
+        default=0.0,
+        help="with --finetune-decoder: noise on the decoder's input latents, in latent "
+        "standard deviations (the generator's units)",
+    )
+    parser.add_argument(
+        "--copy-decoder",
+        nargs=2,
+        type=Path,
+        metavar=("SOURCE", "TARGET"),
+        help="give bundle TARGET the SAE of bundle SOURCE; writes --out",
+    )
+    args = parser.parse_args(argv)
+    _set_threads(args.threads)
+    if args.copy_decoder:
+        return _print_weights(copy_decoder(args.copy_decoder[0], args.copy_decoder[1], args.out))
+    if args.finetune_decoder:
+        path = finetune_decoder(
+            args.finetune_decoder,
+            args.out,
+            args.steps,
+            args.batch,
+            cfg=replace(SAETrainConfig(), root_weight=args.root_weight),
+            progress=not args.quiet,
+            latent_noise=args.latent_noise,
+        )
+        return _print_weights(path)
+    cfg = replace(
+        SAETrainConfig(),
+        **flag_overrides(args, SAETrainConfig, RUN_FLAGS + SAE_FLAGS),
+        sae=replace(SAEConfig(), **flag_overrides(args, SAEConfig, ["width"])),
+    )
+    return _print_weights(train_sae(cfg, progress=not args.quiet))
+
+
+def _generator_parser() -> argparse.ArgumentParser:
+    """The parser of ``molingo train generator``."""
+    parser = argparse.ArgumentParser(
+        description="Train the masked autoregressive generator on the SAE's latents (molingo "
+        "train generator). Resumes from <out>/last.pt; writes the model file "
+        "<out>/molingo.safetensors (SAE + generator + normalisers), <out>/log.csv and "
+        "<out>/loss.png."
+    )
+    add_run_flags(parser, GeneratorTrainConfig)
+    add_flags(parser, GeneratorTrainConfig, GENERATOR_FLAGS, keep_none=False)
+    add_flags(parser, GeneratorConfig, ARCHITECTURE_FLAGS, keep_none=False)
+    add_flags(parser, DataConfig, ["captions_per_label"], keep_none=False)
+    parser.add_argument(
+        "--init", type=Path, metavar="BUNDLE", help="start from the generator of this model file"
+    )
+    parser.add_argument(
+        "--pack", type=Path, help="train from this latent pack instead of the dataset"
+    )
+    parser.add_argument(
+        "--export-pack",
+        type=Path,
+        metavar="PACK",
+        help="write the latent pack of --sae's training sequences to PACK (.npz) and stop",
+    )
+    return parser
+
+
+def generator_main(argv: list[str] | None = None) -> int:
+    """``molingo train generator``: train a generator, or export a latent pack."""
+    parser = _generator_parser()
+    args = parser.parse_args(argv)
+    if not 1 <= args.max_prefix_tokens < args.window_tokens:
+        parser.error("--max-prefix-tokens must be >= 1 and below --window-tokens")
+    if args.captions_per_label < 1:
+        parser.error("--captions-per-label must be >= 1")
+    if args.dim % args.heads:
+        parser.error(f"--dim {args.dim} must be a multiple of --heads {args.heads}")
+    cfg = replace(
+        GeneratorTrainConfig(),
+        **flag_overrides(args, GeneratorTrainConfig, RUN_FLAGS + GENERATOR_FLAGS),
+        generator=replace(
+            GeneratorConfig(), **flag_overrides(args, GeneratorConfig, ARCHITECTURE_FLAGS)
+        ),
+        data=replace(DataConfig(), **flag_overrides(args, DataConfig, ["captions_per_label"])),
+        pack=args.pack,
+        init=args.init,
+    )
+    if args.export_pack:
+        path = export_pack(cfg, args.export_pack, progress=not args.quiet)
+        print(json.dumps({"pack": str(path), "bytes": path.stat().st_size}))
+        return 0
+    return _print_weights(train_generator(cfg, progress=not args.quiet))
+
+
+def _evaluator_parser() -> argparse.ArgumentParser:
+    """The parser of ``molingo train evaluator``: subcommands ``train`` and ``evaluate``."""
+    parser = argparse.ArgumentParser(prog="molingo train evaluator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train the retrieval evaluator on the train split")
+    train.add_argument("--out", type=Path, default=default_weights_path())
+    add_flags(train, EvaluatorConfig, EVALUATOR_FLAGS, keep_none=False)
+    train.add_argument("--no-progress", action="store_true")
+    evaluate = sub.add_parser("evaluate", help="retrieval metrics of the real motions of a split")
+    evaluate.add_argument("--weights", type=Path, default=default_weights_path())
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--heldout", action="store_true", help="held-out caption phrasings")
+    evaluate.add_argument("--originals", action="store_true", help="leave out mirrored copies")
+    evaluate.add_argument("--repeats", type=int, default=10)
+    for p in (train, evaluate):
+        p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    return parser
+
+
+def evaluator_main(argv: list[str] | None = None) -> int:
+    """``molingo train evaluator {train,evaluate}``: train the retrieval evaluator (then its
+    test-split metrics), or the metrics of a trained one on a split."""
+    args = _evaluator_parser().parse_args(argv)
+    _set_threads(args.threads)
+    if args.command == "train":
+        config = EvaluatorConfig(**flag_overrides(args, EvaluatorConfig, EVALUATOR_FLAGS))
+        model = train_evaluator(config, args.out, progress=not args.no_progress)
+        dataset = build_dataset(progress=False)
+        result = evaluate_split(model, dataset, "test")
+        print(json.dumps({"weights": str(args.out), "test": result}, indent=1))
+    else:
+        model = load_evaluator(args.weights)
+        dataset = build_dataset(progress=False)
+        result = evaluate_split(
+            model,
+            dataset,
+            args.split,
+            heldout=args.heldout,
+            mirrored=False if args.originals else None,
+            repeats=args.repeats,
+        )
+        print(json.dumps(result, indent=1))
+    return 0
+
+
+__all__ = ["add_run_flags", "evaluator_main", "generator_main", "sae_main"]
