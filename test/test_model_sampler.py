@@ -62,9 +62,13 @@ def test_stream_is_reproducible_and_continuous(model):
 def test_command_change_takes_effect_at_the_next_window(model):
     # A command set on a live stream takes effect at the next window.
     stream = MotionStream(model, FAST, seed=0)
+    assert not stream.has_text
     stream.set_text("walk forward")
+    assert stream.has_text and stream.pending_tokens == 0
     first = stream.next_window()
+    assert stream.pending_tokens == FAST.window_tokens - FAST.emit_tokens  # drawn, kept
     stream.set_text("wave your right hand")
+    assert stream.pending_tokens == 0  # drawn for the old command: dropped
     second = stream.next_window()
     assert (first.text, second.text) == ("walk forward", "wave your right hand")
     assert len(first.features) == len(second.features) == 16

@@ -98,7 +98,7 @@ def test_the_end_of_a_command_is_drawn_only_up_to_it(engine):
     last = engine.next_chunk("a person walks forward", max_frames=10)
     assert last.frames == 10
     assert engine.stream.frames_emitted == engine.window_frames + 12
-    assert engine.stream._pending.shape[1] == 0  # nothing drawn past the command's end
+    assert engine.stream.pending_tokens == 0  # nothing drawn past the command's end
 
 
 def test_rebase_continues_from_the_frame_actually_sent(engine):

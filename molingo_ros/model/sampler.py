@@ -110,6 +110,16 @@ class MotionStream:
         self._gen.manual_seed(int(seed))
         self._pending = self._latents[:, :0]
 
+    @property
+    def has_text(self) -> bool:
+        """True once a command was given (:meth:`set_text`)."""
+        return self._memory is not None
+
+    @property
+    def pending_tokens(self) -> int:
+        """Tokens drawn for the current command and not emitted yet."""
+        return int(self._pending.shape[1])
+
     def set_text(self, text: str, max_root_speed_m_s: float | None = None) -> None:
         """The command for the next windows (takes effect at the next :meth:`next_window`).
         ``max_root_speed_m_s`` caps the root's planar speed while it plays (an in-place
@@ -237,7 +247,7 @@ def generate(
         while k < len(commands) and commands[k][1] * FPS <= done + 1e-6:
             stream.set_text(commands[k][0], limits.get(commands[k][0]))
             k += 1
-        if stream._memory is None:
+        if not stream.has_text:
             stream.set_text(commands[0][0], limits.get(commands[0][0]))
         left = tokens_left(
             done, commands[k][1] * FPS if k < len(commands) else None, frames_needed, step
