@@ -194,7 +194,7 @@ def test_every_module_has_its_test_file():
 @pytest.mark.slow
 def test_no_duplicated_code():
     """pylint's similarity checker over the package, the launch file and tools: no block of
-    8 or more lines (imports, docstrings, comments and signatures aside) appears twice."""
+    6 or more lines (imports, docstrings, comments and signatures aside) appears twice."""
     out = subprocess.run(
         [
             sys.executable,
@@ -202,7 +202,7 @@ def test_no_duplicated_code():
             "pylint",
             "--disable=all",
             "--enable=duplicate-code",
-            "--min-similarity-lines=8",
+            "--min-similarity-lines=6",
             "--ignore-imports=yes",
             "--ignore-docstrings=yes",
             "--ignore-comments=yes",
