@@ -53,12 +53,18 @@ def test_the_table_has_one_row_per_latency():
     ]
     assert rows[0][1] == "median 150.0 ms, p99 199.0 ms (n=2)"
     assert rows[3][1] == "median 50.0 ms, p99 50.0 ms (n=1)"
+    with_replace = latency_rows([0.1], [0.001], [0.002], [0.05], [0.6, 0.9, 1.4])
+    assert with_replace[:4] == latency_rows([0.1], [0.001], [0.002], [0.05])
+    assert with_replace[4][0].startswith('"raise both hands" replacing a walk')
+    assert with_replace[4][1] == "median 0.90 s, max 1.40 s (n=3)"
 
 
 @pytest.mark.slow
 def test_a_short_run_measures_every_latency():
-    rows = dict(bench_node(commands=1, duration_s=0.5, stop_repeats=1))
-    assert len(rows) == 4
+    rows = dict(bench_node(commands=1, duration_s=0.5, stop_repeats=1, replace_repeats=1))
+    assert len(rows) == 5
+    reaction = rows.pop(next(k for k in rows if k.startswith('"raise both hands"')))
+    assert 0 < float(reaction.split("median ")[1].split(" s")[0]) < 6, reaction
     for name, value in rows.items():
         n = int(value.split("(n=")[1].rstrip(")"))
         assert n >= 1, name

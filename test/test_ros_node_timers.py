@@ -155,7 +155,8 @@ def test_generate_tick_publishes_the_planned_future(node, probe):
     # With less than lead_s buffered: the next chunk, sent with every frame due from now on
     # (the rest of the first chunk too), none already played.
     first = progress.frames_streamed
-    wait(lambda: ctrl.buffered_ahead_s(node.now_s()) < node.cfg.lead_s, 5, "a low buffer")
+    lead_s = node.cfg.controller.lead_s
+    wait(lambda: ctrl.buffered_ahead_s(node.now_s()) < lead_s, 5, "a low buffer")
     seen, t1 = len(probe.messages(TRAJECTORY)), node.now_s()
     node._generate_tick()
     t2 = node.now_s()

@@ -41,9 +41,12 @@ class SimClock:
         return self.t
 
 
-def _controller(engine, limits=None, lead_s: float = 0.4) -> tuple[MotionController, SimClock]:
+def _controller(
+    engine, limits=None, lead_s: float = 0.4, replace_after_s: float = 0.25
+) -> tuple[MotionController, SimClock]:
     clock = SimClock()
-    return MotionController(engine, limits, ControllerConfig(lead_s=lead_s), clock=clock), clock
+    config = ControllerConfig(lead_s=lead_s, replace_after_s=replace_after_s)
+    return MotionController(engine, limits, config, clock=clock), clock
 
 
 def _run(ctrl: MotionController, t0: float, t1: float, dt: float = 0.05) -> list:
@@ -89,9 +92,11 @@ def test_controller_replace_queue_stale_and_cancel(engine):
     ctrl.submit(_cmd("a person walks forward", 4.0, cid="a", limits=limits), 0.0)
     first = _run(ctrl, 0.0, 0.2)  # times in seconds from an arbitrary origin
     assert len(first) == 1 and first[0].command_id == "a"
-    # Replace: a is cancelled at once, b's chunk continues the timeline.
+    # Replace: a is cancelled at once, b's chunk continues the timeline (a's planned frames
+    # end before replace_after_s is up: they all play).
     ctrl.submit(_cmd("a person bows", 1.0, cid="b", limits=limits), 0.25)
     assert ctrl.progress("a").state == "cancelled" and "replaced by b" in ctrl.progress("a").error
+    assert first[0].end_s <= 0.25 + ctrl.config.replace_after_s
     nxt = _run(ctrl, 0.3, 30.0)
     assert nxt[0].command_id == "b" and nxt[0].start_s == pytest.approx(first[0].end_s + 1 / 30)
     assert sum(tc.chunk.frames for tc in nxt if tc.command_id == "b") == 30
@@ -153,13 +158,56 @@ def _root_step(a, b) -> float:
     return float(np.linalg.norm(b[:3] - a[:3]))
 
 
+@pytest.mark.parametrize("replace_after_s", [0.1, 0.25, 0.6])
+def test_a_replacing_command_takes_over_after_replace_after_s_within_the_limits(
+    engine, replace_after_s
+):
+    engine.reset()
+    ctrl, clock = _controller(engine, replace_after_s=replace_after_s)
+    ctrl.submit(_cmd("a person walks forward", 8.0, cid="walk"), 0.0)
+    _run(ctrl, 0.0, 2.0)
+    planned_end = ctrl.buffered_until()
+    assert planned_end > 2.0 + replace_after_s  # the walk is planned beyond the takeover
+    clock.t = 2.0
+    ctrl.submit(_cmd("a person raises both hands", 3.0, cid="up"), 2.0)
+    assert ctrl.progress("walk").state == "cancelled"
+    nxt = _run(ctrl, 2.0, 3.0)
+    up = [tc for tc in nxt if tc.command_id == "up"]
+    assert up[0].start_s <= 2.0 + replace_after_s + 1 / 30 + 1e-9  # not after the old plan
+    # Across the seam: the joints and the floating base within the speed limits.
+    times, q, _ = ctrl.horizon(2.0)
+    idx = engine.robot.joint_q_indices
+    steps = np.abs(np.diff(q[:, idx], axis=0)) * 30
+    assert (steps <= engine.robot.velocity_limits + 1e-6).all()
+    assert np.allclose(np.diff(times), 1 / 30)
+    root_speed = np.linalg.norm(np.diff(q[:, :3], axis=0), axis=1) * 30
+    assert root_speed.max() < 3.0  # m/s: no jump of the base
+
+
+def test_a_negative_replace_after_s_plays_the_planned_frames_first(engine):
+    engine.reset()
+    ctrl, clock = _controller(engine, replace_after_s=-1.0)
+    ctrl.submit(_cmd("a person walks forward", 8.0, cid="walk"), 0.0)
+    _run(ctrl, 0.0, 2.0)
+    planned_end = ctrl.buffered_until()
+    clock.t = 2.0
+    ctrl.submit(_cmd("a person raises both hands", 3.0, cid="up"), 2.0)
+    up = [tc for tc in _run(ctrl, 2.0, 4.0) if tc.command_id == "up"]
+    assert up[0].start_s == pytest.approx(planned_end + 1 / 30)
+
+
 def test_replace_during_generation_discards_the_chunk_without_a_jump(engine):
     hooked = HookedEngine(engine.model, engine.robot, engine.config)
     ctrl, clock = _controller(hooked)
     ctrl.submit(_cmd("a person walks forward", 6.0, cid="a"), 0.0)
     before = _run(ctrl, 0.0, 1.0)
-    last = ctrl.horizon(-1.0)[1][-1]
-    hooked.hook = lambda: ctrl.submit(_cmd("a person runs", 2.0, cid="b"), clock.t)
+    kept = {}
+
+    def replace():
+        ctrl.submit(_cmd("a person runs", 2.0, cid="b"), clock.t)
+        kept["last"] = ctrl.horizon(-1.0)[1][-1]  # what stays planned of "a"
+
+    hooked.hook = replace
     t = 1.0
     while ctrl.step(t) is None and t < 5.0 and ctrl.progress("b") is None:
         t += 0.05
@@ -173,7 +221,7 @@ def test_replace_during_generation_discards_the_chunk_without_a_jump(engine):
         _root_step(x, y)
         for x, y in zip(before[0].chunk.qpos[:-1], before[0].chunk.qpos[1:], strict=True)
     )
-    assert _root_step(last, first_b) < 3 * walk_speed + 0.01  # no jump of the floating base
+    assert _root_step(kept["last"], first_b) < 3 * walk_speed + 0.01  # no jump of the base
 
 
 def test_cancel_one_command_keeps_the_queue_and_the_hold_is_continuous(engine):

@@ -41,6 +41,9 @@ TEXTS = (
 )
 """The commands' texts, in turn; each is sent with a new suffix `` (<i>)`` (nothing cached)."""
 
+SHOULDERS = ("left_shoulder_pitch_joint", "right_shoulder_pitch_joint")
+"""The G1 joints :meth:`LatencyProbe.replace_reaction` watches."""
+
 Chunk = tuple[float, float, int]
 """A JointTrajectory received: (receive wall time s, header stamp s, number of points)."""
 
@@ -51,9 +54,12 @@ def latency_summary(values_s: Sequence[float]) -> str:
     return f"median {np.median(a):.1f} ms, p99 {np.percentile(a, 99):.1f} ms (n={len(a)})"
 
 
-def start_node(workdir: Path, domain: int, bag: Path) -> subprocess.Popen:
-    """``molingo_node`` with config/molingo.yaml in ROS domain ``domain``, recording ``bag``;
-    its output goes to ``workdir/node.log``, its ROS logs under ``workdir/roslog``."""
+def start_node(
+    workdir: Path, domain: int, bag: Path, parameters: Sequence[str] = ()
+) -> subprocess.Popen:
+    """``molingo_node`` with config/molingo.yaml in ROS domain ``domain``, recording ``bag``,
+    with further ``parameters`` (``name:=value``); its output goes to ``workdir/node.log``,
+    its ROS logs under ``workdir/roslog``."""
     node_bin = Path(sys.executable).parent / "molingo_node"
     with open(workdir / "node.log", "w") as log:
         return subprocess.Popen(
@@ -66,6 +72,7 @@ def start_node(workdir: Path, domain: int, bag: Path) -> subprocess.Popen:
                 "record.enabled:=true",
                 "-p",
                 f"record.path:={bag}",
+                *[arg for p in parameters for arg in ("-p", p)],
             ],
             cwd=_REPO,
             env=node_env(domain, workdir),
@@ -100,6 +107,8 @@ class LatencyProbe:
         self._chunks: list[Chunk] = []
         self.joint_state_latencies: list[float] = []
         """JointState header stamp -> receive (s), one per message."""
+        self.last_joint_state: tuple[float, dict[str, float]] | None = None
+        """The last commanded JointState: (receive wall time s, joint name -> position rad)."""
         qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
         self._node.create_subscription(JointTrajectory, TRAJECTORY_TOPIC, self._on_traj, qos)
         self._node.create_subscription(
@@ -119,6 +128,7 @@ class LatencyProbe:
 
     def _on_joint_state(self, msg) -> None:
         self.joint_state_latencies.append(time.time() - from_time(msg.header.stamp))
+        self.last_joint_state = (time.time(), dict(zip(msg.name, msg.position, strict=False)))
 
     def chunks(self, since: int = 0) -> list[Chunk]:
         """The chunks received, from the ``since``-th on."""
@@ -184,6 +194,39 @@ class LatencyProbe:
         time.sleep(0.5)
         return latency
 
+    def replace_reaction(
+        self, seed: int, joints: Sequence[str] = SHOULDERS, angle_rad: float = 1.0
+    ) -> float | None:
+        """Start a long walk and, once it has streamed for 1.5-2.4 s (varied by ``seed``),
+        replace it with "raise both hands"; the time (s) until each of ``joints`` (commanded
+        joint states) is ``angle_rad`` from its angle when the command was sent (None: not
+        within 6 s)."""
+        from std_msgs.msg import String
+
+        msg = self._command("walk forward", 12.0, seed)
+        msg.header.stamp = to_time(time.time())
+        n0 = len(self.chunks())
+        self._cmd_pub.publish(msg)
+        deadline = time.time() + 10
+        while time.time() < deadline and not self.chunks(n0):
+            time.sleep(0.001)
+        time.sleep(1.5 + 0.1 * (seed % 10))  # walking
+        up = self._command("raise both hands", 4.0, seed)
+        sent = time.time()
+        up.header.stamp = to_time(sent)
+        start = dict(self.last_joint_state[1])
+        self._cmd_pub.publish(up)
+        latency = None
+        while time.time() - sent < 6:
+            received, now = self.last_joint_state
+            if received > sent and all(abs(now[j] - start[j]) >= angle_rad for j in joints):
+                latency = received - sent
+                break
+            time.sleep(0.002)
+        self._text_pub.publish(String(data="stop"))
+        time.sleep(1.0)
+        return latency
+
     def close(self) -> None:
         """Stop spinning, destroy the node and shut the context down."""
         import rclpy
@@ -220,9 +263,10 @@ def latency_rows(
     chunks: Sequence[float],
     joint_states: Sequence[float],
     stops: Sequence[float],
+    replacements: Sequence[float] = (),
 ) -> list[tuple[str, str]]:
     """The benchmark's table rows (what, :func:`latency_summary`) from latencies in s."""
-    return [
+    rows = [
         (
             "command sent -> first JointTrajectory chunk received (new text each time)",
             latency_summary(first),
@@ -237,18 +281,38 @@ def latency_rows(
             latency_summary(stops),
         ),
     ]
+    if replacements:
+        rows.append(
+            (
+                '"raise both hands" replacing a walk -> both shoulder pitches 1 rad from their '
+                "angle at the command (commanded joint states)",
+                reaction_summary(replacements),
+            )
+        )
+    return rows
+
+
+def reaction_summary(values_s: Sequence[float]) -> str:
+    """Median and maximum of reaction times given in seconds."""
+    a = np.asarray(values_s)
+    return f"median {np.median(a):.2f} s, max {a.max():.2f} s (n={len(a)})"
 
 
 def bench_node(
-    commands: int = 12, duration_s: float = 1.5, stop_repeats: int = 10
+    commands: int = 12,
+    duration_s: float = 1.5,
+    stop_repeats: int = 10,
+    replace_repeats: int = 10,
+    parameters: Sequence[str] = (),
 ) -> list[tuple[str, str]]:
-    """Start the node, send ``commands`` commands of ``duration_s`` s one after the other, then
-    ``stop_repeats`` walks each stopped while streaming; the table rows (:func:`latency_rows`).
-    """
+    """Start the node (with further ``parameters``, ``name:=value``), send ``commands``
+    commands of ``duration_s`` s one after the other, then ``stop_repeats`` walks each stopped
+    while streaming and ``replace_repeats`` walks each replaced by "raise both hands"; the
+    table rows (:func:`latency_rows`)."""
     domain = 100 + os.getpid() % 30
     tmp = Path(tempfile.mkdtemp(prefix="molingo_bench_"))
     bag = tmp / "bag"
-    proc = start_node(tmp, domain, bag)
+    proc = start_node(tmp, domain, bag, parameters)
     probe = LatencyProbe(domain)
     first: list[float] = []
     try:
@@ -259,13 +323,15 @@ def bench_node(
             first.append(probe.first_chunk_latency(text, duration_s, i))
             time.sleep(duration_s + 0.5)
         stops = [probe.stop_latency(100 + i) for i in range(stop_repeats)]
+        replaced = [probe.replace_reaction(200 + i) for i in range(replace_repeats)]
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
         probe.close()
     chunk_lat = chunk_latencies(probe.chunks(), bag_publish_times(bag))
     stopped = [s for s in stops if s is not None]
-    return latency_rows(first, chunk_lat, probe.joint_state_latencies, stopped)
+    reacted = [r if r is not None else float("inf") for r in replaced]  # missed: shown as inf
+    return latency_rows(first, chunk_lat, probe.joint_state_latencies, stopped, reacted)
 
 
 if __name__ == "__main__":

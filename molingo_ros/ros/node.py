@@ -57,7 +57,7 @@ from molingo_ros.ros.qos import latched, reliable
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
 from molingo_ros.ros.spin import close, spin_until_signal
 from molingo_ros.ros.status import StatusReporter
-from molingo_ros.runtime.controller import ControllerConfig, MotionController
+from molingo_ros.runtime.controller import MotionController
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
 
 
@@ -137,7 +137,7 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
         self.engine = engine
         self.interpreter = interpreter
         self.controller = MotionController(
-            engine, cfg.limits, ControllerConfig(lead_s=cfg.lead_s), clock=self.now_s
+            engine, cfg.limits, cfg.controller, clock=self.now_s
         )
         try:
             self.outputs = RobotOutputs(

@@ -5,8 +5,6 @@ what the parameters are is :mod:`molingo_ros.ros.params`."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rcl_interfaces.msg import SetParametersResult
 
 from molingo_ros.language.grounding import SkillMatcher
@@ -69,7 +67,7 @@ class LiveParameters:
         if ctrl is None or engine is None:
             return  # unconfigured: configure reads them
         ctrl.set_limits(cfg.limits)
-        ctrl.config = replace(ctrl.config, lead_s=cfg.lead_s)
+        ctrl.config = cfg.controller
         self.interpreter = command_interpreter(engine, cfg, self.interpreter.matcher)
         if any(n.startswith("sampler.") for n in names):
             engine.set_sampler(cfg.sampler)

@@ -27,6 +27,9 @@ SAMPLER_PARAMETERS = (
 )
 """The :class:`SamplerConfig` settings the node exposes as ``sampler.*`` parameters."""
 
+CONTROLLER_PARAMETERS = ("lead_s", "replace_after_s")
+"""The :class:`ControllerConfig` settings the node exposes as ``stream.*`` parameters."""
+
 COMMAND_PARAMETERS = (
     "max_text_chars",
     "default_duration_s",
@@ -88,7 +91,7 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         "stored in the model); false = refuse them with the closest skills",
         None,
     ),
-    **_group("stream", ControllerConfig, ("lead_s",)),
+    **_group("stream", ControllerConfig, CONTROLLER_PARAMETERS),
     "stream.publish_rate_hz": (
         30.0,
         "rate of joint_states / joint_command / root pose (Hz)",

@@ -20,6 +20,7 @@ from rclpy.node import Node
 from molingo_ros.model.sampler_config import SamplerConfig
 from molingo_ros.ros.parameter_table import (
     COMMAND_PARAMETERS,
+    CONTROLLER_PARAMETERS,
     MAX_WINDOW_TOKENS,
     PARAMETERS,
     READ_ONLY_PREFIXES,
@@ -27,6 +28,7 @@ from molingo_ros.ros.parameter_table import (
     is_read_only,
 )
 from molingo_ros.runtime.commands import CommandLimits
+from molingo_ros.runtime.controller import ControllerConfig
 from molingo_ros.settings import config_from as config_from_settings
 
 
@@ -118,7 +120,7 @@ class NodeConfig:
     sampler: SamplerConfig
     limits: CommandLimits
     allow_unknown: bool
-    lead_s: float
+    controller: ControllerConfig
     publish_rate_hz: float
     hold_settle_s: float
     stamp_policy: str
@@ -226,6 +228,7 @@ def config_from(p: Callable[[str], Any]) -> NodeConfig:
             CommandLimits,
             lambda n: p(f"commands.{n}"),
             COMMAND_PARAMETERS,
+    CONTROLLER_PARAMETERS,
             min_duration_s=min(0.5, default_s),
         )
     except ValueError as exc:
@@ -239,7 +242,9 @@ def config_from(p: Callable[[str], Any]) -> NodeConfig:
         sampler=sampler,
         limits=limits,
         allow_unknown=bool(p("commands.allow_unknown")),
-        lead_s=float(p("stream.lead_s")),
+        controller=config_from_settings(
+            ControllerConfig, lambda n: p(f"stream.{n}"), CONTROLLER_PARAMETERS
+        ),
         publish_rate_hz=float(p("stream.publish_rate_hz")),
         hold_settle_s=float(p("stream.hold_settle_s")),
         stamp_policy=str(p("stream.stamp_policy")),

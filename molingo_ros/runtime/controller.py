@@ -48,6 +48,8 @@ from molingo_ros.settings import setting
 class ControllerConfig:
     """Attributes:
     lead_s: generate the next chunk when less than this much motion is buffered (s).
+    replace_after_s: when a replacing command takes over (s after its arrival; < 0: after
+        the frames already planned).
     start_delay_s: a chunk that starts a motion (empty or exhausted buffer) is due this long
         after it was generated (s), so the first frame is not already late on arrival.
     history: finished commands remembered for status queries.
@@ -55,6 +57,14 @@ class ControllerConfig:
 
     lead_s: float = setting(
         0.4, "generate the next chunk when less than this is buffered (s)", range=(0.0, 10.0)
+    )
+    replace_after_s: float = setting(
+        0.25,
+        "a replacing command takes over this long after it arrives (s): the planned frames "
+        "after that are dropped and the new motion flows on from the frame due then (time "
+        "to generate its first chunk); a negative value keeps the old behaviour: the planned "
+        "frames play out first",
+        range=(-1.0, 10.0),
     )
     start_delay_s: float = 0.05
     history: int = 64
@@ -161,6 +171,7 @@ class MotionController:
                 self._generation += 1
                 self.current = progress
                 progress.state = "generating"
+                self._splice(now_s, f"replaced by {command.id}")
             elif self.current is None and not len(self.queue):
                 self.current = progress
                 progress.state = "generating"
@@ -197,6 +208,24 @@ class MotionController:
     def _live(self) -> list[CommandProgress]:
         """The commands with frames on the timeline or being generated."""
         return [*self.playing, *([self.current] if self.current else [])]
+
+    def _splice(self, now_s: float, reason: str) -> None:
+        """Make room for a replacing command: the frames planned after ``now_s +
+        replace_after_s`` are dropped (the commands that owned them end as cancelled), and the
+        engine continues from the frame due then. The trajectory published next replaces the
+        controller's plan from that frame on."""
+        if self.config.replace_after_s < 0:
+            return
+        cut_s = now_s + self.config.replace_after_s
+        end = self._timeline.end_s
+        if end is None or end <= cut_s:
+            return
+        self._timeline.cut_at(cut_s)
+        for p in [p for p in self.playing if p.end_s is None or p.end_s > cut_s]:
+            p.finish("cancelled", reason)
+            self.playing.remove(p)
+        if self._timeline.last_q is not None:
+            self.engine.rebase(self._timeline.last_q)
 
     def _drop_unstarted(self, p: CommandProgress, reason: str) -> None:
         """Cancel ``p``, nothing of which is due yet: drop its frames, the timeline ends
