@@ -11,12 +11,14 @@ from molingo_ros.ros.bench_node import (
     TRAJECTORY_TOPIC,
     bag_publish_times,
     bench_node,
+    breakdown_rows,
     chunk_latencies,
     latency_rows,
     latency_summary,
 )
 from molingo_ros.ros.messages import joint_trajectory
 from molingo_ros.ros.recorder import BagRecorder
+from molingo_ros.runtime.latency import STAGES
 
 pytestmark = pytest.mark.ros
 
@@ -43,6 +45,22 @@ def test_chunks_are_matched_to_their_publish_time_in_the_bag(tmp_path):
     assert chunk_latencies(received, published) == pytest.approx([0.01, 0.025])
 
 
+def test_the_nodes_stages_are_summarised_in_path_order():
+    stages = [
+        {"parse": 10.0, "wait": 5.0, "generate": 40.0, "total": 60.0},
+        {"parse": 20.0, "wait": 15.0, "generate": 50.0, "total": 90.0},
+    ]
+    rows = breakdown_rows(stages)
+    assert [name for name, _ in rows] == [
+        "... in the node: parse",
+        "... in the node: wait",
+        "... in the node: generate",
+        "... in the node: total",
+    ]
+    assert rows[0][1].startswith("median 15.0 ms") and rows[-1][1].endswith("(n=2)")
+    assert breakdown_rows([]) == []
+
+
 def test_the_table_has_one_row_per_latency():
     rows = latency_rows([0.1, 0.2], [0.001], [0.002, 0.004], [0.05])
     assert [name for name, _ in rows] == [
@@ -62,7 +80,9 @@ def test_the_table_has_one_row_per_latency():
 @pytest.mark.slow
 def test_a_short_run_measures_every_latency():
     rows = dict(bench_node(commands=1, duration_s=0.5, stop_repeats=1, replace_repeats=1))
-    assert len(rows) == 5
+    stages = [k for k in rows if k.startswith("... in the node: ")]
+    assert [k.removeprefix("... in the node: ") for k in stages] == [*STAGES, "total"]
+    assert len(rows) == 5 + len(stages)
     reaction = rows.pop(next(k for k in rows if k.startswith('"raise both hands"')))
     assert 0 < float(reaction.split("median ")[1].split(" s")[0]) < 6, reaction
     for name, value in rows.items():

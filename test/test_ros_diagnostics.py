@@ -89,3 +89,19 @@ def test_other_publishers_warn_while_active_and_are_an_error_when_refused():
     assert _table(refused)["other_publishers"].endswith("and 2 more")
     # Not active without other publishers (inactive, or not yet checked) is no error.
     assert _status(active=False).level == DiagnosticStatus.OK
+
+
+def test_first_chunk_values_name_the_command_and_each_stage():
+    from molingo_ros.ros.diagnostics import first_chunk_values
+    from molingo_ros.runtime.latency import STAGES, FirstChunkTrace
+
+    assert first_chunk_values(None) == {}
+    trace = FirstChunkTrace(received=1.0, accepted=1.01, started=1.02, ready=1.09, published=1.1)
+    trace.generate_s = 0.05
+    values = first_chunk_values(("cmd7", trace))
+    assert values["first_chunk.command"] == "cmd7"
+    assert values["first_chunk"].startswith("100.0 ms = parse 10.0 + wait 10.0")
+    assert [k for k in values if k.endswith("_ms")] == [
+        f"first_chunk.{s}_ms" for s in (*STAGES, "total")
+    ]
+    assert values["first_chunk.generate_ms"] == "50.0"

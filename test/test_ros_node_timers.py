@@ -25,6 +25,7 @@ from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
 from molingo_ros.ros.messages import from_time
+from molingo_ros.runtime.latency import STAGES
 
 pytestmark = pytest.mark.ros
 
@@ -148,6 +149,10 @@ def test_generate_tick_publishes_the_planned_future(node, probe):
     assert not any(msg.points[-1].velocities)  # it ends at rest
     assert progress.state == "streaming"
     assert node.status.last[:2] == ("streaming", progress.command.id)
+    # Its way to the first trajectory is traced through the publication.
+    command_id, trace = node.last_first_chunk
+    assert command_id == progress.command.id and trace is progress.trace and trace.complete
+    assert trace.ready <= trace.published and trace.stages_ms()["total"] > 0
     # The buffer is full now: the next tick generates nothing.
     node._generate_tick()
     assert ctrl.chunks_total == chunks + 1
@@ -192,7 +197,15 @@ def test_diagnostics_report_the_nodes_counts(node, probe):
     st = _diagnostics(node, probe)
     assert st.name == "molingo_node: generation" and st.hardware_id == "g1"
     values = {kv.key: kv.value for kv in st.values}
-    assert [kv.key for kv in st.values] == DIAGNOSTIC_KEYS
+    first_chunk = [
+        "first_chunk.command",
+        "first_chunk",
+        *[f"first_chunk.{s}_ms" for s in (*STAGES, "total")],
+    ]
+    at = DIAGNOSTIC_KEYS.index("queued") + 1
+    assert [kv.key for kv in st.values] == DIAGNOSTIC_KEYS[:at] + first_chunk + DIAGNOSTIC_KEYS[at:]
+    assert values["first_chunk.command"] == node.last_first_chunk[0]
+    assert float(values["first_chunk.total_ms"]) > float(values["first_chunk.generate_ms"]) > 0
     ctrl = node.controller
     assert values["state"] == "active" and values["device"] == "cpu"
     assert values["chunks"] == str(ctrl.chunks_total) != "0"

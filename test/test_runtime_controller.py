@@ -9,7 +9,8 @@ import pytest
 from molingo_ros.robot.config import load_robot_config
 from molingo_ros.robot.validator import validate
 from molingo_ros.runtime.commands import CommandError, CommandLimits, check_command
-from molingo_ros.runtime.controller import ControllerConfig, MotionController
+from molingo_ros.runtime.controller import MotionController
+from molingo_ros.runtime.controller_config import ControllerConfig
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
 
 
@@ -69,6 +70,11 @@ def test_controller_timeline_is_contiguous_and_exact(engine):
     assert p.state == "generating" and p.frames_total == 75
     chunks = _run(ctrl, 100.0, 104.0)
     assert sum(tc.chunk.frames for tc in chunks) == 75
+    # The first chunk's way is traced (the node stamps its publication).
+    trace = p.trace
+    assert trace.received <= trace.accepted <= trace.started <= trace.ready
+    assert trace.generate_s == chunks[0].chunk.generate_s > 0 and trace.text_s > 0
+    assert trace.published is None and trace.stages_ms() == {}
     delay = ctrl.config.start_delay_s
     assert chunks[0].start_s == pytest.approx(100.0 + delay)  # due just after it was made
     for a, b in zip(chunks, chunks[1:], strict=False):

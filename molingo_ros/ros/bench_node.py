@@ -89,6 +89,7 @@ class LatencyProbe:
 
     def __init__(self, domain: int) -> None:
         import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
@@ -118,6 +119,9 @@ class LatencyProbe:
             MotionCommand, "/molingo_node/motion_command", 10
         )
         self._text_pub = self._node.create_publisher(String, "/molingo_node/command", 10)
+        self.breakdowns: dict[str, dict[str, float]] = {}
+        """Command id -> the node's first-chunk stages (ms), from its /diagnostics."""
+        self._node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, qos)
         self._executor = SingleThreadedExecutor(context=self._ctx)
         self._executor.add_node(self._node)
         threading.Thread(target=self._executor.spin, daemon=True).start()
@@ -129,6 +133,18 @@ class LatencyProbe:
     def _on_joint_state(self, msg) -> None:
         self.joint_state_latencies.append(time.time() - from_time(msg.header.stamp))
         self.last_joint_state = (time.time(), dict(zip(msg.name, msg.position, strict=False)))
+
+    def _on_diagnostics(self, msg) -> None:
+        for status in msg.status:
+            values = {kv.key: kv.value for kv in status.values}
+            cid = values.get("first_chunk.command")
+            if cid:
+                prefix, suffix = "first_chunk.", "_ms"
+                self.breakdowns[cid] = {
+                    k[len(prefix) : -len(suffix)]: float(v)
+                    for k, v in values.items()
+                    if k.startswith(prefix) and k.endswith(suffix)
+                }
 
     def chunks(self, since: int = 0) -> list[Chunk]:
         """The chunks received, from the ``since``-th on."""
@@ -144,19 +160,21 @@ class LatencyProbe:
                 raise RuntimeError(f"molingo_node did not start; see {log}")
             time.sleep(0.1)
 
-    def _command(self, text: str, duration_s: float, seed: int):
-        """A MotionCommand (replace mode, no id), not stamped yet."""
+    def _command(self, text: str, duration_s: float, seed: int, command_id: str = ""):
+        """A MotionCommand (replace mode), not stamped yet."""
         from molingo_ros.msg import MotionCommand
 
         msg = MotionCommand()
-        msg.text, msg.duration_s, msg.seed = text, duration_s, seed
+        msg.text, msg.duration_s, msg.seed, msg.id = text, duration_s, seed, command_id
         return msg
 
-    def first_chunk_latency(self, text: str, duration_s: float, seed: int) -> float:
+    def first_chunk_latency(
+        self, text: str, duration_s: float, seed: int, command_id: str = ""
+    ) -> float:
         """Send a command stamped now; seconds until its first chunk is received (RuntimeError
-        after 10 s)."""
+        after 10 s). The node's breakdown arrives later in :attr:`breakdowns`."""
         n0 = len(self.chunks())
-        msg = self._command(text, duration_s, seed)
+        msg = self._command(text, duration_s, seed, command_id)
         sent = time.time()
         msg.header.stamp = to_time(sent)
         self._cmd_pub.publish(msg)
@@ -292,6 +310,19 @@ def latency_rows(
     return rows
 
 
+def breakdown_rows(stages: Sequence[dict[str, float]]) -> list[tuple[str, str]]:
+    """Rows of the node's own first-chunk stages (ms per command, from its /diagnostics):
+    median and p99 of each, in path order."""
+    from molingo_ros.runtime.latency import STAGES
+
+    rows = []
+    for name in (*STAGES, "total"):
+        values = [s[name] / 1000 for s in stages if name in s]
+        if values:
+            rows.append((f"... in the node: {name}", latency_summary(values)))
+    return rows
+
+
 def reaction_summary(values_s: Sequence[float]) -> str:
     """Median and maximum of reaction times given in seconds."""
     a = np.asarray(values_s)
@@ -320,8 +351,8 @@ def bench_node(
         time.sleep(1.0)
         for i in range(commands):
             text = f"{TEXTS[i % len(TEXTS)]} ({i})"  # new text: nothing cached
-            first.append(probe.first_chunk_latency(text, duration_s, i))
-            time.sleep(duration_s + 0.5)
+            first.append(probe.first_chunk_latency(text, duration_s, i, f"bench-{i}"))
+            time.sleep(duration_s + 1.2)  # the motion, and a /diagnostics with its breakdown
         stops = [probe.stop_latency(100 + i) for i in range(stop_repeats)]
         replaced = [probe.replace_reaction(200 + i) for i in range(replace_repeats)]
     finally:
@@ -331,7 +362,13 @@ def bench_node(
     chunk_lat = chunk_latencies(probe.chunks(), bag_publish_times(bag))
     stopped = [s for s in stops if s is not None]
     reacted = [r if r is not None else float("inf") for r in replaced]  # missed: shown as inf
-    return latency_rows(first, chunk_lat, probe.joint_state_latencies, stopped, reacted)
+    stages = [
+        probe.breakdowns[k]
+        for k in (f"bench-{i}" for i in range(commands))
+        if k in probe.breakdowns
+    ]
+    rows = latency_rows(first, chunk_lat, probe.joint_state_latencies, stopped, reacted)
+    return rows[:1] + breakdown_rows(stages) + rows[1:]
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The node's ``/diagnostics`` message (diagnostic_msgs/DiagnosticArray, 1 Hz): generation
-speed, buffering, the safety filter's counts, commands and errors, the robot's ownership."""
+speed, buffering, the safety filter's counts, commands and errors, the robot's ownership, and
+where the last command's first-trajectory latency went."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from molingo_ros.ros import messages as M
 from molingo_ros.ros.ownership import describe
+from molingo_ros.runtime.latency import FirstChunkTrace
 
 
 def generation_diagnostics(
@@ -55,4 +57,18 @@ def generation_diagnostics(
     return arr
 
 
-__all__ = ["generation_diagnostics"]
+def first_chunk_values(last: tuple[str, FirstChunkTrace] | None) -> dict[str, str]:
+    """Diagnostic values of the last command's way to its first trajectory: its id, the
+    one-line breakdown and each stage (``first_chunk.<stage>_ms``); empty before the first."""
+    if last is None:
+        return {}
+    command_id, trace = last
+    ms = trace.stages_ms()
+    return {
+        "first_chunk.command": command_id,
+        "first_chunk": trace.summary(),
+        **{f"first_chunk.{name}_ms": f"{value:.1f}" for name, value in ms.items()},
+    }
+
+
+__all__ = ["first_chunk_values", "generation_diagnostics"]

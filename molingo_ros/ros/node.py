@@ -89,6 +89,7 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
         self._others: list[str] = []  # other publishers on the robot topics, last seen
         self._claim: OwnershipClaim | None = None
         self._clock_warned = False
+        self.last_first_chunk = None  # (command id, FirstChunkTrace) of the last command
         depth = self.cfg.qos_depth
         topics = self.cfg.topics
         # Always-on endpoints (they answer "not active" errors in every lifecycle state).

@@ -10,6 +10,7 @@ on ``~/status``, a motion plan is submitted to the controller.
 from __future__ import annotations
 
 import json
+import time
 
 from std_msgs.msg import String
 
@@ -58,15 +59,19 @@ class CommandIntake:
             self.report_error(plan.message(), command.id, command.text, state="refused")
         return plan
 
-    def submit_text(self, command: Command, requested_s: float) -> tuple[MotionPlan, object]:
-        """Interpret, then submit a motion plan; returns (plan, progress or None)."""
+    def submit_text(
+        self, command: Command, requested_s: float, received_s: float | None = None
+    ) -> tuple[MotionPlan, object]:
+        """Interpret, then submit a motion plan; returns (plan, progress or None).
+        ``received_s``: ``time.monotonic()`` when the command arrived (the latency trace's
+        start; default: now)."""
         plan = self._interpret(command, requested_s)
         if plan.kind != "motion":
             return plan, None
         segments = tuple((s.caption, s.seconds, s.max_root_speed_m_s) for s in plan.segments)
-        return plan, self._accept(command.with_segments(segments, self.cfg.limits))
+        return plan, self._accept(command.with_segments(segments, self.cfg.limits), received_s)
 
-    def _accept(self, command: Command):
+    def _accept(self, command: Command, received_s: float | None = None):
         """Submit to the controller; errors are reported and re-raised as CommandError."""
         with self._accept_lock:
             if not self.active or self.controller is None:
@@ -75,7 +80,7 @@ class CommandIntake:
                     f"{NODE_NAME} is not active ({state}); configure and activate it first"
                 )
             self.commands_total += 1
-            progress = self.controller.submit(command, self.now_s())
+            progress = self.controller.submit(command, self.now_s(), received_s)
         self.status.progress(progress.state, progress)
         return progress
 
@@ -84,6 +89,7 @@ class CommandIntake:
         checked, submitted; anything wrong becomes an error status."""
         from rclpy.serialization import deserialize_message
 
+        received_s = time.monotonic()
         try:
             msg = deserialize_message(raw, msg_type)
         except Exception as exc:  # noqa: BLE001
@@ -101,7 +107,7 @@ class CommandIntake:
             else:
                 command = self.command_from_msg(msg)
                 requested = requested_s(msg)
-            self.submit_text(command, requested)
+            self.submit_text(command, requested, received_s)
         except (CommandError, ValueError) as exc:
             self.report_error(f"command rejected: {exc}", cid, text[:200])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from molingo_ros.ros.diagnostics import generation_diagnostics
+from molingo_ros.ros.diagnostics import first_chunk_values, generation_diagnostics
 from molingo_ros.ros.ownership import describe, other_publishers
 
 
@@ -36,6 +36,9 @@ class StreamTimers:
             if len(times) and self.outputs is not None:
                 self.outputs.publish_trajectory(times, q, v)
         p = ctrl.progress(tc.command_id)
+        if tc.first and p is not None and p.trace is not None:
+            p.trace.published = time.monotonic()
+            self.last_first_chunk = (tc.command_id, p.trace)
         if p is not None:
             self.status.progress(p.state, p)
         c = tc.chunk
@@ -96,6 +99,7 @@ class StreamTimers:
             "errors": str(self.status.errors_total),
             "last_error": self.status.last_error[:200],
             "queued": str(len(ctrl.queue)),
+            **first_chunk_values(self.last_first_chunk),
         }
         arr = generation_diagnostics(
             self.get_name(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from molingo_ros.model.sampler_config import SHIPPED_MAX_TOKENS, SamplerConfig
 from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.runtime.commands import CommandLimits
-from molingo_ros.runtime.controller import ControllerConfig
+from molingo_ros.runtime.controller_config import ControllerConfig
 from molingo_ros.runtime.safety import SafetyConfig
 from molingo_ros.settings import settings_of
 

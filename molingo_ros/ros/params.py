@@ -28,7 +28,7 @@ from molingo_ros.ros.parameter_table import (
     is_read_only,
 )
 from molingo_ros.runtime.commands import CommandLimits
-from molingo_ros.runtime.controller import ControllerConfig
+from molingo_ros.runtime.controller_config import ControllerConfig
 from molingo_ros.settings import config_from as config_from_settings
 
 

@@ -32,42 +32,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from molingo_ros.runtime.commands import Command, CommandError, CommandLimits, CommandQueue
+from molingo_ros.runtime.controller_config import ControllerConfig
 from molingo_ros.runtime.engine import MotionEngine, RobotChunk
+from molingo_ros.runtime.latency import FirstChunkTrace
 from molingo_ros.runtime.progress import CommandProgress, ProgressLog
 from molingo_ros.runtime.timeline import TimedChunk, Timeline
-from molingo_ros.settings import setting
-
-
-@dataclass(frozen=True)
-class ControllerConfig:
-    """Attributes:
-    lead_s: generate the next chunk when less than this much motion is buffered (s).
-    replace_after_s: when a replacing command takes over (s after its arrival; < 0: after
-        the frames already planned).
-    start_delay_s: a chunk that starts a motion (empty or exhausted buffer) is due this long
-        after it was generated (s), so the first frame is not already late on arrival.
-    history: finished commands remembered for status queries.
-    """
-
-    lead_s: float = setting(
-        0.4, "generate the next chunk when less than this is buffered (s)", range=(0.0, 10.0)
-    )
-    replace_after_s: float = setting(
-        0.25,
-        "a replacing command takes over this long after it arrives (s): the planned frames "
-        "after that are dropped and the new motion flows on from the frame due then (time "
-        "to generate its first chunk); a negative value keeps the old behaviour: the planned "
-        "frames play out first",
-        range=(-1.0, 10.0),
-    )
-    start_delay_s: float = 0.05
-    history: int = 64
 
 
 class _ChunkPlan(NamedTuple):
@@ -145,8 +119,12 @@ class MotionController:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def submit(self, command: Command, now_s: float) -> CommandProgress:
-        """Accept a checked command at ``now_s`` (s). Returns its progress record.
+    def submit(
+        self, command: Command, now_s: float, received_s: float | None = None
+    ) -> CommandProgress:
+        """Accept a checked command at ``now_s`` (s). Returns its progress record, whose
+        ``trace`` follows it to its first trajectory from ``received_s`` (``time.monotonic()``
+        when it arrived; default: now).
 
         Raises:
             CommandError: the id is in use by a live command, the command is stale, or the
@@ -162,6 +140,7 @@ class MotionController:
                     f"limit is {self.limits.max_age_s:g} s (parameter max_age_s)"
                 )
             progress = CommandProgress(command, fps=self.engine.fps, accepted_s=now_s)
+            progress.trace = FirstChunkTrace.now(received_s)
             progress.frames_total = max(1, int(round(command.duration_s * self.engine.fps)))
             if command.mode == "replace":
                 for dropped in self.queue.clear():
@@ -326,6 +305,8 @@ class MotionController:
         assert p is not None
         remaining = p.frames_total - p.frames_streamed
         first = p.first_chunk_s is None
+        if first and p.trace is not None:
+            p.trace.started = time.monotonic()
         text, segment_left = p.command.segment_at(p.frames_streamed, self.engine.fps)
         if segment_left is not None:  # a compound command: the next part starts on time
             remaining = min(remaining, segment_left)
@@ -356,6 +337,8 @@ class MotionController:
         self._count(chunk)
         if plan.first:
             p.first_chunk_s = ready_s
+            if p.trace is not None:
+                p.trace.stamp_ready(chunk)
         p.state = "streaming"
         if p.fully_generated:
             p.end_s = tc.end_s
@@ -397,6 +380,8 @@ class MotionController:
         """Seconds of motion buffered beyond ``now_s`` (0 when none)."""
         end = self.buffered_until()
         return 0.0 if end is None else max(0.0, end - now_s)
+
+
 
 
 __all__ = ["ControllerConfig", "MotionController"]

@@ -87,6 +87,7 @@ class RobotChunk:
         fps: frames per second.
         text: the command the chunk was generated for.
         generate_s, retarget_s, validate_s: wall-clock seconds spent in each stage.
+        text_s: wall-clock seconds spent encoding a new command text (0 when unchanged).
         rejected, clamped: frames replaced or slowed by the safety filter.
         held, repaired: the rejected frames held at the last safe frame, or replaced by the
             nearest safe configuration (``rejected = held + repaired``).
@@ -107,6 +108,7 @@ class RobotChunk:
     generate_s: float
     retarget_s: float
     validate_s: float
+    text_s: float = 0.0
     rejected: int = 0
     clamped: int = 0
     held: int = 0
@@ -257,6 +259,7 @@ class MotionEngine:
             max_root_speed_m_s: cap on the root's planar speed for this text (m/s; an
                 in-place skill); None: none.
         """
+        t_text = time.perf_counter()
         self._follow_text(text, seed, max_root_speed_m_s)
         t0 = time.perf_counter()
         window = self._draw_window(max_frames)
@@ -289,6 +292,7 @@ class MotionEngine:
             generate_s=t1 - t0,
             retarget_s=t2 - t1,
             validate_s=t3 - t2,
+            text_s=t0 - t_text,
             rejected=safe.rejected,
             clamped=safe.clamped,
             held=safe.held,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from molingo_ros.runtime.commands import Command
 from molingo_ros.runtime.engine import RobotChunk
+from molingo_ros.runtime.latency import FirstChunkTrace
 
 STATES = ("queued", "generating", "streaming", "done", "cancelled", "error")
 FINAL_STATES = ("done", "cancelled", "error")
@@ -42,6 +43,7 @@ class CommandProgress:
     held: int = 0  # of the rejected frames: held at the previous frame
     repaired: int = 0  # of the rejected frames: replaced by a nearby safe configuration
     error: str = ""
+    trace: FirstChunkTrace | None = None  # arrival -> first trajectory published
     finished: threading.Event = field(default_factory=threading.Event)
     reported: bool = False  # set by ProgressLog.drain_finished
 

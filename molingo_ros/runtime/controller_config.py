@@ -1,0 +1,37 @@
+"""The controller's settings (:class:`ControllerConfig`): when the next chunk is generated,
+when a replacing command takes over, when a first chunk is due. Plain data (no torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from molingo_ros.settings import setting
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """Attributes:
+    lead_s: generate the next chunk when less than this much motion is buffered (s).
+    replace_after_s: when a replacing command takes over (s after its arrival; < 0: after
+        the frames already planned).
+    start_delay_s: a chunk that starts a motion (empty or exhausted buffer) is due this long
+        after it was generated (s), so the first frame is not already late on arrival.
+    history: finished commands remembered for status queries.
+    """
+
+    lead_s: float = setting(
+        0.4, "generate the next chunk when less than this is buffered (s)", range=(0.0, 10.0)
+    )
+    replace_after_s: float = setting(
+        0.25,
+        "a replacing command takes over this long after it arrives (s): the planned frames "
+        "after that are dropped and the new motion flows on from the frame due then (time "
+        "to generate its first chunk); a negative value keeps the old behaviour: the planned "
+        "frames play out first",
+        range=(-1.0, 10.0),
+    )
+    start_delay_s: float = 0.05
+    history: int = 64
+
+
+__all__ = ["ControllerConfig"]
