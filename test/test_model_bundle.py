@@ -73,3 +73,24 @@ def test_the_shipped_model_is_where_the_default_points():
     path = default_model_path()
     assert path.name == "molingo.safetensors" and path.is_file()
     assert read_safetensors(path)[1]["kind"] == MODEL_KIND
+
+
+def test_prompt_memory_is_the_text_memory_encoded_once(model, monkeypatch):
+    from molingo_ros.model import bundle
+
+    memory, pad = model.prompt_memory("a person waves")
+    ref_memory, ref_pad = model.text_memory(["a person waves"])
+    assert torch.equal(memory, ref_memory) and torch.equal(pad, ref_pad)
+    assert not memory.requires_grad
+    assert model.prompt_memory("a person waves")[0] is memory  # remembered
+    calls = []
+    monkeypatch.setattr(model, "text_memory", lambda texts: calls.append(texts) or (memory, pad))
+    model.prepare_prompts(["a person bows", "a person waves", "a person bows"])
+    assert calls == [["a person bows"]]  # only what was not known yet
+    monkeypatch.setattr(bundle, "PROMPT_CACHE", 2)
+    model.prompt_memory("a person kicks")  # the oldest ("a person waves") is forgotten
+    model.prompt_memory("a person waves")
+    assert calls[-1] == ["a person waves"]
+    model.train(False)  # eval() too: the weights may have changed
+    model.prompt_memory("a person bows")
+    assert calls[-1] == ["a person bows"]

@@ -4,6 +4,8 @@ against molingo_node in its own process."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -84,7 +86,8 @@ def test_a_short_run_measures_every_latency():
     assert [k.removeprefix("... in the node: ") for k in stages] == [*STAGES, "total"]
     assert len(rows) == 5 + len(stages)
     reaction = rows.pop(next(k for k in rows if k.startswith('"raise both hands"')))
-    assert 0 < float(reaction.split("median ")[1].split(" s")[0]) < 6, reaction
+    # One trial: the model may take longer than the 6 s watched to raise both arms (inf).
+    assert re.fullmatch(r"median (inf|[\d.]+) s, max (inf|[\d.]+) s \(n=1\)", reaction), reaction
     for name, value in rows.items():
         n = int(value.split("(n=")[1].rstrip(")"))
         assert n >= 1, name

@@ -5,6 +5,8 @@ its metadata."""
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -27,6 +29,10 @@ MODEL_KIND = "molingo"
 def default_model_path() -> Path:
     """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
     return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
+
+
+PROMPT_CACHE = 256
+"""Prompts whose text memory :meth:`MoLingo.prompt_memory` remembers."""
 
 
 class MoLingo(torch.nn.Module):
@@ -63,6 +69,33 @@ class MoLingo(torch.nn.Module):
         tokens, mask = self.text_encoder.encode(texts)
         dev = self.feature_mean.device
         return self.generator.encode_text(tokens.to(dev), mask.to(dev))
+
+    def prompt_memory(self, text: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`text_memory` of one prompt, for sampling: remembered for the last
+        :data:`PROMPT_CACHE` prompts, so a command's caption is encoded once (read-only
+        tensors; :meth:`train` forgets them)."""
+        cache = self.__dict__.setdefault("_prompt_cache", OrderedDict())
+        if text in cache:
+            cache.move_to_end(text)
+            return cache[text]
+        # Detached, not under no_grad: the encoder's inference fast path rounds differently,
+        # and the stream's motions stay those of text_memory.
+        mem, pad = self.text_memory([text])
+        memory = (mem.detach(), pad.detach())
+        cache[text] = memory
+        while len(cache) > PROMPT_CACHE:
+            cache.popitem(last=False)
+        return memory
+
+    def prepare_prompts(self, texts: Iterable[str]) -> None:
+        """Encode ``texts`` ahead (e.g. every caption of the skills at configure), so their
+        first use costs no text encoding."""
+        for text in texts:
+            self.prompt_memory(text)
+
+    def train(self, mode: bool = True) -> MoLingo:
+        self.__dict__.pop("_prompt_cache", None)  # the weights may change
+        return super().train(mode)
 
     # -- features <-> latents -------------------------------------------------------------
 

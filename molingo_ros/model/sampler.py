@@ -100,7 +100,7 @@ class MotionStream:
         self._max_speed: float | None = None
         self._memory = None
         self._command_start = 0  # token index where the current command began
-        self._null = model.text_memory([NULL_PROMPT])
+        self._null = model.prompt_memory(NULL_PROMPT)
         self.frames_emitted = 0
 
     def reseed(self, seed: int) -> None:
@@ -130,7 +130,7 @@ class MotionStream:
             raise ValueError(f"max_root_speed_m_s must be >= 0, got {max_root_speed_m_s}")
         self._max_speed = max_root_speed_m_s
         self._text = text.strip()
-        self._memory = self.model.text_memory([self._text])
+        self._memory = self.model.prompt_memory(self._text)
         self._command_start = self._latents.shape[1]
         self._pending = self._latents[:, :0]  # drawn for the old command: drawn again
 

@@ -82,6 +82,7 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
         self.commands_total = 0
         self.outputs: RobotOutputs | None = None
         self._timers: list = []
+        self._wake_generation = None  # guard condition: a command arrived
         self._playback_timer = None
         self._play_group = None
         self._publish_lock = threading.RLock()
@@ -132,6 +133,8 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
             engine = self._load_engine(cfg)
             warm = engine.warm_up()
             interpreter = command_interpreter(engine, cfg)
+            catalogue = interpreter.matcher.catalogue  # its captions encoded once, now
+            engine.model.prepare_prompts(catalogue.caption(name) for name in catalogue)
         except Exception as exc:  # noqa: BLE001 - any load failure leaves the node unconfigured
             self.report_error(f"configure failed: {type(exc).__name__}: {exc}")
             return TransitionCallbackReturn.FAILURE
@@ -200,6 +203,10 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
         self._playback_timer = self.create_timer(
             1.0 / cfg.publish_rate_hz, self._playback_tick, callback_group=self._play_group
         )
+        # A new command wakes the generation at once (else the 10 ms poll finds it).
+        self._wake_generation = self.create_guard_condition(
+            self._generate_tick, callback_group=gen_group
+        )
         self._timers = [
             self.create_timer(0.01, self._generate_tick, callback_group=gen_group),
             self._playback_timer,
@@ -246,6 +253,9 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
         for timer in self._timers:
             self.destroy_timer(timer)
         self._timers = []
+        if self._wake_generation is not None:
+            self.destroy_guard_condition(self._wake_generation)
+        self._wake_generation = None
         if self.outputs is not None:
             self.outputs.destroy()
         self.outputs = None

@@ -81,6 +81,12 @@ class CommandIntake:
                 )
             self.commands_total += 1
             progress = self.controller.submit(command, self.now_s(), received_s)
+        wake = self._wake_generation
+        if wake is not None:
+            try:
+                wake.trigger()
+            except Exception:  # noqa: BLE001 - released meanwhile: the poll finds it
+                pass
         self.status.progress(progress.state, progress)
         return progress
 

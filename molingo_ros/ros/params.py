@@ -228,7 +228,6 @@ def config_from(p: Callable[[str], Any]) -> NodeConfig:
             CommandLimits,
             lambda n: p(f"commands.{n}"),
             COMMAND_PARAMETERS,
-    CONTROLLER_PARAMETERS,
             min_duration_s=min(0.5, default_s),
         )
     except ValueError as exc:
