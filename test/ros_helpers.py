@@ -36,11 +36,13 @@ def start_node(
     *params: str,
     remaps: tuple[str, ...] = (),
     params_file: Path | None = None,
+    node_args: tuple[str, ...] = (),
 ) -> subprocess.Popen:
-    """``molingo_node`` with config/molingo.yaml (or ``params_file``), ``threads:=1`` and
-    ``params`` (``name:=value``), ``remaps`` (``from:=to``, e.g. ``__ns:=/robot2``); its output
-    goes to ``tmp/node_<n>.log``."""
-    args = [str(NODE_BIN), "--ros-args", "--params-file", str(ROOT / "config" / "molingo.yaml")]
+    """``molingo_node`` with its own ``node_args`` (e.g. ``--robots``), config/molingo.yaml (or
+    ``params_file``), ``threads:=1`` and ``params`` (``name:=value``), ``remaps`` (``from:=to``,
+    e.g. ``__ns:=/robot2``); its output goes to ``tmp/node_<n>.log``."""
+    args = [str(NODE_BIN), *node_args, "--ros-args", "--params-file"]
+    args += [str(ROOT / "config" / "molingo.yaml")]
     if params_file is not None:
         args += ["--params-file", str(params_file)]
     for p in ("threads:=1", *params):

@@ -5,6 +5,7 @@ its metadata."""
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +31,10 @@ def default_model_path() -> Path:
     """The shipped model: ``molingo_ros/weights/molingo.safetensors``."""
     return Path(__file__).resolve().parents[1] / "weights" / "molingo.safetensors"
 
+
+_SHARED: dict[tuple, MoLingo] = {}
+_SHARED_LOCK = threading.Lock()
+_PROMPT_LOCK = threading.Lock()
 
 PROMPT_CACHE = 256
 """Prompts whose text memory :meth:`MoLingo.prompt_memory` remembers."""
@@ -74,17 +79,19 @@ class MoLingo(torch.nn.Module):
         """:meth:`text_memory` of one prompt, for sampling: remembered for the last
         :data:`PROMPT_CACHE` prompts, so a command's caption is encoded once (read-only
         tensors; :meth:`train` forgets them)."""
-        cache = self.__dict__.setdefault("_prompt_cache", OrderedDict())
-        if text in cache:
-            cache.move_to_end(text)
-            return cache[text]
+        with _PROMPT_LOCK:  # robots served by one process share the model
+            cache = self.__dict__.setdefault("_prompt_cache", OrderedDict())
+            if text in cache:
+                cache.move_to_end(text)
+                return cache[text]
         # Detached, not under no_grad: the encoder's inference fast path rounds differently,
         # and the stream's motions stay those of text_memory.
         mem, pad = self.text_memory([text])
         memory = (mem.detach(), pad.detach())
-        cache[text] = memory
-        while len(cache) > PROMPT_CACHE:
-            cache.popitem(last=False)
+        with _PROMPT_LOCK:
+            cache[text] = memory
+            while len(cache) > PROMPT_CACHE:
+                cache.popitem(last=False)
         return memory
 
     def prepare_prompts(self, texts: Iterable[str]) -> None:
@@ -118,6 +125,19 @@ class MoLingo(torch.nn.Module):
             **(extra or {}),
         }
         return save_weights(Path(path), dict(self.state_dict()), meta)
+
+    @classmethod
+    def shared(cls, path: str | Path | None = None, device: str = "auto") -> MoLingo:
+        """:meth:`load`, once per process for each file (its path, size and modification
+        time) and device: the robots a process serves share one model (sampling only reads
+        it). A changed file is loaded again."""
+        path = Path(path) if path is not None else default_model_path()
+        stat = path.stat() if path.exists() else None
+        key = (str(path.resolve()), stat and (stat.st_size, stat.st_mtime_ns), device)
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls.load(path, device)
+            return _SHARED[key]
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto") -> MoLingo:

@@ -31,9 +31,7 @@ from pathlib import Path
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.signals import SignalHandlerOptions
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
@@ -55,10 +53,10 @@ from molingo_ros.ros.ownership import (
 )
 from molingo_ros.ros.qos import latched, reliable
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
-from molingo_ros.ros.spin import close, spin_until_signal
 from molingo_ros.ros.status import StatusReporter
 from molingo_ros.runtime.controller import MotionController
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
+from molingo_ros.runtime.serving import PROCESS_BUDGET, AdmissionError
 
 
 class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, LifecycleNode):
@@ -135,6 +133,11 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
             interpreter = command_interpreter(engine, cfg)
             catalogue = interpreter.matcher.catalogue  # its captions encoded once, now
             engine.model.prepare_prompts(catalogue.caption(name) for name in catalogue)
+            load = warm / (engine.window_frames / engine.fps)  # compute s per motion s
+            PROCESS_BUDGET.admit(self.get_fully_qualified_name(), load, cfg.realtime_margin)
+        except AdmissionError as exc:
+            self.report_error(f"configure refused: {exc}")
+            return TransitionCallbackReturn.FAILURE
         except Exception as exc:  # noqa: BLE001 - any load failure leaves the node unconfigured
             self.report_error(f"configure failed: {type(exc).__name__}: {exc}")
             return TransitionCallbackReturn.FAILURE
@@ -263,6 +266,8 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
             self._claim.destroy(self)
         self._claim = None
         self.controller = None
+        if self.engine is not None:
+            PROCESS_BUDGET.release(self.get_fully_qualified_name())
         self.engine = None
         self.close_recorder()
         gc.collect()
@@ -310,34 +315,11 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console script ``molingo_node``: run until SIGINT/SIGTERM; then publish a hold, close
-    the bag and exit with status 0."""
-    # Our own SIGINT/SIGTERM handling: rclpy's would shut the context down before the hold
-    # could be published.
-    rclpy.init(
-        args=argv if argv is not None else sys.argv,
-        signal_handler_options=SignalHandlerOptions.NO,
-    )
-    node = MolingoNode()
-    # Each executing action goal holds a thread; 4 more serve timers, topics and services.
-    executor = MultiThreadedExecutor(num_threads=4 + node.goals.limit())
-    executor.add_node(node)
-    signalled = False
-    try:
-        if node.cfg.autostart:
-            if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                if node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
-                    node.get_logger().error("autostart: activation refused; the node is inactive")
-            else:
-                node.get_logger().error("autostart: configure failed; the node stays unconfigured")
-        node.get_logger().info("ready")
-        signalled = spin_until_signal(executor)
-    finally:
-        try:
-            node.stop("shutdown (signal)" if signalled else "shutdown")  # hold + bag, context up
-        finally:
-            close(executor, node)
-    return 0
+    """Console script ``molingo_node`` (:func:`molingo_ros.ros.serve.main`: one robot, or
+    several from one model with ``--robots``)."""
+    from molingo_ros.ros.serve import main as serve
+
+    return serve(argv)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,13 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "model": ("", "text-to-motion model file (safetensors); empty = the shipped model", None),
     "device": ("auto", "torch device: auto (CUDA when present, else CPU), cpu, cuda, cuda:N", None),
     "threads": (0, "CPU threads for torch (0 = torch default)", (0, 256)),
+    "serving.realtime_margin": (
+        1.5,
+        "admission: configure refuses this robot unless every robot this process serves "
+        "(its model shared) can stay this many times faster than real time, by the measured "
+        "cost of a window; 0 = admit always",
+        (0.0, 100.0),
+    ),
     "autostart": (True, "configure and activate at start (no lifecycle manager needed)", None),
     **_group("sampler", SamplerConfig, SAMPLER_PARAMETERS),
     **_group("commands", CommandLimits, COMMAND_PARAMETERS),
@@ -194,6 +201,7 @@ READ_ONLY_PREFIXES = (
     "device",
     "threads",
     "autostart",
+    "serving.",
     "qos.",
     "topics.",
     "action",

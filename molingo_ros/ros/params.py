@@ -117,6 +117,7 @@ class NodeConfig:
     device: str
     threads: int
     autostart: bool
+    realtime_margin: float
     sampler: SamplerConfig
     limits: CommandLimits
     allow_unknown: bool
@@ -238,6 +239,7 @@ def config_from(p: Callable[[str], Any]) -> NodeConfig:
         device=str(p("device")),
         threads=int(p("threads")),
         autostart=bool(p("autostart")),
+        realtime_margin=float(p("serving.realtime_margin")),
         sampler=sampler,
         limits=limits,
         allow_unknown=bool(p("commands.allow_unknown")),

@@ -41,9 +41,9 @@ def spin_until_signal(executor: Executor, step_s: float = 0.1) -> bool:
     return stop.is_set()
 
 
-def close(executor: Executor, node, timeout_s: float = 1.0) -> None:
-    """Shut down ``executor``, then destroy ``node``, then the context (the order that does not
-    crash rclpy), without leaving a callback to fail on a destroyed handle.
+def close(executor: Executor, *nodes, timeout_s: float = 1.0) -> None:
+    """Shut down ``executor``, then destroy the ``nodes``, then their context (the order that
+    does not crash rclpy), without leaving a callback to fail on a destroyed handle.
 
     A :class:`~rclpy.executors.MultiThreadedExecutor`'s ``spin_once`` only hands the ready
     callback to a worker thread, so when :func:`spin_until_signal` returns, the last one (a
@@ -57,11 +57,12 @@ def close(executor: Executor, node, timeout_s: float = 1.0) -> None:
     possible when the wait timed out) is expected at shutdown and dropped; anything else is
     printed to stderr rather than lost.
     """
-    context = node.context
+    context = nodes[0].context
     _wait_handed_out(executor, timeout_s)
     executor.shutdown(timeout_sec=timeout_s)
     _collect_exceptions(executor)
-    node.destroy_node()
+    for node in nodes:
+        node.destroy_node()
     rclpy.try_shutdown(context=context)
 
 
