@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from molingo_ros.bench_retarget import bench_retarget
+from molingo_ros.bench_streams import bench_streams
 from molingo_ros.motion.bandai_files import default_data_root
 from molingo_ros.motion.convert import load_motion
 from molingo_ros.motion.dataset import build_dataset
@@ -212,7 +213,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the molingo_node latency benchmark, appended to --out",
     )
+    parser.add_argument(
+        "--streams-only",
+        action="store_true",
+        help="only the concurrent robot streams benchmark, appended to --out",
+    )
     args = parser.parse_args(argv)
+    if args.streams_only:
+        title = f"Robot streams from one model, one process — {time.strftime('%Y-%m-%d')}"
+        note = f"Machine: {machine()}. One thread per stream, not batched."
+        return _append_section(args.out, title, bench_streams(), note)
     if args.ros_only:
         title = f"molingo_node over ROS 2 (Fast DDS, localhost) — {time.strftime('%Y-%m-%d')}"
         note = f"Machine: {machine()}. The node and the client are separate processes."
@@ -228,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         retarget=bench_retarget(),
         model_rows=bench_model("cpu"),
         ros_rows=_bench_ros(),
+        stream_rows=bench_streams(),
     )
     kept = accelerator_sections(args.out.read_text()) if args.out.exists() else ""
     args.out.write_text(report + (f"\n{kept}" if kept else ""))
@@ -250,6 +261,7 @@ def full_report(
     retarget: tuple[list[tuple[str, str]], list[str]],
     model_rows: list[tuple[str, str]],
     ros_rows: list[tuple[str, str]],
+    stream_rows: list[tuple[str, str]] = (),
 ) -> str:
     """BENCHMARKS.md's text from the measured rows (``retarget``: its rows and the GMR
     comparison table's lines), dated today and naming this machine."""
@@ -286,6 +298,19 @@ def full_report(
         f"Machine: {machine()}; torch threads: all cores.",
         "",
         *_table(model_rows),
+        *(
+            [
+                f"## Robot streams from one model, one process — {stamp}",
+                "",
+                f"Machine: {machine()}. N engines share the loaded model and generate "
+                "concurrently, one thread each (not batched), as `molingo_node --robots` runs "
+                "them (`molingo_ros/bench_streams.py`).",
+                "",
+                *_table(stream_rows),
+            ]
+            if stream_rows
+            else []
+        ),
         f"## molingo_node over ROS 2 (Fast DDS, localhost) — {stamp}",
         "",
         f"Machine: {machine()}. The node and the client are separate processes "
