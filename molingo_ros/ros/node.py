@@ -53,6 +53,7 @@ from molingo_ros.ros.ownership import (
 )
 from molingo_ros.ros.qos import latched, reliable
 from molingo_ros.ros.recorder import BagRecorder, default_bag_path
+from molingo_ros.ros.serve import serve
 from molingo_ros.ros.status import StatusReporter
 from molingo_ros.runtime.controller import MotionController
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
@@ -315,11 +316,9 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console script ``molingo_node`` (:func:`molingo_ros.ros.serve.main`: one robot, or
+    """Console script ``molingo_node`` (:func:`molingo_ros.ros.serve.serve`: one robot, or
     several from one model with ``--robots``)."""
-    from molingo_ros.ros.serve import main as serve
-
-    return serve(argv)
+    return serve(MolingoNode, argv)
 
 
 if __name__ == "__main__":

@@ -68,11 +68,10 @@ def _start(node) -> None:
     node.get_logger().info("ready")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console script ``molingo_node``: run until SIGINT/SIGTERM; then each node publishes a
+def serve(node_class: type, argv: list[str] | None = None) -> int:
+    """``molingo_node``'s process: ``node_class`` (:class:`~molingo_ros.ros.node.MolingoNode`)
+    once, or once per ``--robots`` entry; run until SIGINT/SIGTERM; then each node publishes a
     hold and closes its bag; exit status 0 (2 for bad ``--robots``)."""
-    from molingo_ros.ros.node import MolingoNode
-
     argv = list(argv if argv is not None else sys.argv)
     try:
         robots = _parse(argv)
@@ -84,11 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     if robots:
         nodes = [
-            MolingoNode(namespace=ns, parameter_overrides=[Parameter("robot", value=robot)])
+            node_class(namespace=ns, parameter_overrides=[Parameter("robot", value=robot)])
             for ns, robot in robots
         ]
     else:
-        nodes = [MolingoNode()]
+        nodes = [node_class()]
     # Each executing action goal holds a thread; 4 more per node serve timers, topics, services.
     executor = MultiThreadedExecutor(num_threads=sum(4 + n.goals.limit() for n in nodes))
     for node in nodes:
@@ -107,4 +106,4 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["main", "robot_namespaces"]
+__all__ = ["robot_namespaces", "serve"]
