@@ -88,6 +88,12 @@ def _stream(node, text: str, mode: str = "replace"):
     return progress
 
 
+def _received_so_far(probe, node) -> int:
+    """The trajectories received once every one the node published has arrived."""
+    wait(lambda: len(probe.messages(TRAJECTORY)) >= _traj_count(node), 5, "the trajectories")
+    return len(probe.messages(TRAJECTORY))
+
+
 def _new_trajectory(probe, before: int) -> JointTrajectory:
     wait(lambda: len(probe.messages(TRAJECTORY)) > before, 5, "a trajectory")
     return probe.messages(TRAJECTORY)[before]
@@ -103,7 +109,7 @@ def test_hold_before_any_motion_publishes_nothing(node):
 def test_hold_publishes_one_point_at_the_current_frame(node, probe):
     walking = _stream(node, "walk forward")
     robot = node.engine.robot
-    seen = len(probe.messages(TRAJECTORY))
+    seen = _received_so_far(probe, node)
     t0 = node.now_s()
     node.hold("operator hold")
     t1 = node.now_s()
@@ -138,7 +144,7 @@ def test_hold_of_one_queued_command_keeps_the_current_one(node):
 def test_stop_service_holds_and_drops_the_queue(node, probe):
     walking = _stream(node, "walk forward")
     waving = _stream(node, "wave with the right hand", mode="queue")
-    seen = len(probe.messages(TRAJECTORY))
+    seen = _received_so_far(probe, node)
     response = node._on_stop(Trigger.Request(), Trigger.Response())
     assert response.success and response.message == "robot held; queue dropped"
     assert walking.state == waving.state == "cancelled"

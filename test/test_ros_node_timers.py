@@ -156,7 +156,11 @@ def test_generate_tick_publishes_the_planned_future(node, probe):
     # The buffer is full now: the next tick generates nothing.
     node._generate_tick()
     assert ctrl.chunks_total == chunks + 1
-    assert _count(node, TRAJECTORY) == len(probe.messages(TRAJECTORY))
+    wait(
+        lambda: _count(node, TRAJECTORY) == len(probe.messages(TRAJECTORY)),
+        5,
+        "every trajectory published received",
+    )
     # With less than lead_s buffered: the next chunk, sent with every frame due from now on
     # (the rest of the first chunk too), none already played.
     first = progress.frames_streamed
