@@ -122,3 +122,19 @@ def test_a_robot_the_device_cannot_keep_in_real_time_is_refused(tmp_path):
     finally:
         _stop(proc)
         probe.close()
+
+
+@pytest.mark.slow
+def test_a_signal_while_the_robots_configure_ends_the_process_cleanly(tmp_path):
+    dom, proc = _serve(tmp_path, 55, robots=("/a=g1", "/b=g1"))
+    probe = Probe(dom, "signal_probe")
+    try:
+        probe.collect(MotionStatus, "/a/molingo_node/status", LATCHED)
+        # "idle" comes from the node's constructor, before configure (model load, warm-up).
+        wait(lambda: probe.messages("/a/molingo_node/status"), 60, "the node's first status")
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        probe.close()

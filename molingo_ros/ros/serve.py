@@ -24,7 +24,7 @@ from rclpy.parameter import Parameter
 from rclpy.signals import SignalHandlerOptions
 from rclpy.utilities import remove_ros_args
 
-from molingo_ros.ros.spin import close, spin_until_signal
+from molingo_ros.ros.spin import close, signal_flag, spin_until_signal
 
 
 def robot_namespaces(items: list[str]) -> list[tuple[str, str]]:
@@ -81,6 +81,7 @@ def serve(node_class: type, argv: list[str] | None = None) -> int:
     # Our own SIGINT/SIGTERM handling: rclpy's would shut the context down before the hold
     # could be published.
     rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
+    stop = signal_flag()  # now: a signal during the (slow) configure is kept, not lost
     if robots:
         nodes = [
             node_class(namespace=ns, parameter_overrides=[Parameter("robot", value=robot)])
@@ -95,8 +96,9 @@ def serve(node_class: type, argv: list[str] | None = None) -> int:
     signalled = False
     try:
         for node in nodes:  # one after the other: each admission sees the ones before
-            _start(node)
-        signalled = spin_until_signal(executor)
+            if not stop.is_set():
+                _start(node)
+        signalled = spin_until_signal(executor, stop=stop)
     finally:
         try:
             for node in nodes:  # hold + bag, context up

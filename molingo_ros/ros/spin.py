@@ -30,9 +30,13 @@ def signal_flag(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> t
     return flag
 
 
-def spin_until_signal(executor: Executor, step_s: float = 0.1) -> bool:
-    """Spin ``executor`` until SIGINT or SIGTERM; returns True when a signal ended it."""
-    stop = signal_flag()
+def spin_until_signal(
+    executor: Executor, step_s: float = 0.1, stop: threading.Event | None = None
+) -> bool:
+    """Spin ``executor`` until SIGINT or SIGTERM; returns True when a signal ended it.
+    ``stop``: the flag of handlers installed earlier (:func:`signal_flag`, e.g. before a slow
+    start, so that a signal during it is not lost); default: installed now."""
+    stop = stop if stop is not None else signal_flag()
     try:
         while not stop.is_set() and rclpy.ok(context=executor.context):
             executor.spin_once(timeout_sec=step_s)
