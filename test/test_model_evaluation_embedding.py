@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from evaluator_helpers import TINY, tiny_evaluator
 
 from molingo_ros.model.evaluation.embedding import (
     centre_crop,
@@ -17,30 +17,10 @@ from molingo_ros.model.evaluation.embedding import (
 from molingo_ros.model.evaluation.evaluator import EvaluatorConfig, RetrievalEvaluator
 from molingo_ros.motion.dataset import build_dataset
 
-TINY = EvaluatorConfig(
-    dim=64,
-    motion_layers=1,
-    text_layers=1,
-    heads=4,
-    batch=16,
-    min_frames=30,
-    max_frames=90,
-    captions_per_label=3,
-    lr=1e-3,
-    warmup_steps=1,
-    steps=20,
-    seed=0,
-)
-
 
 @pytest.fixture(scope="module")
 def dataset():
     return build_dataset(progress=False)
-
-
-def _model(dataset, config=TINY) -> RetrievalEvaluator:
-    torch.manual_seed(0)
-    return RetrievalEvaluator(config, dataset.normalizer.mean, dataset.normalizer.std)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +29,7 @@ def text_encoder():
 
 
 def test_forward_shapes_and_unit_norms(dataset, text_encoder):
-    model = _model(dataset)
+    model = tiny_evaluator(dataset)
     clips = [dataset.clip_features(i) for i in dataset.indices("test")[:5]]
     clips.append(np.zeros((3, 257), np.float32))  # shorter than one patch
     motions = embed_motions(model, clips, batch=4)  # includes clips longer than max_frames

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from evaluator_helpers import TINY, tiny_evaluator
 
 from molingo_ros.model.evaluation.evaluator import (
     EvaluatorConfig,
@@ -14,34 +15,14 @@ from molingo_ros.model.evaluation.evaluator import (
 )
 from molingo_ros.motion.dataset import build_dataset
 
-TINY = EvaluatorConfig(
-    dim=64,
-    motion_layers=1,
-    text_layers=1,
-    heads=4,
-    batch=16,
-    min_frames=30,
-    max_frames=90,
-    captions_per_label=3,
-    lr=1e-3,
-    warmup_steps=1,
-    steps=20,
-    seed=0,
-)
-
 
 @pytest.fixture(scope="module")
 def dataset():
     return build_dataset(progress=False)
 
 
-def _model(dataset, config=TINY) -> RetrievalEvaluator:
-    torch.manual_seed(0)
-    return RetrievalEvaluator(config, dataset.normalizer.mean, dataset.normalizer.std)
-
-
 def test_encoders_give_unit_vectors_and_ignore_padding(dataset):
-    model = _model(dataset).eval()
+    model = tiny_evaluator(dataset).eval()
     clip = torch.from_numpy(np.array(dataset.clip_features(dataset.indices("test")[0])[:40]))
     feats = torch.zeros(2, 50, 257)
     feats[0, :40], feats[1, :40] = clip, clip
@@ -61,7 +42,7 @@ def test_encoders_give_unit_vectors_and_ignore_padding(dataset):
 
 
 def test_raw_features_are_normalised_by_the_dataset_statistics(dataset):
-    model = _model(dataset)
+    model = tiny_evaluator(dataset)
     torch.testing.assert_close(model.mean, torch.as_tensor(dataset.normalizer.mean).float())
     with pytest.raises(ValueError, match=r"shape \(257,\)"):
         RetrievalEvaluator(TINY, np.zeros(3), np.ones(3))

@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from evaluator_helpers import TINY, tiny_evaluator
 
 from molingo_ros.model.evaluation.embedding import embed_motions
-from molingo_ros.model.evaluation.evaluator import EvaluatorConfig, RetrievalEvaluator
 from molingo_ros.model.evaluation.evaluator_checkpoint import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
@@ -20,34 +20,14 @@ from molingo_ros.model.evaluation.evaluator_checkpoint import (
 )
 from molingo_ros.motion.dataset import build_dataset
 
-TINY = EvaluatorConfig(
-    dim=64,
-    motion_layers=1,
-    text_layers=1,
-    heads=4,
-    batch=16,
-    min_frames=30,
-    max_frames=90,
-    captions_per_label=3,
-    lr=1e-3,
-    warmup_steps=1,
-    steps=20,
-    seed=0,
-)
-
 
 @pytest.fixture(scope="module")
 def dataset():
     return build_dataset(progress=False)
 
 
-def _model(dataset, config=TINY) -> RetrievalEvaluator:
-    torch.manual_seed(0)
-    return RetrievalEvaluator(config, dataset.normalizer.mean, dataset.normalizer.std)
-
-
 def test_a_saved_evaluator_loads_with_its_config_and_summary(dataset, tmp_path):
-    model = _model(dataset)
+    model = tiny_evaluator(dataset)
     model.train_info = {"losses": [1.0, 0.5], "train_seconds": 3.0}
     path = save_evaluator(model, tmp_path / "ev.safetensors")
     loaded = load_evaluator(path)
@@ -60,7 +40,7 @@ def test_a_saved_evaluator_loads_with_its_config_and_summary(dataset, tmp_path):
 def test_corrupt_and_mismatched_checkpoints_raise_value_error(dataset, tmp_path):
     from safetensors.torch import save_file
 
-    model = _model(dataset)
+    model = tiny_evaluator(dataset)
     good = save_evaluator(model, tmp_path / "good.safetensors")
 
     truncated = tmp_path / "truncated.safetensors"

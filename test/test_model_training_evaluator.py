@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from evaluator_helpers import TINY, tiny_evaluator
 
 from molingo_ros.model.evaluation.embedding import (
     embed_motions,
@@ -14,7 +15,7 @@ from molingo_ros.model.evaluation.embedding import (
     frozen_text_encoder,
     pad_motions,
 )
-from molingo_ros.model.evaluation.evaluator import EvaluatorConfig, RetrievalEvaluator
+from molingo_ros.model.evaluation.evaluator import EvaluatorConfig
 from molingo_ros.model.evaluation.evaluator_checkpoint import load_evaluator
 from molingo_ros.model.training.evaluator import (
     CORRUPTIONS,
@@ -27,30 +28,10 @@ from molingo_ros.model.training.evaluator import (
 )
 from molingo_ros.motion.dataset import build_dataset
 
-TINY = EvaluatorConfig(
-    dim=64,
-    motion_layers=1,
-    text_layers=1,
-    heads=4,
-    batch=16,
-    min_frames=30,
-    max_frames=90,
-    captions_per_label=3,
-    lr=1e-3,
-    warmup_steps=1,
-    steps=20,
-    seed=0,
-)
-
 
 @pytest.fixture(scope="module")
 def dataset():
     return build_dataset(progress=False)
-
-
-def _model(dataset, config=TINY) -> RetrievalEvaluator:
-    torch.manual_seed(0)
-    return RetrievalEvaluator(config, dataset.normalizer.mean, dataset.normalizer.std)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +117,7 @@ def test_corrupt_motions_and_extra_negatives(dataset):
 
 
 def test_training_steps_reduce_the_loss(dataset, tiny_pool, text_encoder):
-    model = _model(dataset)
+    model = tiny_evaluator(dataset)
     labels = [(dataset.records[i].content, dataset.records[i].style) for i in tiny_pool]
     bank = caption_bank(labels, TINY.captions_per_label, TINY.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=TINY.lr)
