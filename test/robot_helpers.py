@@ -20,3 +20,18 @@ def write_config(tmp_path: Path, doc: object, name: str = "robot.yaml") -> Path:
     path = tmp_path / name
     path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def unrepaired_slash(bandai_clip, robot, frames: int):
+    """The first ``frames`` frames of the Bandai sword slash retargeted onto ``robot`` without
+    collision avoidance (a RetargetResult): real mocap that drives the arms into the body."""
+    from dataclasses import replace
+
+    from molingo_ros.motion.convert import load_motion
+    from molingo_ros.robot.avoid import AvoidConfig
+    from molingo_ros.robot.retarget import retarget
+    from molingo_ros.robot.retarget_config import retarget_config_for
+
+    motion = load_motion(bandai_clip("dataset-1_slash_normal_001")).frames(0, frames)
+    config = replace(retarget_config_for(robot), avoid=AvoidConfig(enabled=False))
+    return retarget(motion, robot, config)

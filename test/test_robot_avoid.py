@@ -4,18 +4,15 @@ finds those pairs (as the validator does) and its separation rows push them apar
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pinocchio as pin
 import pytest
+from robot_helpers import unrepaired_slash
 
-from molingo_ros.motion.convert import load_motion
 from molingo_ros.robot.avoid import AvoidConfig, CollisionChecker
 from molingo_ros.robot.batch_kinematics import joint_placements
 from molingo_ros.robot.ik import KeypointIk
 from molingo_ros.robot.models import load_robot
-from molingo_ros.robot.retarget import retarget
 from molingo_ros.robot.retarget_config import retarget_config_for
 from molingo_ros.robot.self_collision import self_collisions
 from molingo_ros.robot.target_config import ORIENTED_KEYPOINTS, TARGET_KEYPOINTS
@@ -35,9 +32,7 @@ def checker(g1):
 @pytest.fixture(scope="module")
 def slash(bandai_clip, g1):
     """The first 60 frames of the slash on the G1, unrepaired (a RetargetResult)."""
-    motion = load_motion(bandai_clip("dataset-1_slash_normal_001")).frames(0, 60)
-    config = replace(retarget_config_for(g1), avoid=AvoidConfig(enabled=False))
-    return retarget(motion, g1, config)
+    return unrepaired_slash(bandai_clip, g1, 60)
 
 
 def _hull_distance(checker: CollisionChecker, q: np.ndarray, pair: int) -> float:

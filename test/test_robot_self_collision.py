@@ -8,14 +8,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from robot_helpers import unrepaired_slash
 
-from molingo_ros.motion.convert import load_motion
-from molingo_ros.robot.avoid import AvoidConfig
 from molingo_ros.robot.batch_kinematics import joint_placements
 from molingo_ros.robot.collision_setup import collision_setup
 from molingo_ros.robot.models import load_robot
-from molingo_ros.robot.retarget import retarget
-from molingo_ros.robot.retarget_config import retarget_config_for
 from molingo_ros.robot.self_collision import broadphase_candidates, self_collisions
 
 
@@ -27,9 +24,7 @@ def g1():
 @pytest.fixture(scope="module")
 def slash_q(bandai_clip, g1) -> np.ndarray:
     """(120, nq) G1 configurations of the slash, unrepaired (unit root quaternions)."""
-    motion = load_motion(bandai_clip("dataset-1_slash_normal_001")).frames(0, 120)
-    config = replace(retarget_config_for(g1), avoid=AvoidConfig(enabled=False))
-    return retarget(motion, g1, config).qpos
+    return unrepaired_slash(bandai_clip, g1, 120).qpos
 
 
 @pytest.mark.parametrize("margin", [0.0, 0.01])
