@@ -186,18 +186,23 @@ class LatencyProbe:
                 raise RuntimeError("no chunk within 10 s")
             time.sleep(0.001)
 
-    def stop_latency(self, seed: int) -> float | None:
-        """Start a long walk, and once it streams send "stop" on ~/command (std_msgs/String);
-        the time (s) until the one-point hold trajectory is received (None: not within 5 s)."""
-        from std_msgs.msg import String
-
-        msg = self._command("walk forward", 10.0, seed)
+    def _start_walk(self, duration_s: float, seed: int) -> None:
+        """Send a walk of ``duration_s`` stamped now; return once its first chunk is received
+        (or after 10 s)."""
+        msg = self._command("walk forward", duration_s, seed)
         msg.header.stamp = to_time(time.time())
         n0 = len(self.chunks())
         self._cmd_pub.publish(msg)
         deadline = time.time() + 10
         while time.time() < deadline and not self.chunks(n0):
             time.sleep(0.001)
+
+    def stop_latency(self, seed: int) -> float | None:
+        """Start a long walk, and once it streams send "stop" on ~/command (std_msgs/String);
+        the time (s) until the one-point hold trajectory is received (None: not within 5 s)."""
+        from std_msgs.msg import String
+
+        self._start_walk(10.0, seed)
         time.sleep(1.0)  # streaming
         n1 = len(self.chunks())
         sent = time.time()
@@ -221,13 +226,7 @@ class LatencyProbe:
         within 6 s)."""
         from std_msgs.msg import String
 
-        msg = self._command("walk forward", 12.0, seed)
-        msg.header.stamp = to_time(time.time())
-        n0 = len(self.chunks())
-        self._cmd_pub.publish(msg)
-        deadline = time.time() + 10
-        while time.time() < deadline and not self.chunks(n0):
-            time.sleep(0.001)
+        self._start_walk(12.0, seed)
         time.sleep(1.5 + 0.1 * (seed % 10))  # walking
         up = self._command("raise both hands", 4.0, seed)
         sent = time.time()
