@@ -1,141 +1,21 @@
 """The node's ~/generate action server (molingo_ros.ros.goals) over real rclpy (a private ROS
-domain, an action client in another context): goals counted from acceptance up to the limit
-(commands.max_queue + 2), rejected with their reason beyond it or while inactive, feedback,
-and the result of a command that is done, cancelled by the client, failed, or not a motion.
-
-The server runs on a small host node that offers what the action server uses of
-molingo_node (its settings, activity, error reports, command checking and submission, the
-hold); the commands' progress records are real, and the test moves them on."""
+domain, an action client in another context; the host node in test/goal_helpers.py): goals
+counted from acceptance up to the limit (commands.max_queue + 2), rejected with their reason
+beyond it, while inactive or as a copy of a goal still running, feedback, and the result of a
+command that is done, cancelled by the client, failed, or not a motion."""
 
 from __future__ import annotations
 
-import os
-import threading
-
 import pytest
-import rclpy
 from action_msgs.msg import GoalStatus
-from rclpy.action import ActionClient
-from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
-from rclpy.node import Node
-from ros_helpers import Probe, domain, wait
+from goal_helpers import Fixture
+from ros_helpers import wait
 
-from molingo_ros.action import GenerateMotion
-from molingo_ros.language.interpret import STOP_MESSAGE, MotionPlan, PlannedSegment
+from molingo_ros.language.interpret import STOP_MESSAGE
 from molingo_ros.msg import MotionCommand
-from molingo_ros.ros import params as P
-from molingo_ros.ros.goals import ACTION_REQUEST_DEPTH, GoalServer, requested_s
-from molingo_ros.runtime.commands import Command, check_command
-from molingo_ros.runtime.progress import CommandProgress
+from molingo_ros.ros.goals import ACTION_REQUEST_DEPTH, requested_s
 
 pytestmark = pytest.mark.ros
-
-ACTION = "/molingo_node/generate"
-
-
-class Host(Node):
-    """What GoalServer uses of molingo_node. A text "stop" is a stop, "dance on the moon" is
-    refused; any other text is a motion whose progress record the test drives."""
-
-    def __init__(self, context: Context, max_queue: int) -> None:
-        super().__init__("molingo_node", context=context)
-        self.cfg = P.config_from(
-            lambda n: max_queue if n == "commands.max_queue" else P.PARAMETERS[n][0]
-        )
-        self.active = True
-        self.errors: list[tuple[str, str]] = []
-        self.inputs: list[tuple[str, str]] = []
-        self.holds: list[tuple[str, str | None]] = []
-        self.progress: dict[str, CommandProgress] = {}
-        self.lock = threading.Lock()
-
-    def report_error(self, error: str, command_id: str = "", text: str = "", state="error"):
-        with self.lock:
-            self.errors.append((error, command_id))
-
-    def record_input(self, topic: str, msg) -> None:
-        with self.lock:
-            self.inputs.append((topic, msg.id))
-
-    def command_from_msg(self, msg: MotionCommand) -> Command:
-        return check_command(
-            msg.text, msg.duration_s, int(msg.mode), msg.seed, msg.id, 0.0, self.cfg.limits
-        )
-
-    def submit_text(self, command: Command, requested: float):
-        if command.text == "stop":
-            return MotionPlan(command.text, "stop", False, ()), None
-        if command.text == "dance on the moon":
-            plan = MotionPlan(command.text, "refused", False, (), notes=("not a skill",))
-            return plan, None
-        segment = PlannedSegment(command.text, command.duration_s, "walk", "normal", 1.0, "")
-        progress = CommandProgress(
-            command, fps=30.0, state="generating", frames_total=round(command.duration_s * 30)
-        )
-        with self.lock:
-            self.progress[command.id] = progress
-        return MotionPlan(command.text, "motion", False, (segment,)), progress
-
-    def hold(self, reason: str, command_id: str | None = None) -> None:
-        with self.lock:
-            self.holds.append((reason, command_id))
-        self.progress[command_id].finish("cancelled", reason)
-
-
-class Fixture:
-    """The host with its GoalServer (spun by a multi-threaded executor) and a client."""
-
-    def __init__(self, max_queue: int) -> None:
-        os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-        self.ctx = Context()
-        rclpy.init(context=self.ctx, domain_id=domain(44))
-        self.host = Host(self.ctx, max_queue)
-        self.server = GoalServer(self.host, "~/generate")
-        self.executor = MultiThreadedExecutor(self.server.limit() + 3, context=self.ctx)
-        self.executor.add_node(self.host)
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-        self.client = Probe(domain(44), "goal_client")
-        self.action = ActionClient(self.client.node, GenerateMotion, ACTION)
-        assert self.action.wait_for_server(timeout_sec=10)
-        self.feedback: dict[str, list[int]] = {}
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except Exception:  # noqa: BLE001 - ends with the context
-            pass
-
-    def send(self, cid: str, text: str = "a person walks", duration_s: float = 1.0):
-        """Send a goal; returns its goal handle once answered (accepted or not)."""
-        goal = GenerateMotion.Goal()
-        goal.command.text, goal.command.duration_s, goal.command.id = text, duration_s, cid
-        self.feedback[cid] = []
-
-        def on_feedback(fb, store=self.feedback[cid]) -> None:
-            store.append(fb.feedback.frames_streamed)
-
-        future = self.action.send_goal_async(goal, feedback_callback=on_feedback)
-        wait(future.done, 10, f"the answer to goal {cid}")
-        return future.result()
-
-    def result(self, handle):
-        """(status, result) of an accepted goal, once it ends."""
-        future = handle.get_result_async()
-        wait(future.done, 10, "the goal's result")
-        return future.result().status, future.result().result
-
-    def close(self) -> None:
-        """End every goal still executing (each holds an executor thread), then shut down."""
-        for progress in list(self.host.progress.values()):
-            progress.finish("cancelled", "the test is over")
-        wait(lambda: self.server.accepted == 0, 10, "every goal to end")
-        self.client.close()
-        self.executor.shutdown(timeout_sec=1.0)
-        self.host.destroy_node()
-        rclpy.try_shutdown(context=self.ctx)
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -215,6 +95,24 @@ def test_goals_that_are_not_motions(goals):
     assert result.command_id == "bad" and "text" in result.error
     assert f.host.errors[-1][0].startswith("command rejected: ")
     wait(lambda: f.server.accepted == 0, 5, "every goal to be uncounted")
+
+
+def test_a_copy_of_a_running_goal_is_refused_uncounted(goals):
+    f = goals(max_queue=1)
+    first = f.send("c1")
+    assert first.accepted and f.server.accepted == 1
+    copy = f.send("c1")
+    assert not copy.accepted and f.server.accepted == 1
+    assert f.host.errors[-1] == (
+        "goal rejected: a goal with command id 'c1' is accepted and unfinished "
+        "(a resent copy is not run twice)",
+        "c1",
+    )
+    wait(lambda: "c1" in f.host.progress, 10, "the first goal executing")
+    f.host.progress["c1"].finish("done")
+    assert f.result(first)[0] == GoalStatus.STATUS_SUCCEEDED
+    wait(lambda: f.server.accepted == 0, 5, "the finished goal to be uncounted")
+    assert f.send("c1").accepted  # the id is free again once its goal ended
 
 
 def test_requested_length_and_the_request_depth():

@@ -6,6 +6,7 @@ returns once accepted; and without a node, exit status 2."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,7 +51,10 @@ def test_the_request_becomes_a_motion_command():
     assert cmd.mode == MotionCommand.MODE_QUEUE
     assert from_time(cmd.header.stamp) == pytest.approx(1_700_000_000.25, abs=1e-6)
     plain = motion_command(SendRequest("walk"), 0.0)
-    assert (plain.mode, plain.seed, plain.id) == (MotionCommand.MODE_REPLACE, -1, "")
+    assert (plain.mode, plain.seed) == (MotionCommand.MODE_REPLACE, -1)
+    # No --id: a fresh one, so that a goal whose answer is lost can be sent again under it.
+    assert re.fullmatch(r"send-[0-9a-f]{8}", plain.id)
+    assert motion_command(SendRequest("walk"), 0.0).id != plain.id
 
 
 def test_a_result_is_reported_with_its_exit_status(capsys):

@@ -6,6 +6,10 @@ start executing), at most :meth:`GoalServer.limit` at once, each holding an exec
 while it runs; above the limit a goal is rejected at once with its reason on ``~/status``. The
 action's services keep :data:`ACTION_REQUEST_DEPTH` requests, so a burst is not cut inside DDS
 before the node sees it.
+
+A goal whose non-empty command id belongs to a goal still accepted and unfinished is refused:
+a client that got no answer (Fast DDS can lose it while the client is new,
+:mod:`molingo_ros.ros.goal_client`) sends its command again, and a copy is never run twice.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class GoalServer:
     def __init__(self, node: MolingoNode, name: str) -> None:
         self.node = node
         self.accepted = 0  # goals accepted and not finished (each holds an executor thread)
+        self._running_ids: set[str] = set()  # their non-empty command ids
         self._lock = threading.Lock()
         deep = reliable(ACTION_REQUEST_DEPTH)
         self.server = ActionServer(
@@ -63,19 +68,28 @@ class GoalServer:
         return self.node.cfg.limits.max_queue + 2
 
     def _on_goal(self, goal_request) -> GoalResponse:
-        """Accept a goal while the node is active and below the limit (counted here, so a
-        burst cannot take every executor thread and starve the goal service)."""
+        """Accept a goal while the node is active, below the limit (counted here, so a burst
+        cannot take every executor thread and starve the goal service) and not a copy of a
+        goal still running (the same non-empty command id: a client resending it)."""
         node = self.node
         cid = str(goal_request.command.id)[:256]
         with self._lock:
-            active, goals = node.active, self.accepted
-            accept = active and goals < self.limit()
+            active, goals, copy = node.active, self.accepted, bool(cid) and cid in self._running_ids
+            accept = active and goals < self.limit() and not copy
             if accept:
                 self.accepted += 1
+                if cid:
+                    self._running_ids.add(cid)
         if accept:
             return GoalResponse.ACCEPT
         if not active:
             node.report_error(f"goal rejected: {node.get_name()} is not active", cid)
+        elif copy:
+            node.report_error(
+                f"goal rejected: a goal with command id {cid!r} is accepted and unfinished "
+                "(a resent copy is not run twice)",
+                cid,
+            )
         else:
             node.report_error(
                 f"goal rejected: {goals} goals are accepted and unfinished (limit "
@@ -84,12 +98,17 @@ class GoalServer:
             )
         return GoalResponse.REJECT
 
+    def _release(self, goal_handle) -> None:
+        """The goal ended: its slot and its command id are free."""
+        with self._lock:
+            self.accepted -= 1
+            self._running_ids.discard(str(goal_handle.request.command.id)[:256])
+
     def _execute(self, goal_handle):
         try:
             return self._execute_goal(goal_handle)
         finally:
-            with self._lock:
-                self.accepted -= 1
+            self._release(goal_handle)
 
     def _execute_goal(self, goal_handle):
         node = self.node

@@ -17,6 +17,8 @@ import signal
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,9 @@ FRAME_RATE_HZ = 30.0
 @dataclass(frozen=True)
 class SendRequest:
     """What to send and how to wait: ``duration_s`` 0 lets the node choose, ``seed`` -1 is
-    random, ``command_id`` "" lets the node assign one; ``server_timeout_s`` to find the node
+    random, ``command_id`` "" gets a fresh one (``send-<8 hex digits>``: a goal whose answer
+    is lost is sent again under its id, :mod:`molingo_ros.ros.goal_client`);
+    ``server_timeout_s`` to find the node
     (and for its answer), ``timeout_s`` for the result with ``wait`` (0: no limit); all in s."""
 
     text: str
@@ -69,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["replace", "queue"], default="replace")
     p.add_argument("--duration", type=float, default=0.0, help="seconds (0: node default)")
     p.add_argument("--seed", type=int, default=-1, help="-1: random")
-    p.add_argument("--id", default="", help="command id (default: the node assigns one)")
+    p.add_argument("--id", default="", help="command id (default: send-<8 hex digits>)")
     p.add_argument("--wait", action="store_true", help="show progress and wait for the result")
     p.add_argument("--action", default=DEFAULT_ACTION, help=f"action name ({DEFAULT_ACTION})")
     p.add_argument("--server-timeout", type=float, default=10.0, help="seconds to find the node")
@@ -88,7 +92,7 @@ def motion_command(request: SendRequest, stamp_s: float) -> Any:
     cmd.duration_s = float(request.duration_s)
     cmd.mode = MotionCommand.MODE_QUEUE if request.mode == "queue" else MotionCommand.MODE_REPLACE
     cmd.seed = int(request.seed)
-    cmd.id = request.command_id
+    cmd.id = request.command_id or f"send-{uuid.uuid4().hex[:8]}"
     return cmd
 
 
@@ -101,15 +105,14 @@ class GoalSender:
     thread) and follows it; Ctrl-C only sets ``interrupted``, checked between spins."""
 
     def __init__(self, node: Any, request: SendRequest, interrupted: threading.Event) -> None:
-        from rclpy.action import ActionClient
-
         from molingo_ros.action import GenerateMotion
+        from molingo_ros.ros.goal_client import GoalClient
 
         self._node = node
         self._request = request
         self._interrupted = interrupted
         self._goal_type = GenerateMotion.Goal
-        self._client = ActionClient(node, GenerateMotion, request.action)
+        self._client = GoalClient(node, request.action)
         self._streamed = False
         self._bar: Any = None  # the progress bar, from sending on (shown with ``wait``)
 
@@ -119,7 +122,7 @@ class GoalSender:
         from tqdm import tqdm
 
         r = self._request
-        if not self._client.wait_for_server(timeout_sec=r.server_timeout_s):
+        if not self._client.action.wait_for_server(timeout_sec=r.server_timeout_s):
             _error(
                 f"no action server {r.action} within {r.server_timeout_s:g} s "
                 "(is molingo_node running and active, on this ROS_DOMAIN_ID?)"
@@ -132,15 +135,13 @@ class GoalSender:
         self._bar = tqdm(
             total=r.expected_frames(), unit="frame", desc="streamed", disable=not r.wait
         )
-        goal_future = self._client.send_goal_async(
-            self._goal_type(command=cmd),
-            feedback_callback=self._on_feedback,
-        )
-        if self._spin_until(goal_future, r.server_timeout_s) == "interrupted":
+        sent = self._client.send(self._goal_type(command=cmd), feedback_callback=self._on_feedback)
+        answered = lambda: sent.poll() is not None  # noqa: E731 - polled between spins
+        if self._spin_until(answered, r.server_timeout_s) == "interrupted":
             # Ctrl-C before the node answered: wait for the answer, then cancel what it took.
-            self._spin_until(goal_future, 5.0, stop_on_ctrl_c=False)
-            return self._cancel(goal_future.result() if goal_future.done() else None, "interrupted")
-        handle = goal_future.result() if goal_future.done() else None
+            self._spin_until(answered, 5.0, stop_on_ctrl_c=False)
+            return self._cancel(sent.poll(), "interrupted")
+        handle = sent.poll()
         if handle is None or not handle.accepted:
             self._bar.close()
             _error("the goal was rejected (is the node active?)")
@@ -161,7 +162,7 @@ class GoalSender:
                 print(f"accepted: {self._request.text!r} ({self._request.mode})")
                 return 0
         else:
-            state = self._spin_until(result_future, self._request.timeout_s)
+            state = self._spin_until(result_future.done, self._request.timeout_s)
             if state != "done":
                 return self._cancel(handle, "timed out" if state == "timeout" else "interrupted")
         self._bar.close()
@@ -182,11 +183,13 @@ class GoalSender:
 
         rclpy.spin_once(self._node, timeout_sec=0.05)
 
-    def _spin_until(self, future: Any, timeout_s: float, stop_on_ctrl_c: bool = True) -> str:
-        """Spin until ``future`` is done: "done", "interrupted" or "timeout" (``timeout_s`` s,
-        0: none)."""
+    def _spin_until(
+        self, done: Callable[[], bool], timeout_s: float, stop_on_ctrl_c: bool = True
+    ) -> str:
+        """Spin until ``done()``: "done", "interrupted" or "timeout" (``timeout_s`` s, 0:
+        none)."""
         deadline = time.monotonic() + timeout_s if timeout_s > 0 else None
-        while not future.done():
+        while not done():
             if stop_on_ctrl_c and self._interrupted.is_set():
                 return "interrupted"
             if deadline is not None and time.monotonic() > deadline:
@@ -196,7 +199,7 @@ class GoalSender:
 
     def _cancel(self, handle: Any, why: str) -> int:
         if handle is not None and handle.accepted:
-            self._spin_until(handle.cancel_goal_async(), 5.0, stop_on_ctrl_c=False)
+            self._spin_until(handle.cancel_goal_async().done, 5.0, stop_on_ctrl_c=False)
         self._bar.close()
         _error(f"{why}; the goal was cancelled (the robot holds)")
         return 1

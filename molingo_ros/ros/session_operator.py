@@ -53,13 +53,14 @@ def command_result(
 
 @dataclass
 class SentGoal:
-    """A goal sent to the node: its command, the future of the node's answer and the feedback
+    """A goal sent to the node: its command, the node's answer (a
+    :class:`~molingo_ros.ros.goal_client.ResentGoal`, sent again when lost) and the feedback
     messages received so far."""
 
     text: str
     mode: str
     sent_at_s: float
-    future: Any
+    answer: Any
     feedback: list = field(default_factory=list)
 
 
@@ -69,26 +70,26 @@ class OperatorClient:
 
     def __init__(self, domain: int, action: str = ACTION) -> None:
         import rclpy
-        from rclpy.action import ActionClient
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
 
         from molingo_ros.action import GenerateMotion
+        from molingo_ros.ros.goal_client import GoalClient
 
-        self._goal_type = GenerateMotion.Goal
+        self._goal_type, self._result_type = GenerateMotion.Goal, GenerateMotion.Result
         os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
         self._ctx = Context()
         rclpy.init(context=self._ctx, domain_id=domain)
         self._node = Node("molingo_session", context=self._ctx)
-        self._action = ActionClient(self._node, GenerateMotion, action)
+        self._goals = GoalClient(self._node, action)
         self._executor = SingleThreadedExecutor(context=self._ctx)
         self._executor.add_node(self._node)
         threading.Thread(target=self._executor.spin, daemon=True).start()
 
     def server_ready(self) -> bool:
         """Whether the node's action server is there."""
-        return self._action.server_is_ready()
+        return self._goals.action.server_is_ready()
 
     def send(self, text: str, duration_s: float, mode: str, index: int, at_s: float) -> SentGoal:
         """Send the ``index``-th command (planned ``at_s`` s after the start), stamped now."""
@@ -96,16 +97,21 @@ class OperatorClient:
             text, duration_s, mode, index, self._node.get_clock().now().nanoseconds
         )
         sent = SentGoal(text, mode, at_s, None)
-        sent.future = self._action.send_goal_async(
+        sent.answer = self._goals.send(
             self._goal_type(command=cmd), feedback_callback=sent.feedback.append
         )
         return sent
 
     def wait_result(self, sent: SentGoal) -> Any:
         """Block until the goal is answered and finished; its GenerateMotion result."""
-        while not sent.future.done():
-            time.sleep(0.01)
-        res_future = sent.future.result().get_result_async()
+        handle = None
+        while handle is None:
+            handle = sent.answer.wait(60.0)
+        if not handle.accepted:
+            return self._result_type(
+                success=False, error="the goal was rejected (the reason is on the node's status)"
+            )
+        res_future = handle.get_result_async()
         while not res_future.done():
             time.sleep(0.02)
         return res_future.result().result
@@ -115,6 +121,7 @@ class OperatorClient:
         import rclpy
 
         self._executor.shutdown(timeout_sec=1.0)
+        self._goals.destroy()
         self._node.destroy_node()
         rclpy.try_shutdown(context=self._ctx)
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import rclpy
-from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -30,6 +29,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from molingo_ros.action import GenerateMotion
 from molingo_ros.msg import MotionCommand, MotionStatus
+from molingo_ros.ros.goal_client import GoalClient
 from molingo_ros.ros.messages import from_time, to_time
 
 NODE = "/molingo_node"
@@ -130,14 +130,14 @@ class Probe:
         self.text_pub = n.create_publisher(String, f"{NODE}/command", _qos(1000))
         self.cmd_pub = n.create_publisher(MotionCommand, f"{NODE}/motion_command", _qos(1000))
         svc = QoSProfile(depth=action_depth, reliability=ReliabilityPolicy.RELIABLE)
-        self.action = ActionClient(
+        self.goals = GoalClient(
             n,
-            GenerateMotion,
             f"{NODE}/generate",
             goal_service_qos_profile=svc,
             result_service_qos_profile=svc,
             cancel_service_qos_profile=svc,
         )
+        self.action = self.goals.action
         self.executor = SingleThreadedExecutor(context=self.ctx)
         self.executor.add_node(n)
         self._thread = threading.Thread(target=self._spin, daemon=True)
@@ -278,13 +278,19 @@ class Probe:
         )
 
     def wait_active(self, timeout_s: float) -> bool:
-        """Wait up to ``timeout_s`` (s) for :meth:`ready` and the lifecycle state "active"."""
+        """Wait up to ``timeout_s`` (s) for :meth:`ready` and the lifecycle state "active",
+        then for the answer to one refused goal (answered, or followed when its answer is lost:
+        :mod:`molingo_ros.ros.goal_client`), so that the node has matched this probe's action
+        endpoints before a scenario counts the goals answered."""
         end = time.monotonic() + timeout_s
         if not wait_until(self.ready, timeout_s):
             return False
-        return wait_until(
+        if not wait_until(
             lambda: self.lifecycle_state(2.0) == "active", max(0.0, end - time.monotonic()), 0.2
-        )
+        ):
+            return False
+        first = GenerateMotion.Goal(command=self.command("open the door", cid="probe-door"))
+        return self.goals.send(first).wait(max(1.0, end - time.monotonic())) is not None
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -323,7 +329,7 @@ class Probe:
         """Stop spinning and shut this probe's context down."""
         try:
             self.executor.shutdown(timeout_sec=1.0)
-            self.action.destroy()
+            self.goals.destroy()
             self.node.destroy_node()
         finally:
             rclpy.try_shutdown(context=self.ctx)
