@@ -1,7 +1,9 @@
 """How many robot streams one process keeps in real time (``make bench``, issue 18): N
 engines (each its own robot model, stream and safety filter) share one loaded model and
-generate concurrently, one thread each, as ``molingo_node --robots`` runs them. Streams are
-not batched: each thread runs its own windows."""
+generate concurrently, one thread each, as ``molingo_node --robots`` runs them; the windows
+they ask for at the same time are drawn in one batch
+(:class:`~molingo_ros.model.batch.WindowBatcher`). And the sampler alone: N streams advanced
+by one batched pass per step against the same streams one after another."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import time
 
 import numpy as np
 
+from molingo_ros.model.batch import WindowBatcher, next_windows
 from molingo_ros.model.bundle import MoLingo
+from molingo_ros.model.sampler import FPS, MotionStream, SamplerConfig
 from molingo_ros.robot.config import load_robot_config
 from molingo_ros.runtime.engine import EngineConfig, MotionEngine
 
@@ -38,6 +42,8 @@ def stream_rates(n: int, seconds: float = 6.0, robot: str = "g1") -> list[dict]:
     ]
     for engine in engines:
         engine.warm_up()
+    batcher = WindowBatcher.of(model)
+    batches0, windows0 = batcher.batches, batcher.windows
     results: list[dict] = [{} for _ in range(n)]
     threads = [
         threading.Thread(target=_run_stream, args=(e, seconds, i, results[i]))
@@ -47,7 +53,31 @@ def stream_rates(n: int, seconds: float = 6.0, robot: str = "g1") -> list[dict]:
         t.start()
     for t in threads:
         t.join()
+    per_batch = (batcher.windows - windows0) / max(1, batcher.batches - batches0)
+    for r in results:
+        r["windows_per_batch"] = per_batch
     return results
+
+
+def sampler_rates(n: int, seconds: float = 3.0, batched: bool = True) -> float:
+    """Seconds of motion per second of wall time of each of ``n`` sampler streams (no robot),
+    advanced together by :func:`~molingo_ros.model.batch.next_windows` (``batched``) or one
+    after another."""
+    model = MoLingo.shared(None, device="cpu")
+    streams = [MotionStream(model, SamplerConfig(), seed=i) for i in range(n)]
+    for i, stream in enumerate(streams):
+        stream.set_text(TEXTS[i % len(TEXTS)])
+
+    def step() -> int:
+        if batched:
+            return len(next_windows(streams)[0].features)
+        return [len(s.next_window().features) for s in streams][0]
+
+    step()  # first-call costs
+    frames, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        frames += step()
+    return frames / FPS / (time.perf_counter() - t0)
 
 
 def bench_streams(
@@ -64,13 +94,23 @@ def bench_streams(
             (
                 f"{n} G1 stream{'s' if n > 1 else ''}, one model, one thread each",
                 f"real time x{rtf.min():.1f} slowest, x{np.median(rtf):.1f} median; first chunk "
-                f"p50 {np.percentile(first, 50):.0f} ms, p99 {np.percentile(first, 99):.0f} ms",
+                f"p50 {np.percentile(first, 50):.0f} ms, p99 {np.percentile(first, 99):.0f} ms; "
+                f"{res[0]['windows_per_batch']:.1f} windows per batch",
             )
         )
         if rtf.min() >= 1.5:
             kept = max(kept, n)
     rows.append(("G1 streams all >= 1.5x real time (of those tried)", str(kept)))
+    for n in (*counts, 2 * counts[-1]):
+        together, apart = sampler_rates(n), sampler_rates(n, batched=False)
+        rows.append(
+            (
+                f"sampler alone, {n} stream{'s' if n > 1 else ''}: per-stream real time",
+                f"x{together:.1f} batched, x{apart:.1f} one after another "
+                f"({together / apart:.1f}x)",
+            )
+        )
     return rows
 
 
-__all__ = ["bench_streams", "stream_rates"]
+__all__ = ["bench_streams", "sampler_rates", "stream_rates"]

@@ -116,6 +116,23 @@ class MotionStream:
         return self._memory is not None
 
     @property
+    def memory(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The current command's text memory ((1, L, D), padding mask (1, L))."""
+        if self._memory is None:
+            raise RuntimeError("call set_text() first")
+        return self._memory
+
+    @property
+    def null_memory(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The empty prompt's memory (the unconditional side of guidance)."""
+        return self._null
+
+    @property
+    def generator(self) -> torch.Generator:
+        """This stream's random generator (its seed's draws, in order)."""
+        return self._gen
+
+    @property
     def pending_tokens(self) -> int:
         """Tokens drawn for the current command and not emitted yet."""
         return int(self._pending.shape[1])
@@ -149,9 +166,19 @@ class MotionStream:
                 running on (a short last window makes better motion than a full one cut
                 afterwards: docs/MODEL.md). At least ``tokens``.
         """
+        n_new = self.check_tokens(tokens, until)
+        start = time.perf_counter()
+        while size := self.window_needed(n_new, until):
+            self._sample_window(size)
+        ctx = self.take_tokens(n_new)
+        raw = self.model.decode_latents(ctx)[0]
+        return self.frames_from(raw, n_new, start)
+
+    def check_tokens(self, tokens: int | None, until: int | None) -> int:
+        """The tokens to emit (``tokens`` or ``config.emit_tokens``), checked against
+        ``until`` (see :meth:`next_window`); raises when no command was given."""
         if self._memory is None:
             raise RuntimeError("call set_text() before next_window()")
-        start = time.perf_counter()
         cfg = self.config
         n_new = cfg.emit_tokens if tokens is None else int(tokens)
         if not 1 <= n_new <= cfg.window_tokens:
@@ -160,15 +187,41 @@ class MotionStream:
             )
         if until is not None and until < n_new:
             raise ValueError(f"until ({until}) must be at least the tokens emitted ({n_new})")
-        while self._pending.shape[1] < n_new:
-            size = cfg.window_tokens
-            if until is not None:
-                size = min(size, until - self._pending.shape[1])
-            self._sample_window(size)
+        return n_new
+
+    def window_needed(self, n_new: int, until: int | None) -> int:
+        """Tokens of the window to draw before ``n_new`` can be emitted (0: enough are
+        waiting): a full window, shortened to end at ``until``."""
+        waiting = self._pending.shape[1]
+        if waiting >= n_new:
+            return 0
+        size = self.config.window_tokens
+        return size if until is None else min(size, until - waiting)
+
+    def window_context(self) -> tuple[torch.Tensor, int]:
+        """What the next window is drawn after: the visible history (1, h, d) of emitted and
+        waiting latents, and the tokens since the current command began at its first token."""
+        seen = torch.cat([self._latents, self._pending], dim=1)
+        cfg = self.config
+        history = seen[:, -cfg.history_tokens :] if cfg.history_tokens else seen[:, :0]
+        return history, seen.shape[1] - self._command_start
+
+    def add_window(self, new: torch.Tensor) -> None:
+        """Tokens drawn after :meth:`window_context` (1, n, d) join the waiting ones."""
+        self._pending = torch.cat([self._pending, new.float()], dim=1)
+
+    def take_tokens(self, n_new: int) -> torch.Tensor:
+        """Emit ``n_new`` waiting tokens; the latents to decode (1, context + n_new, d)."""
         new, self._pending = self._pending[:, :n_new], self._pending[:, n_new:]
         self._latents = torch.cat([self._latents, new], dim=1)
-        ctx = self._latents[:, -(n_new + cfg.decode_context_tokens) :]
-        feats = self.model.decode_latents(ctx)[0].float().cpu().numpy()
+        return self._latents[:, -(n_new + self.config.decode_context_tokens) :]
+
+    def frames_from(self, decoded: torch.Tensor, n_new: int, started: float) -> WindowOutput:
+        """The window's frames from the decoded latents of :meth:`take_tokens` (frames, F):
+        the last ``n_new`` tokens' frames, smoothed, feet locked, root speed capped, placed
+        in the world after the previous window; timed from ``started`` (perf_counter, s)."""
+        cfg = self.config
+        feats = decoded.float().cpu().numpy()
         feats = feats[-n_new * self.model.sae.config.frames_per_token :]
         feats = smooth_features(feats, cfg.output_smoothing, self._smoothed)
         self._smoothed = feats[-1].copy()
@@ -177,28 +230,25 @@ class MotionStream:
         feats = limit_root_speed(feats, self._max_speed)
         positions = self._positions(feats)
         self.frames_emitted += len(feats)
-        return WindowOutput(feats, positions, self._text or "", time.perf_counter() - start)
+        return WindowOutput(feats, positions, self._text or "", time.perf_counter() - started)
 
     def _sample_window(self, size: int) -> None:
         """Sample ``size`` tokens after the emitted and waiting ones, for the current
         command; they join the waiting ones."""
-        cfg = self.config
-        seen = torch.cat([self._latents, self._pending], dim=1)
-        history = seen[:, -cfg.history_tokens :] if cfg.history_tokens else seen[:, :0]
+        history, age = self.window_context()
         # bf16 on CUDA (tensor cores); float32 on the CPU.
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            age = torch.tensor([seen.shape[1] - self._command_start])
             new = sample_tokens(
                 self.model,
                 history,
                 size,
                 self._memory,
                 self._null,
-                cfg,
+                self.config,
                 self._gen,
-                age,
-            ).float()
-        self._pending = torch.cat([self._pending, new], dim=1)
+                torch.tensor([age]),
+            )
+        self.add_window(new)
 
     def _positions(self, feats: np.ndarray) -> np.ndarray:
         """World positions of new frames, continuing the root from the previous window."""

@@ -114,7 +114,23 @@ def _flow_tokens(
     by ``scale`` when ``uncond`` is given."""
     dev = cond.device
     x = torch.randn(cond.shape[0], dim, device=dev, generator=generator) * config.noise_scale
-    for k in range(config.flow_steps):
+    return integrate_flow(gen, flow, x, cond, uncond, scale, config.flow_steps)
+
+
+def integrate_flow(
+    gen: MotionGenerator,
+    flow: FlowScheduler,
+    x: torch.Tensor,
+    cond: torch.Tensor,
+    uncond: torch.Tensor | None,
+    scale: float | torch.Tensor,
+    steps: int,
+) -> torch.Tensor:
+    """Carry the noise ``x`` (rows, d) to tokens along the flow conditioned on ``cond``
+    (rows, D), guided by ``scale`` (a number, or one per row as (rows, 1)) when ``uncond``
+    is given."""
+    dev = x.device
+    for k in range(steps):
         t = flow.timesteps[k].expand(x.shape[0]).to(dev)
         if uncond is not None:
             v_both = gen.head(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, uncond]))
@@ -178,6 +194,7 @@ __all__ = [
     "CFG_SCHEDULES",
     "SamplerConfig",
     "check_window_fits",
+    "integrate_flow",
     "sample_tokens",
     "tokens_left",
     "tokens_until",

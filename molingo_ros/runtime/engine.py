@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from molingo_ros.model.batch import WindowBatcher
 from molingo_ros.model.sampler import (
     FPS,
     MoLingo,
@@ -166,6 +167,8 @@ class MotionEngine:
         self.robot = self.robot_config.robot
         self.fps = float(FPS)
         self.device = str(model.feature_mean.device)
+        # Engines of one model (the robots one process serves) draw their windows in batches.
+        self.batcher = WindowBatcher.of(model)
         self.reset()
 
     @classmethod
@@ -316,10 +319,11 @@ class MotionEngine:
         """The stream's next window; with ``max_frames`` (the command's end is known) drawn
         only up to it."""
         if max_frames is None:
-            return self.stream.next_window()
+            return self.batcher.next_window(self.stream)
         fpt = self.model.sae.config.frames_per_token
         until = tokens_left(0, None, int(max_frames), fpt)
-        return self.stream.next_window(min(self.config.sampler.emit_tokens, until), until=until)
+        tokens = min(self.config.sampler.emit_tokens, until)
+        return self.batcher.next_window(self.stream, tokens, until)
 
     def _place_root(self, qpos: np.ndarray) -> None:
         """Move the retargeted frames (T, nq), in place, to continue the robot's path: shifted
