@@ -5,7 +5,8 @@
 #   make demo    setup, then the main job: molingo_node + molingo_sim (MuJoCo) + a short
 #                operator session; leaves out/demo/sim.mp4, a bag and a summary
 #   make bench   setup, then the benchmarks
-#   make bench-gpu  setup, then the model benchmark on CUDA (a GPU machine), appended to BENCHMARKS.md
+#   make bench-gpu  setup, then the model benchmark and N = 1..256 batched streams on CUDA (a GPU
+#                   machine), appended to BENCHMARKS.md
 #   make soak    setup, then the fault-injection and soak suite of molingo_node (about 10 min;
 #                fuzzing, bursts, soak, kills, duplicates, corrupt files): out/soak/report.md and report.json; exits 1 when a criterion fails
 #   make clean   remove build outputs and caches (keeps .venv and the dataset cache .cache/)
@@ -40,6 +41,7 @@ bench: setup
 
 bench-gpu: setup
 	$(PY) -m molingo_ros.bench --model-only --device cuda
+	$(PY) -m molingo_ros.bench_batch --device cuda --out BENCHMARKS.md
 
 soak: setup
 	$(PY) -m molingo_ros.ros.faults --out out/soak

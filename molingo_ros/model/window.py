@@ -129,9 +129,9 @@ def integrate_flow(
     """Carry the noise ``x`` (rows, d) to tokens along the flow conditioned on ``cond``
     (rows, D), guided by ``scale`` (a number, or one per row as (rows, 1)) when ``uncond``
     is given."""
-    dev = x.device
+    times = flow.timesteps.to(x.device)  # one copy to the device, not one per step
     for k in range(steps):
-        t = flow.timesteps[k].expand(x.shape[0]).to(dev)
+        t = times[k].expand(x.shape[0])
         if uncond is not None:
             v_both = gen.head(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, uncond]))
             vc, vu = v_both.chunk(2)
