@@ -570,7 +570,10 @@ def test_every_goal_of_a_burst_is_answered(session, mode):
     _wait(lambda: all(h.done() for h in handles), 60, "an answer to each of 50 goals")
     accepted = [h.result() for h in handles if h.result().accepted]
     rejected = 50 - len(accepted)
-    assert accepted and rejected  # the node's own limit (max_queue + 2 = 6 at once) fires
+    # Queued goals stay unfinished, so the node's own limit (max_queue + 2 = 6 at once) fires;
+    # replacing goals end as the next one replaces them, and on a loaded machine the node may
+    # free a slot as fast as the burst comes.
+    assert accepted and (rejected or mode == 0)
     reasons = [e for e in _errors_since(client, n0) if e.startswith("goal rejected")]
     assert len(reasons) == rejected and all("limit commands.max_queue + 2" in e for e in reasons)
     results = [client.wait_future(g.get_result_async(), 90) for g in accepted]
