@@ -52,7 +52,8 @@ class Clocked(Probe):
         self.clock_pub = self.node.create_publisher(Clock, "/clock", 10)
         self._t0 = time.monotonic()
         self._stop = threading.Event()
-        threading.Thread(target=self._tick, daemon=True).start()
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+        self._ticker.start()
 
     def sim_now(self) -> float:
         return SIM_T0 + time.monotonic() - self._t0
@@ -63,6 +64,7 @@ class Clocked(Probe):
 
     def close(self) -> None:
         self._stop.set()
+        self._ticker.join(timeout=5)  # no publish on a destroyed node
         super().close()
 
 
