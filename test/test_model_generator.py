@@ -95,3 +95,21 @@ def test_too_many_tokens_and_bad_conditioning():
         )
     with pytest.raises(ValueError, match="cross, adaln"):
         MotionGenerator(GeneratorConfig(conditioning="film"))
+
+
+def test_the_flow_heads_stepwise_velocity_is_its_forward():
+    """modulations() once + velocity() per step (the sampler's path) = forward() per step,
+    on the shipped model's trained head."""
+    from molingo_ros.model.bundle import MoLingo
+
+    head = MoLingo.shared(None, device="cpu").generator.head
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(6, head.cond.in_features, generator=g)
+    x = torch.randn(6, head.inp.in_features, generator=g)
+    times = torch.linspace(0.0, 1.0, 9)[:8]
+    with torch.no_grad():
+        mods = head.modulations(times, z)
+        for k, t in enumerate(times):
+            expected = head(x, t.expand(6), z)
+            torch.testing.assert_close(head.velocity(x, mods, k), expected, atol=1e-5, rtol=1e-5)
+    assert mods.blocks[0][0].shape == (8, 6, head.width)

@@ -17,6 +17,7 @@ from molingo_ros.ros.bench_node import (
     chunk_latencies,
     latency_rows,
     latency_summary,
+    reaction_summary,
 )
 from molingo_ros.ros.messages import joint_trajectory
 from molingo_ros.ros.recorder import BagRecorder
@@ -29,6 +30,7 @@ def test_latencies_are_summarised_in_milliseconds():
     assert latency_summary([0.003, 0.001, 0.002]) == "median 2.0 ms, p99 3.0 ms (n=3)"
     spread = [0.010] * 99 + [0.500]
     assert latency_summary(spread) == "median 10.0 ms, p99 14.9 ms (n=100)"
+    assert latency_summary([]) == reaction_summary([]) == "not measured (n=0)"
 
 
 def test_chunks_are_matched_to_their_publish_time_in_the_bag(tmp_path):

@@ -131,6 +131,15 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
+@dataclass
+class FlowModulations:
+    """A flow head's AdaLN modulations for every step of an integration: per block (shift,
+    scale, gate) and for the final norm (shift, scale), each (steps, rows, width)."""
+
+    blocks: list[tuple[torch.Tensor, ...]]
+    final: tuple[torch.Tensor, ...]
+
+
 class FlowHead(nn.Module):
     """Per-token velocity MLP with AdaLN from (flow time, transformer output)."""
 
@@ -171,6 +180,26 @@ class FlowHead(nn.Module):
             h = h + gate * block(_modulate(norm(h), shift, scale))
         shift, scale = self.final_mod(c).chunk(2, dim=-1)
         return self.out(_modulate(self.final_norm(h), shift, scale))
+
+    def modulations(self, t: torch.Tensor, z: torch.Tensor) -> FlowModulations:
+        """The AdaLN modulations of every row of ``z`` (M, cond_dim) at each flow time of
+        ``t`` (S,), computed at once for a whole integration (they do not depend on x_t);
+        :meth:`velocity` then takes them step by step. Same values as :meth:`forward`."""
+        time_part = self.time(timestep_embedding(t, self.width))  # (S, width)
+        c = F.silu(time_part[:, None] + self.cond(z)[None])  # (S, M, width)
+        blocks = [mod(c).chunk(3, dim=-1) for mod in self.mods]
+        return FlowModulations(blocks, self.final_mod(c).chunk(2, dim=-1))
+
+    def velocity(self, x_t: torch.Tensor, mods: FlowModulations, step: int) -> torch.Tensor:
+        """Velocity (M, d) at noisy tokens ``x_t`` (M, d) at the ``step``-th time of
+        :meth:`modulations`."""
+        h = self.inp(x_t)
+        for block, norm, (shift, scale, gate) in zip(
+            self.blocks, self.norms, mods.blocks, strict=True
+        ):
+            h = h + gate[step] * block(_modulate(norm(h), shift[step], scale[step]))
+        shift, scale = mods.final
+        return self.out(_modulate(self.final_norm(h), shift[step], scale[step]))
 
 
 class MotionGenerator(nn.Module):

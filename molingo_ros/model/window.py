@@ -129,15 +129,15 @@ def integrate_flow(
     """Carry the noise ``x`` (rows, d) to tokens along the flow conditioned on ``cond``
     (rows, D), guided by ``scale`` (a number, or one per row as (rows, 1)) when ``uncond``
     is given."""
-    times = flow.timesteps.to(x.device)  # one copy to the device, not one per step
+    times = flow.timesteps[:steps].to(x.device)  # one copy to the device, not one per step
+    rows = cond if uncond is None else torch.cat([cond, uncond])
+    mods = gen.head.modulations(times, rows)  # the conditions' part, once for every step
     for k in range(steps):
-        t = times[k].expand(x.shape[0])
         if uncond is not None:
-            v_both = gen.head(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, uncond]))
-            vc, vu = v_both.chunk(2)
+            vc, vu = gen.head.velocity(torch.cat([x, x]), mods, k).chunk(2)
             v = vu + scale * (vc - vu)
         else:
-            v = gen.head(x, t, cond)
+            v = gen.head.velocity(x, mods, k)
         x = flow.step(v, k, x)
     return x
 

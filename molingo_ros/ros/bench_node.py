@@ -50,6 +50,8 @@ Chunk = tuple[float, float, int]
 
 def latency_summary(values_s: Sequence[float]) -> str:
     """Median and 99th percentile of latencies given in seconds, printed in ms."""
+    if len(values_s) == 0:
+        return "not measured (n=0)"
     a = np.asarray(values_s) * 1000
     return f"median {np.median(a):.1f} ms, p99 {np.percentile(a, 99):.1f} ms (n={len(a)})"
 
@@ -324,6 +326,8 @@ def breakdown_rows(stages: Sequence[dict[str, float]]) -> list[tuple[str, str]]:
 
 def reaction_summary(values_s: Sequence[float]) -> str:
     """Median and maximum of reaction times given in seconds."""
+    if len(values_s) == 0:
+        return "not measured (n=0)"
     a = np.asarray(values_s)
     return f"median {np.median(a):.2f} s, max {a.max():.2f} s (n={len(a)})"
 
