@@ -35,3 +35,9 @@ def test_inconsistent_sampler_parameters_are_named(changes, message):
 def test_window_and_history_may_fill_the_positions():
     cfg = sampler_config(_defaults(window_tokens=MAX_WINDOW_TOKENS - 8, history_tokens=8))
     assert cfg.window_tokens + cfg.history_tokens == MAX_WINDOW_TOKENS
+
+
+def test_the_nodes_torch_threads_default_is_the_engines():
+    from molingo_ros.runtime.engine import EngineConfig
+
+    assert PARAMETERS["threads"][0] == EngineConfig().threads == 1

@@ -43,10 +43,18 @@ class SimClock:
 
 
 def _controller(
-    engine, limits=None, lead_s: float = 0.4, replace_after_s: float = 0.25
+    engine,
+    limits=None,
+    lead_s: float = 0.4,
+    replace_after_s: float = 0.25,
+    first_chunk_tokens: int = 0,
 ) -> tuple[MotionController, SimClock]:
+    """A controller on the simulated clock; by default every chunk whole (first included),
+    which the chunk counts below assume; test_a_short_first_chunk has the node's default."""
     clock = SimClock()
-    config = ControllerConfig(lead_s=lead_s, replace_after_s=replace_after_s)
+    config = ControllerConfig(
+        lead_s=lead_s, replace_after_s=replace_after_s, first_chunk_tokens=first_chunk_tokens
+    )
     return MotionController(engine, limits, config, clock=clock), clock
 
 
@@ -89,6 +97,26 @@ def test_controller_timeline_is_contiguous_and_exact(engine):
     assert np.allclose(q, last.chunk.qpos[5]) and np.allclose(v, last.chunk.joint_velocities[5])
     q_end, v_end, _ = ctrl.frame_at(200.0)
     assert np.allclose(q_end, chunks[-1].chunk.qpos[-1]) and not v_end.any()
+
+
+def test_a_short_first_chunk_then_whole_ones_on_one_timeline(engine):
+    engine.reset()
+    ctrl, _ = _controller(engine, first_chunk_tokens=ControllerConfig().first_chunk_tokens)
+    p = ctrl.submit(_cmd("a person walks forward", 2.5, cid="w"), now_s=100.0)
+    chunks = _run(ctrl, 100.0, 104.0)
+    # 2 tokens of the first window (8 frames), then the rest of it and whole chunks.
+    assert [tc.chunk.frames for tc in chunks] == [8, 32, 32, 3]
+    assert chunks[0].first and not any(tc.first for tc in chunks[1:])
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start_s == pytest.approx(a.end_s + 1 / 30)
+    assert p.state == "done" and p.frames_streamed == 75
+    # The first chunk's trace covers that short chunk's compute.
+    assert p.trace.generate_s == chunks[0].chunk.generate_s
+    # More than a window asked for: one whole chunk (tokens only shorten it).
+    engine.reset()
+    ctrl, _ = _controller(engine, first_chunk_tokens=64)
+    ctrl.submit(_cmd("a person walks forward", 2.5, cid="w2"), now_s=0.0)
+    assert [tc.chunk.frames for tc in _run(ctrl, 0.0, 4.0)] == [32, 32, 11]
 
 
 def test_controller_replace_queue_stale_and_cancel(engine):

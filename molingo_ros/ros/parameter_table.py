@@ -27,7 +27,7 @@ SAMPLER_PARAMETERS = (
 )
 """The :class:`SamplerConfig` settings the node exposes as ``sampler.*`` parameters."""
 
-CONTROLLER_PARAMETERS = ("lead_s", "replace_after_s")
+CONTROLLER_PARAMETERS = ("lead_s", "replace_after_s", "first_chunk_tokens")
 """The :class:`ControllerConfig` settings the node exposes as ``stream.*`` parameters."""
 
 COMMAND_PARAMETERS = (
@@ -81,7 +81,12 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     ),
     "model": ("", "text-to-motion model file (safetensors); empty = the shipped model", None),
     "device": ("auto", "torch device: auto (CUDA when present, else CPU), cpu, cuda, cuda:N", None),
-    "threads": (0, "CPU threads for torch (0 = torch default)", (0, 256)),
+    "threads": (
+        1,
+        "CPU threads for torch (0 = torch default, one per core); 1 is fastest for this model "
+        "on a CPU and leaves a core to the rest of the node",
+        (0, 256),
+    ),
     "serving.realtime_margin": (
         1.5,
         "admission: configure refuses this robot unless every robot this process serves "

@@ -54,6 +54,7 @@ class _ChunkPlan(NamedTuple):
     seed: int | None  # reseed at a command's start
     max_frames: int  # the frames left of the command (or of its current segment)
     max_root_speed_m_s: float | None
+    tokens: int | None  # tokens to emit (a short first chunk), None: the sampler's default
 
 
 class MotionController:
@@ -287,6 +288,7 @@ class MotionController:
                 seed=plan.seed,
                 max_frames=plan.max_frames,
                 max_root_speed_m_s=plan.max_root_speed_m_s,
+                tokens=plan.tokens,
             )
         except Exception as exc:  # noqa: BLE001 - reported on the command, never raised to the node
             with self._lock:
@@ -318,6 +320,9 @@ class MotionController:
             seed=p.command.seed if first else None,
             max_frames=remaining,
             max_root_speed_m_s=p.command.speed_limit_at(p.frames_streamed, self.engine.fps),
+            tokens=self.config.first_chunk_tokens
+            if first and self.config.first_chunk_tokens
+            else None,
         )
 
     def _place(self, plan: _ChunkPlan, chunk: RobotChunk, ready_s: float) -> TimedChunk | None:
@@ -380,8 +385,6 @@ class MotionController:
         """Seconds of motion buffered beyond ``now_s`` (0 when none)."""
         end = self.buffered_until()
         return 0.0 if end is None else max(0.0, end - now_s)
-
-
 
 
 __all__ = ["ControllerConfig", "MotionController"]

@@ -14,6 +14,9 @@ class ControllerConfig:
     lead_s: generate the next chunk when less than this much motion is buffered (s).
     replace_after_s: when a replacing command takes over (s after its arrival; < 0: after
         the frames already planned).
+    first_chunk_tokens: a command's first chunk is this many latent tokens (4 frames each)
+        of its first window, published while the rest of the window is retargeted; 0: a
+        whole chunk (``sampler.emit_tokens``).
     start_delay_s: a chunk that starts a motion (empty or exhausted buffer) is due this long
         after it was generated (s), so the first frame is not already late on arrival.
     history: finished commands remembered for status queries.
@@ -29,6 +32,13 @@ class ControllerConfig:
         "to generate its first chunk); a negative value keeps the old behaviour: the planned "
         "frames play out first",
         range=(-1.0, 10.0),
+    )
+    first_chunk_tokens: int = setting(
+        2,
+        "a command's first chunk is this many tokens (4 frames each) of its first window, "
+        "so it is retargeted, checked and sent sooner (the rest follows at once); 0: a whole "
+        "chunk (sampler.emit_tokens)",
+        range=(0, 64),
     )
     start_delay_s: float = 0.05
     history: int = 64

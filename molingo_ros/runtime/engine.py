@@ -61,7 +61,10 @@ class EngineConfig:
         device: auto (CUDA when present, else CPU), cpu, cuda or cuda:N.
         sampler: window size, steps and guidance of the generator.
         safety: validation and speed clamps applied to every chunk.
-        threads: CPU threads for torch (0 = torch's default).
+        threads: CPU threads for torch (0 = torch's default, one per core). 1 by default: this
+            model's small matrices gain nothing from a second thread, and the core left free
+            keeps the rest of the process (retargeting, ROS) from stalling torch's threads
+            (BENCHMARKS.md).
     """
 
     robot: str = DEFAULT_ROBOT
@@ -71,7 +74,7 @@ class EngineConfig:
     device: str = "auto"
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
-    threads: int = 0
+    threads: int = 1
 
 
 @dataclass
@@ -252,6 +255,7 @@ class MotionEngine:
         seed: int | None = None,
         max_frames: int | None = None,
         max_root_speed_m_s: float | None = None,
+        tokens: int | None = None,
     ) -> RobotChunk:
         """Generate, retarget and validate the next window for ``text``.
 
@@ -261,11 +265,14 @@ class MotionEngine:
             max_frames: keep at most this many frames of the window (the end of a command).
             max_root_speed_m_s: cap on the root's planar speed for this text (m/s; an
                 in-place skill); None: none.
+            tokens: emit at most this many latent tokens (4 frames each) of the window
+                (a command's short first chunk); None: ``sampler.emit_tokens``. The window
+                is drawn whole either way; the rest is emitted by the next calls.
         """
         t_text = time.perf_counter()
         self._follow_text(text, seed, max_root_speed_m_s)
         t0 = time.perf_counter()
-        window = self._draw_window(max_frames)
+        window = self._draw_window(max_frames, tokens)
         t1 = time.perf_counter()
         human = window.to_motion()
         qpos = self.retargeter.process(human)
@@ -315,15 +322,18 @@ class MotionEngine:
             self.stream.set_text(text, max_root_speed_m_s)
             self._text, self._max_speed = text, max_root_speed_m_s
 
-    def _draw_window(self, max_frames: int | None) -> WindowOutput:
-        """The stream's next window; with ``max_frames`` (the command's end is known) drawn
-        only up to it."""
+    def _draw_window(self, max_frames: int | None, tokens: int | None = None) -> WindowOutput:
+        """The stream's next window of at most ``tokens`` tokens (None: the sampler's
+        ``emit_tokens``); with ``max_frames`` (the command's end is known) drawn only up to
+        it."""
+        emit = self.config.sampler.emit_tokens
+        if tokens is not None:
+            emit = max(1, min(emit, int(tokens)))
         if max_frames is None:
-            return self.batcher.next_window(self.stream)
+            return self.batcher.next_window(self.stream, emit)
         fpt = self.model.sae.config.frames_per_token
         until = tokens_left(0, None, int(max_frames), fpt)
-        tokens = min(self.config.sampler.emit_tokens, until)
-        return self.batcher.next_window(self.stream, tokens, until)
+        return self.batcher.next_window(self.stream, min(emit, until), until)
 
     def _place_root(self, qpos: np.ndarray) -> None:
         """Move the retargeted frames (T, nq), in place, to continue the robot's path: shifted
