@@ -153,9 +153,14 @@ def test_generate_tick_publishes_the_planned_future(node, probe):
     command_id, trace = node.last_first_chunk
     assert command_id == progress.command.id and trace is progress.trace and trace.complete
     assert trace.ready <= trace.published and trace.stages_ms()["total"] > 0
-    # The buffer is full now: the next tick generates nothing.
+    # The short first chunk (stream.first_chunk_tokens: 8 frames) leaves less than lead_s
+    # buffered: the next tick adds the rest of its window; then the buffer is full and a tick
+    # generates nothing.
+    assert progress.frames_streamed == 4 * node.cfg.controller.first_chunk_tokens
     node._generate_tick()
-    assert ctrl.chunks_total == chunks + 1
+    assert ctrl.chunks_total == chunks + 2
+    node._generate_tick()
+    assert ctrl.chunks_total == chunks + 2
     wait(
         lambda: _count(node, TRAJECTORY) == len(probe.messages(TRAJECTORY)),
         5,
@@ -169,7 +174,7 @@ def test_generate_tick_publishes_the_planned_future(node, probe):
     seen, t1 = len(probe.messages(TRAJECTORY)), node.now_s()
     node._generate_tick()
     t2 = node.now_s()
-    assert ctrl.chunks_total == chunks + 2
+    assert ctrl.chunks_total == chunks + 3
     msg = _next(probe, TRAJECTORY, seen)
     times = from_time(msg.header.stamp) + np.array(
         [from_time(p.time_from_start) for p in msg.points]
