@@ -320,3 +320,21 @@ def test_a_capped_gesture_stays_in_place():
     ]
     assert max(measure(m)["speed_m_s"] for m in free) > 0.15  # the drift exists
     assert max(measure(m)["speed_m_s"] for m in capped) <= 0.15 + 1e-3
+
+
+def test_a_commands_first_window_can_see_less_history(model):
+    stream = MotionStream(model, SamplerConfig(), seed=0)
+    stream.set_text("a person walks forward")
+    for _ in range(3):
+        stream.next_window()
+    assert stream.window_context()[0].shape[1] == SamplerConfig().history_tokens
+    stream.set_text("a person raises both hands", history_tokens=3)
+    history, age = stream.window_context()
+    assert history.shape[1] == 3 and age == 0  # the last 3 tokens of the walk
+    torch.testing.assert_close(history, stream._latents[:, -3:])
+    stream.next_window()  # its first window drawn: the next ones see the whole history
+    assert stream.window_context()[0].shape[1] == SamplerConfig().history_tokens
+    stream.set_text("a person bows", history_tokens=0)
+    assert stream.window_context()[0].shape[1] == 0
+    with pytest.raises(ValueError, match="history_tokens must be >= 0"):
+        stream.set_text("a person bows", history_tokens=-1)

@@ -188,6 +188,55 @@ class HookedEngine(MotionEngine):
         return out
 
 
+SHOULDERS = ("left_shoulder_pitch_joint", "right_shoulder_pitch_joint")
+
+
+def _reaction_s(engine, seed: int, replace_history_tokens: int) -> tuple[float, bool]:
+    """Walk, then "raise both hands" replacing it 1.5-2.4 s in: seconds (simulated) until
+    both shoulder pitches are 1 rad from their angle at the command (inf: not within 4 s),
+    and whether the new command took over a running motion."""
+    engine.reset()
+    clock = SimClock()
+    config = ControllerConfig(replace_history_tokens=replace_history_tokens)
+    ctrl = MotionController(engine, None, config, clock=clock)
+    idx = [engine.robot.joint_q_indices[engine.joint_names.index(j)] for j in SHOULDERS]
+    ctrl.submit(_cmd("a person walks forward", 12.0, cid="walk", seed=seed), 0.0)
+    t = 0.0
+    while t < 1.5 + 0.1 * (seed % 10):
+        clock.t = t
+        ctrl.step(t)
+        t += 1 / 30
+    start, sent = ctrl.frame_at(t)[0][idx], t
+    up = ctrl.submit(_cmd("a person raises both hands", 4.0, cid="up", seed=seed), t)
+    while t < sent + 4.0:
+        clock.t = t
+        ctrl.step(t)
+        if np.all(np.abs(ctrl.frame_at(t)[0][idx] - start) >= 1.0):
+            return t - sent, up.took_over
+        t += 1 / 30
+    return float("inf"), up.took_over
+
+
+def test_a_command_taking_over_mid_walk_shows_within_a_second_and_a_half(engine):
+    """Seeds whose replacement, drawn after the walk's whole history, keeps swinging the arms
+    as in the walk (validation seeds of BENCHMARKS.md's replacement study)."""
+    for seed in (301, 303):
+        seconds, took_over = _reaction_s(engine, seed, ControllerConfig().replace_history_tokens)
+        assert took_over and seconds <= 1.5, (seed, seconds)
+    assert _reaction_s(engine, 301, -1)[0] > 1.5  # the whole history: the walk goes on
+
+
+def test_only_a_command_that_cuts_a_running_motion_takes_over(engine):
+    engine.reset()
+    ctrl, _ = _controller(engine)
+    idle = ctrl.submit(_cmd("a person bows", 1.0, cid="b"), 0.0)
+    assert not idle.took_over  # nothing was playing
+    _run(ctrl, 0.0, 0.5)
+    queued = ctrl.submit(_cmd("a person waves", 1.0, mode="queue", cid="q"), 0.5)
+    replacing = ctrl.submit(_cmd("a person walks", 2.0, cid="r"), 0.5)
+    assert not queued.took_over and replacing.took_over
+
+
 def _root_step(a, b) -> float:
     return float(np.linalg.norm(b[:3] - a[:3]))
 

@@ -100,6 +100,7 @@ class MotionStream:
         self._max_speed: float | None = None
         self._memory = None
         self._command_start = 0  # token index where the current command began
+        self._first_history: int | None = None  # history cap of its first window
         self._null = model.prompt_memory(NULL_PROMPT)
         self.frames_emitted = 0
 
@@ -137,10 +138,20 @@ class MotionStream:
         """Tokens drawn for the current command and not emitted yet."""
         return int(self._pending.shape[1])
 
-    def set_text(self, text: str, max_root_speed_m_s: float | None = None) -> None:
+    def set_text(
+        self,
+        text: str,
+        max_root_speed_m_s: float | None = None,
+        history_tokens: int | None = None,
+    ) -> None:
         """The command for the next windows (takes effect at the next :meth:`next_window`).
         ``max_root_speed_m_s`` caps the root's planar speed while it plays (an in-place
-        skill: :attr:`~molingo_ros.language.skills.Skill.max_root_speed_m_s`); None: no cap."""
+        skill: :attr:`~molingo_ros.language.skills.Skill.max_root_speed_m_s`); None: no cap.
+        ``history_tokens``: its first window sees at most this many tokens of history (less
+        pull from the motion before it, e.g. a command taking over mid-walk); None: the
+        config's ``history_tokens``."""
+        if history_tokens is not None and history_tokens < 0:
+            raise ValueError(f"history_tokens must be >= 0, got {history_tokens}")
         if not isinstance(text, str) or not text.strip():
             raise ValueError("the command text must be a non-empty string")
         if max_root_speed_m_s is not None and not max_root_speed_m_s >= 0:
@@ -149,6 +160,7 @@ class MotionStream:
         self._text = text.strip()
         self._memory = self.model.prompt_memory(self._text)
         self._command_start = self._latents.shape[1]
+        self._first_history = history_tokens
         self._pending = self._latents[:, :0]  # drawn for the old command: drawn again
 
     @torch.no_grad()
@@ -202,8 +214,10 @@ class MotionStream:
         """What the next window is drawn after: the visible history (1, h, d) of emitted and
         waiting latents, and the tokens since the current command began at its first token."""
         seen = torch.cat([self._latents, self._pending], dim=1)
-        cfg = self.config
-        history = seen[:, -cfg.history_tokens :] if cfg.history_tokens else seen[:, :0]
+        keep = self.config.history_tokens
+        if self._first_history is not None and seen.shape[1] == self._command_start:
+            keep = min(keep, self._first_history)  # the command's first window
+        history = seen[:, seen.shape[1] - keep :] if keep else seen[:, :0]
         return history, seen.shape[1] - self._command_start
 
     def add_window(self, new: torch.Tensor) -> None:

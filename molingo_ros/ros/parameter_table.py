@@ -27,7 +27,12 @@ SAMPLER_PARAMETERS = (
 )
 """The :class:`SamplerConfig` settings the node exposes as ``sampler.*`` parameters."""
 
-CONTROLLER_PARAMETERS = ("lead_s", "replace_after_s", "first_chunk_tokens")
+CONTROLLER_PARAMETERS = (
+    "lead_s",
+    "replace_after_s",
+    "first_chunk_tokens",
+    "replace_history_tokens",
+)
 """The :class:`ControllerConfig` settings the node exposes as ``stream.*`` parameters."""
 
 COMMAND_PARAMETERS = (

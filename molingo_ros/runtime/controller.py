@@ -55,6 +55,7 @@ class _ChunkPlan(NamedTuple):
     max_frames: int  # the frames left of the command (or of its current segment)
     max_root_speed_m_s: float | None
     tokens: int | None  # tokens to emit (a short first chunk), None: the sampler's default
+    history_tokens: int | None  # history its window sees (a take-over), None: the sampler's
 
 
 class MotionController:
@@ -151,7 +152,7 @@ class MotionController:
                 self._generation += 1
                 self.current = progress
                 progress.state = "generating"
-                self._splice(now_s, f"replaced by {command.id}")
+                progress.took_over = self._splice(now_s, f"replaced by {command.id}")
             elif self.current is None and not len(self.queue):
                 self.current = progress
                 progress.state = "generating"
@@ -189,23 +190,24 @@ class MotionController:
         """The commands with frames on the timeline or being generated."""
         return [*self.playing, *([self.current] if self.current else [])]
 
-    def _splice(self, now_s: float, reason: str) -> None:
+    def _splice(self, now_s: float, reason: str) -> bool:
         """Make room for a replacing command: the frames planned after ``now_s +
         replace_after_s`` are dropped (the commands that owned them end as cancelled), and the
         engine continues from the frame due then. The trajectory published next replaces the
-        controller's plan from that frame on."""
+        controller's plan from that frame on. Whether frames were cut."""
         if self.config.replace_after_s < 0:
-            return
+            return False
         cut_s = now_s + self.config.replace_after_s
         end = self._timeline.end_s
         if end is None or end <= cut_s:
-            return
+            return False
         self._timeline.cut_at(cut_s)
         for p in [p for p in self.playing if p.end_s is None or p.end_s > cut_s]:
             p.finish("cancelled", reason)
             self.playing.remove(p)
         if self._timeline.last_q is not None:
             self.engine.rebase(self._timeline.last_q)
+        return True
 
     def _drop_unstarted(self, p: CommandProgress, reason: str) -> None:
         """Cancel ``p``, nothing of which is due yet: drop its frames, the timeline ends
@@ -289,6 +291,7 @@ class MotionController:
                 max_frames=plan.max_frames,
                 max_root_speed_m_s=plan.max_root_speed_m_s,
                 tokens=plan.tokens,
+                history_tokens=plan.history_tokens,
             )
         except Exception as exc:  # noqa: BLE001 - reported on the command, never raised to the node
             with self._lock:
@@ -303,7 +306,7 @@ class MotionController:
     def _plan_chunk(self) -> _ChunkPlan:
         """The next chunk of the current command: its text, seed and length (frames left of
         the command, or of its current segment so the next part starts on time)."""
-        p = self.current
+        p, cfg = self.current, self.config
         assert p is not None
         remaining = p.frames_total - p.frames_streamed
         first = p.first_chunk_s is None
@@ -320,9 +323,12 @@ class MotionController:
             seed=p.command.seed if first else None,
             max_frames=remaining,
             max_root_speed_m_s=p.command.speed_limit_at(p.frames_streamed, self.engine.fps),
-            tokens=self.config.first_chunk_tokens
-            if first and self.config.first_chunk_tokens
-            else None,
+            tokens=cfg.first_chunk_tokens if first and cfg.first_chunk_tokens else None,
+            history_tokens=(
+                cfg.replace_history_tokens
+                if first and p.took_over and cfg.replace_history_tokens >= 0
+                else None
+            ),
         )
 
     def _place(self, plan: _ChunkPlan, chunk: RobotChunk, ready_s: float) -> TimedChunk | None:

@@ -17,6 +17,9 @@ class ControllerConfig:
     first_chunk_tokens: a command's first chunk is this many latent tokens (4 frames each)
         of its first window, published while the rest of the window is retargeted; 0: a
         whole chunk (``sampler.emit_tokens``).
+    replace_history_tokens: the first window of a command that took over a running motion
+        sees at most this many tokens of that motion's history (4 frames each), so it does
+        not flow on with the old motion; -1: all (``sampler.history_tokens``).
     start_delay_s: a chunk that starts a motion (empty or exhausted buffer) is due this long
         after it was generated (s), so the first frame is not already late on arrival.
     history: finished commands remembered for status queries.
@@ -39,6 +42,13 @@ class ControllerConfig:
         "so it is retargeted, checked and sent sooner (the rest follows at once); 0: a whole "
         "chunk (sampler.emit_tokens)",
         range=(0, 64),
+    )
+    replace_history_tokens: int = setting(
+        3,
+        "tokens of the replaced motion's history (4 frames each) that the first window of a "
+        "command taking over mid-motion sees; fewer: the new motion shows sooner and its "
+        "seam is sharper; -1: all (sampler.history_tokens)",
+        range=(-1, 64),
     )
     start_delay_s: float = 0.05
     history: int = 64

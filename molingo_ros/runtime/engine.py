@@ -256,6 +256,7 @@ class MotionEngine:
         max_frames: int | None = None,
         max_root_speed_m_s: float | None = None,
         tokens: int | None = None,
+        history_tokens: int | None = None,
     ) -> RobotChunk:
         """Generate, retarget and validate the next window for ``text``.
 
@@ -268,9 +269,12 @@ class MotionEngine:
             tokens: emit at most this many latent tokens (4 frames each) of the window
                 (a command's short first chunk); None: ``sampler.emit_tokens``. The window
                 is drawn whole either way; the rest is emitted by the next calls.
+            history_tokens: the text (re)starts now and its first window sees at most this
+                many tokens of history (a command taking over a running motion); None: it
+                flows on with the sampler's whole history.
         """
         t_text = time.perf_counter()
-        self._follow_text(text, seed, max_root_speed_m_s)
+        self._follow_text(text, seed, max_root_speed_m_s, history_tokens)
         t0 = time.perf_counter()
         window = self._draw_window(max_frames, tokens)
         t1 = time.perf_counter()
@@ -313,13 +317,20 @@ class MotionEngine:
             human_parents=np.asarray(human.parents),
         )
 
-    def _follow_text(self, text: str, seed: int | None, max_root_speed_m_s: float | None) -> None:
+    def _follow_text(
+        self,
+        text: str,
+        seed: int | None,
+        max_root_speed_m_s: float | None,
+        history_tokens: int | None = None,
+    ) -> None:
         """Point the stream at ``text`` with its root speed cap (m/s; None: none), when either
-        changed; reseed it first when ``seed`` is given."""
+        changed or ``history_tokens`` restarts it; reseed it first when ``seed`` is given."""
         if seed is not None:
             self.stream.reseed(seed)
-        if (text, max_root_speed_m_s) != (self._text, self._max_speed):
-            self.stream.set_text(text, max_root_speed_m_s)
+        changed = (text, max_root_speed_m_s) != (self._text, self._max_speed)
+        if changed or history_tokens is not None:
+            self.stream.set_text(text, max_root_speed_m_s, history_tokens)
             self._text, self._max_speed = text, max_root_speed_m_s
 
     def _draw_window(self, max_frames: int | None, tokens: int | None = None) -> WindowOutput:

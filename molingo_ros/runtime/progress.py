@@ -44,6 +44,7 @@ class CommandProgress:
     repaired: int = 0  # of the rejected frames: replaced by a nearby safe configuration
     error: str = ""
     trace: FirstChunkTrace | None = None  # arrival -> first trajectory published
+    took_over: bool = False  # it replaced a motion mid-way (its frames were cut for it)
     finished: threading.Event = field(default_factory=threading.Event)
     reported: bool = False  # set by ProgressLog.drain_finished
 
