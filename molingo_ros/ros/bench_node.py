@@ -333,7 +333,7 @@ def reaction_summary(values_s: Sequence[float]) -> str:
 
 
 def bench_node(
-    commands: int = 12,
+    commands: int = 50,
     duration_s: float = 1.5,
     stop_repeats: int = 10,
     replace_repeats: int = 10,
