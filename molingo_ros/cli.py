@@ -128,6 +128,15 @@ def _add_robot_commands(commands: argparse._SubParsersAction) -> None:
     rr.add_argument("--quiet", action="store_true", help="no progress bar")
     rr.set_defaults(func=cli_robot.cmd_retarget_report)
 
+    ex = commands.add_parser(
+        "export", help="write a robot motion in a motion-tracking trainer's layout"
+    )
+    ex.add_argument("input", type=Path, help="a robot motion .npz (molingo retarget/generate)")
+    ex.add_argument("--format", required=True, choices=["lafan-csv", "tracking-npz"])
+    ex.add_argument("--out", type=Path, required=True, help="output .csv or .npz")
+    ex.add_argument("--fps", type=float, default=50.0, help="rate of tracking-npz (Hz)")
+    ex.set_defaults(func=cli_robot.cmd_export)
+
 
 def _add_generate_command(commands: argparse._SubParsersAction) -> None:
     """``molingo generate``: its own flags and the sampler's (from SamplerConfig)."""

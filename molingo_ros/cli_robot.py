@@ -1,5 +1,5 @@
-"""``molingo retarget`` and ``molingo retarget-report``: parse, call the library, print. The
-parser is :func:`molingo_ros.cli.build_parser`."""
+"""``molingo retarget``, ``molingo retarget-report`` and ``molingo export``: parse, call the
+library, print. The parser is :func:`molingo_ros.cli.build_parser`."""
 
 from __future__ import annotations
 
@@ -80,4 +80,17 @@ def cmd_retarget_report(args: argparse.Namespace) -> int:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(suite_markdown(suite, args.clips, args.robot, machine()))
         print(f"wrote {args.markdown}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from molingo_ros.robot.export import RobotMotion, export_motion
+    from molingo_ros.robot.models import load_robot
+
+    motion = RobotMotion.from_npz(args.input)
+    robot = load_robot(motion.robot)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out = export_motion(robot, motion, args.out, args.format, args.fps)
+    frames = f"{len(motion.qpos)} frames at {motion.fps:g} fps"
+    print(f"wrote {out} ({args.format}, {robot.name}, {frames})")
     return 0

@@ -50,3 +50,31 @@ def test_retarget_bad_input_exits_2(tmp_path, capsys):
     assert main(["retarget", "dataset-2_walk_normal_001", "--out", str(tmp_path / "x.csv")]) == 2
     assert ".npz" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_export_writes_both_layouts(tmp_path, capsys):
+    motion = tmp_path / "walk.npz"
+    assert (
+        main(
+            [
+                "retarget",
+                "dataset-2_walk_normal_001",
+                "--robot",
+                "g1",
+                "--out",
+                str(motion),
+                "--no-collisions",
+            ]
+        )
+        == 0
+    )
+    csv, npz = tmp_path / "walk.csv", tmp_path / "walk_50.npz"
+    assert main(["export", str(motion), "--format", "lafan-csv", "--out", str(csv)]) == 0
+    assert main(["export", str(motion), "--format", "tracking-npz", "--out", str(npz)]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {csv} (lafan-csv, g1, " in out and f"wrote {npz} (tracking-npz, g1, " in out
+    with np.load(motion) as data:
+        rows = np.loadtxt(csv, delimiter=",")
+        np.testing.assert_allclose(rows[:, :7], data["robot_qpos"][:, :7], atol=1e-6)
+    with np.load(npz) as data:
+        assert int(data["fps"][0]) == 50 and data["joint_pos"].shape[1] == 29
