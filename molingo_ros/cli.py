@@ -113,6 +113,9 @@ def _add_robot_commands(commands: argparse._SubParsersAction) -> None:
     rt.add_argument("--max-frames", type=int, help="render at most this many frames")
     rt.add_argument("--root", type=Path, help="dataset folder for clip names")
     rt.add_argument("--no-collisions", action="store_true", help="skip self-collision checks")
+    rt.add_argument(
+        "--dynamics", action="store_true", help="also check dynamic feasibility (ZMP, friction)"
+    )
     rt.set_defaults(func=cli_robot.cmd_retarget)
 
     rr = commands.add_parser(
@@ -125,6 +128,9 @@ def _add_robot_commands(commands: argparse._SubParsersAction) -> None:
     rr.add_argument("--root", type=Path, help="dataset folder")
     rr.add_argument("--limit", type=int, help="only the first N clips")
     rr.add_argument("--no-collisions", action="store_true", help="skip self-collision checks")
+    rr.add_argument(
+        "--dynamics", action="store_true", help="also check dynamic feasibility (ZMP, friction)"
+    )
     rr.add_argument("--quiet", action="store_true", help="no progress bar")
     rr.set_defaults(func=cli_robot.cmd_retarget_report)
 

@@ -11,17 +11,27 @@ from molingo_ros.motion.sources import clip_loaders, resolve_motion
 from molingo_ros.robot.config import load_robot_config
 
 
+def _validator_config(args: argparse.Namespace):
+    """The validator's settings of ``--no-collisions`` and ``--dynamics``."""
+    from molingo_ros.robot.dynamics import DynamicsConfig
+    from molingo_ros.robot.validator import ValidatorConfig
+
+    return ValidatorConfig(
+        self_collision=not args.no_collisions,
+        dynamics=DynamicsConfig() if args.dynamics else None,
+    )
+
+
 def cmd_retarget(args: argparse.Namespace) -> int:
     from molingo_ros.robot.report import retarget_and_validate
     from molingo_ros.robot.retarget import save_retarget_npz
-    from molingo_ros.robot.validator import ValidatorConfig
 
     if args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
     motion = resolve_motion(args.input, args.root)
     loaded = load_robot_config(args.robot)
     robot, config = loaded.robot, loaded.retarget
-    validator = ValidatorConfig(self_collision=not args.no_collisions)
+    validator = _validator_config(args)
     result, report = retarget_and_validate(motion, robot, config, validator)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_retarget_npz(args.out, motion, result)
@@ -37,6 +47,13 @@ def cmd_retarget(args: argparse.Namespace) -> int:
         f"{row['self_collision_frames']}, mean keypoint error "
         f"{1000 * row['mean_keypoint_error_m']:.1f} mm"
     )
+    if row["dynamics"] is not None:
+        d = row["dynamics"]
+        print(
+            f"dynamics: ZMP outside the feet {d['zmp_outside_frames']} frames, flight "
+            f"{d['flight_frames']} ({d['infeasible_flight_frames']} not ballistic), friction "
+            f"{d['friction_violations']}, pulling {d['pull_frames']}"
+        )
     print(f"wrote {args.out}")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +72,6 @@ def cmd_retarget(args: argparse.Namespace) -> int:
 def cmd_retarget_report(args: argparse.Namespace) -> int:
     from molingo_ros.robot.report import retarget_clips
     from molingo_ros.robot.report_markdown import suite_markdown
-    from molingo_ros.robot.validator import ValidatorConfig
 
     loaded = load_robot_config(args.robot)
 
@@ -63,7 +79,7 @@ def cmd_retarget_report(args: argparse.Namespace) -> int:
     loaders = clip_loaders(args.clips, args.root)
     if args.limit:
         loaders = loaders[: args.limit]
-    validator = ValidatorConfig(self_collision=not args.no_collisions)
+    validator = _validator_config(args)
     suite = retarget_clips(
         [f for _, f in loaders],
         robot,

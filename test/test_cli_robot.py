@@ -78,3 +78,14 @@ def test_export_writes_both_layouts(tmp_path, capsys):
         np.testing.assert_allclose(rows[:, :7], data["robot_qpos"][:, :7], atol=1e-6)
     with np.load(npz) as data:
         assert int(data["fps"][0]) == 50 and data["joint_pos"].shape[1] == 29
+
+
+def test_retarget_with_dynamics_reports_them(tmp_path, capsys):
+    out, report = tmp_path / "bow.npz", tmp_path / "bow.json"
+    args = ["retarget", "dataset-1_bow_normal_001", "--out", str(out), "--report", str(report)]
+    assert main([*args, "--no-collisions", "--dynamics"]) == 0
+    assert "dynamics: ZMP outside the feet 0 frames, flight 0 (0 not ballistic)" in (
+        capsys.readouterr().out
+    )
+    d = json.loads(report.read_text())["dynamics"]
+    assert d["zmp_outside_frames"] == 0 and d["min_zmp_margin_m"] > 0

@@ -255,3 +255,19 @@ def test_unnormalised_root_quaternion_is_normalised(g1):
     q[1, 3:7] = 0.0
     with pytest.raises(ValueError, match="frame 1 has a zero root quaternion"):
         validate(g1, q, FPS)
+
+
+def test_dynamics_are_reported_only_when_asked_and_never_reject(g1):
+    from molingo_ros.robot.dynamics import DynamicsConfig
+
+    q = still(g1)
+    plain = validate(g1, q, FPS)
+    assert plain.dynamics is None and plain.dynamically_feasible is None
+    assert plain.to_dict()["dynamics"] is None
+    hover = q.copy()
+    hover[:, 2] += 0.5  # held in the air: a flight that is not ballistic
+    rep = validate(g1, hover, FPS, config=ValidatorConfig(dynamics=DynamicsConfig()))
+    assert rep.dynamics["infeasible_flight_frames"] == T and not rep.dynamically_feasible.any()
+    assert rep.frame_ok.all()  # kinematically fine: dynamics flag, they do not reject
+    d = rep.to_dict()["dynamics"]
+    assert d["flight_frames"] == T and d["min_zmp_margin_m"] is None  # NaN: no stance frame

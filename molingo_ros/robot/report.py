@@ -135,6 +135,7 @@ class ClipReport:
             "max_keypoint_error_m": v["max_keypoint_error_m"],
             "max_foot_penetration_m": v["max_foot_penetration_m"],
             "foot_skate_m_per_s": v["foot_skate_m_per_s"],
+            "dynamics": v.get("dynamics"),
             "quality": self.quality,
             "validation": v,
         }

@@ -45,6 +45,10 @@ class ValidationReport:
         foot_skate_frames: frames where a foot in contact moves faster than the threshold.
         max_foot_skate_m_per_s: fastest contact sample, m/s.
         penetration_frames: frames where a sole is below z = -tolerance.
+        dynamics: the dynamic-feasibility counts (``flight_frames``, ``pull_frames``,
+            ``friction_violations``, ``zmp_outside_frames``, ``infeasible_flight_frames``,
+            ``min_zmp_margin_m``; :mod:`~molingo_ros.robot.dynamics`), None when not checked.
+        dynamically_feasible: (T,) bool per frame, None when not checked.
     """
 
     frames: int
@@ -70,6 +74,8 @@ class ValidationReport:
     foot_skate_frames: int = 0
     max_foot_skate_m_per_s: float = 0.0
     penetration_frames: int = 0
+    dynamics: dict[str, float | int] | None = None
+    dynamically_feasible: np.ndarray | None = None
 
     @property
     def rejected_frames(self) -> list[int]:
@@ -122,6 +128,9 @@ class ValidationReport:
             "foot_skate_frames": int(self.foot_skate_frames),
             "max_foot_skate_m_per_s": float(self.max_foot_skate_m_per_s),
             "penetration_frames": int(self.penetration_frames),
+            "dynamics": None
+            if self.dynamics is None
+            else {k: (None if v != v else v) for k, v in self.dynamics.items()},  # NaN: None
         }
 
     def to_json(self, **kwargs: Any) -> str:
