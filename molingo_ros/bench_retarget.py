@@ -30,6 +30,22 @@ def _one_core() -> set[int] | None:
     return before
 
 
+def _dynamics_row(robot, results) -> tuple[str, str]:
+    """The speed of the dynamic-feasibility check (robot/dynamics.py) on retargeted clips."""
+    from molingo_ros.robot.dynamics import check_dynamics
+
+    frames, start = 0, time.perf_counter()
+    for result in results:
+        check_dynamics(robot, result.qpos, result.fps)
+        frames += result.frames
+    rate = frames / (time.perf_counter() - start)
+    return (
+        f"G1 dynamic feasibility check (ZMP, friction, flight; {frames} frames of the clips "
+        "below, one core)",
+        f"{rate:,.0f} frames/s",
+    )
+
+
 def bench_retarget(test_clips: int = 40) -> tuple[list[tuple[str, str]], list[str]]:
     """Retarget + validate speed on one core, and the GMR comparison table."""
     from molingo_ros.motion.sources import clip_loaders, resolve_motion
@@ -47,11 +63,13 @@ def bench_retarget(test_clips: int = 40) -> tuple[list[tuple[str, str]], list[st
             "|---|---|---|---|",
         ]
         cols: dict[str, list[str]] = {k: [] for k in GMR_ANCHOR}
+        results = []
         for name in GMR_CLIPS:
             motion = resolve_motion(name)
             start = time.perf_counter()
             result = retarget(motion, robot)
             seconds = time.perf_counter() - start
+            results.append(result)
             report = validate(robot, result.qpos, result.fps, result.target_positions())
             quality = motion_quality(robot, result)
             errs = report.keypoint_errors_m
@@ -81,7 +99,7 @@ def bench_retarget(test_clips: int = 40) -> tuple[list[tuple[str, str]], list[st
             table.append(f"| {label} | {GMR_ANCHOR[key]} | {' | '.join(cols[key])} |")
 
         loaders = [f for _, f in clip_loaders("bandai-test", None)][:test_clips]
-        rows = []
+        rows = [_dynamics_row(robot, results)]
         for collisions in (False, True):
             suite = retarget_clips(loaders, robot, None, ValidatorConfig(self_collision=collisions))
             summary = suite.summary()
