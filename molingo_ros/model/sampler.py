@@ -217,7 +217,7 @@ class MotionStream:
         keep = self.config.history_tokens
         if self._first_history is not None and seen.shape[1] == self._command_start:
             keep = min(keep, self._first_history)  # the command's first window
-        history = seen[:, seen.shape[1] - keep :] if keep else seen[:, :0]
+        history = seen[:, max(0, seen.shape[1] - keep) :]
         return history, seen.shape[1] - self._command_start
 
     def add_window(self, new: torch.Tensor) -> None:
