@@ -42,6 +42,7 @@ DIAGNOSTIC_KEYS = [
     "buffered_ahead_s",
     "frames_rejected",
     "frames_held",
+    "frames_dynamically_infeasible",
     "frames_repaired",
     "longest_hold_frames",
     "frames_clamped",
@@ -225,6 +226,7 @@ def test_diagnostics_report_the_nodes_counts(node, probe):
         ctrl.last_compute_s * 1000, abs=0.06
     )
     assert values["other_publishers"] == values["warnings"] == ""
+    assert values["frames_dynamically_infeasible"] == "not counted (safety.check_dynamics: false)"
     assert st.level in (DiagnosticStatus.OK, DiagnosticStatus.WARN)  # WARN: slower than real time
 
 

@@ -88,6 +88,7 @@ def test_library_groups_hold_exactly_the_exposed_settings():
     assert group["safety"] == {
         "velocity_fraction",
         "check_floor",
+        "check_dynamics",
         "exclusive_output",
         "discovery_wait_s",
     }

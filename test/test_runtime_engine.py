@@ -188,3 +188,18 @@ def test_load_errors_name_the_options(tmp_path: Path):
         ).urdf_joint_names[3]
         == "left_knee"
     )
+
+
+def test_dynamically_infeasible_frames_are_counted_only_when_asked(engine):
+    from dataclasses import replace
+
+    from molingo_ros.runtime.safety import SafetyConfig
+
+    engine.reset()
+    chunk = engine.next_chunk("a person bows", seed=0)
+    assert chunk.dynamically_infeasible == 0 and engine.dynamics is None
+    engine.set_safety(replace(SafetyConfig(), check_dynamics=True))
+    counted = [engine.next_chunk("a person bows").dynamically_infeasible for _ in range(3)]
+    assert engine.dynamics is not None
+    assert all(0 <= n <= 32 for n in counted)  # counted, never held: the frames are sent
+    engine.set_safety(SafetyConfig())

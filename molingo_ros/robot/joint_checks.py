@@ -15,7 +15,24 @@ import numpy as np
 
 from molingo_ros.robot.models import Robot
 
-__all__ = ["JointCheck", "check_joints", "violations_by_joint"]
+
+def backward_velocities(
+    q: np.ndarray, prev: np.ndarray | None, joint_q_indices: np.ndarray, fps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Joint velocities (T, n) rad/s and root linear velocities (T, 3) m/s (world frame) of
+    the frames ``q`` (T, nq) as backward differences at ``fps``: the first frame against
+    ``prev`` (nq,), the frame before them; zero for the first frame when ``prev`` is None."""
+    idx = joint_q_indices
+    with_prev = q if prev is None else np.concatenate([prev[None], q])
+    jv = np.diff(with_prev[:, idx], axis=0) * fps
+    rv = np.diff(with_prev[:, :3], axis=0) * fps
+    if prev is None:
+        jv = np.concatenate([np.zeros((1, len(idx))), jv])
+        rv = np.concatenate([np.zeros((1, 3)), rv])
+    return jv, rv
+
+
+__all__ = ["backward_velocities", "JointCheck", "check_joints", "violations_by_joint"]
 
 
 @dataclass(frozen=True)

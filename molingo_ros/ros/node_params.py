@@ -16,7 +16,11 @@ from molingo_ros.runtime.safety import SafetyConfig
 
 def safety_config(cfg: P.NodeConfig) -> SafetyConfig:
     """The safety filter's settings of the node's ``safety.*`` parameters."""
-    return SafetyConfig(velocity_fraction=cfg.velocity_fraction, check_floor=cfg.check_floor)
+    return SafetyConfig(
+        velocity_fraction=cfg.velocity_fraction,
+        check_floor=cfg.check_floor,
+        check_dynamics=cfg.check_dynamics,
+    )
 
 
 def command_interpreter(

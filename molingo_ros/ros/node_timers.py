@@ -91,6 +91,9 @@ class StreamTimers:
             "buffered_ahead_s": f"{ctrl.buffered_ahead_s(now):.3f}",
             "frames_rejected": str(ctrl.rejected_total),
             "frames_held": str(ctrl.held_total),
+            "frames_dynamically_infeasible": str(ctrl.dynamically_infeasible_total)
+            if self.cfg.check_dynamics
+            else "not counted (safety.check_dynamics: false)",
             "frames_repaired": str(ctrl.repaired_total),
             "longest_hold_frames": str(ctrl.longest_hold_frames),
             "frames_clamped": str(ctrl.clamped_total),

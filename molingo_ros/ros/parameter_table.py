@@ -122,7 +122,7 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
         "arrival (the controller starts on receipt; no shared clock needed)",
         ("clock", "zero"),
     ),
-    **_group("safety", SafetyConfig, ("velocity_fraction", "check_floor")),
+    **_group("safety", SafetyConfig, ("velocity_fraction", "check_floor", "check_dynamics")),
     "safety.exclusive_output": (
         True,
         "one owner per robot: refuse to activate while another node publishes on the "

@@ -127,6 +127,7 @@ class NodeConfig:
     stamp_policy: str
     velocity_fraction: float
     check_floor: bool
+    check_dynamics: bool
     exclusive_output: bool
     discovery_wait_s: float
     frame_id: str
@@ -251,6 +252,7 @@ def config_from(p: Callable[[str], Any]) -> NodeConfig:
         stamp_policy=str(p("stream.stamp_policy")),
         velocity_fraction=float(p("safety.velocity_fraction")),
         check_floor=bool(p("safety.check_floor")),
+        check_dynamics=bool(p("safety.check_dynamics")),
         exclusive_output=bool(p("safety.exclusive_output")),
         discovery_wait_s=float(p("safety.discovery_wait_s")),
         frame_id=str(p("frame_id")),

@@ -90,6 +90,7 @@ class MotionController:
         self.rejected_total = 0
         self.clamped_total = 0
         self.held_total = 0
+        self.dynamically_infeasible_total = 0  # frames the feet cannot carry (if counted)
         self.repaired_total = 0
         self.longest_hold_frames = 0  # longest run of held frames within one chunk
         self.chunks_total = 0
@@ -360,6 +361,7 @@ class MotionController:
         self.rejected_total += chunk.rejected
         self.clamped_total += chunk.clamped
         self.held_total += chunk.held
+        self.dynamically_infeasible_total += chunk.dynamically_infeasible
         self.repaired_total += chunk.repaired
         self.longest_hold_frames = max(self.longest_hold_frames, chunk.longest_hold)
         self.chunks_total += 1

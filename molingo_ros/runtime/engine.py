@@ -35,8 +35,10 @@ from molingo_ros.model.sampler import (
 )
 from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.robot.config import RobotConfig, load_robot_config
+from molingo_ros.robot.joint_checks import backward_velocities
 from molingo_ros.robot.models import Robot
 from molingo_ros.robot.retarget import Retargeter
+from molingo_ros.runtime.dynamics_watch import DynamicsWatch
 from molingo_ros.runtime.safety import SafetyConfig, SafetyFilter
 
 ANCHOR_HEIGHT_BLEND = 8
@@ -97,6 +99,8 @@ class RobotChunk:
             nearest safe configuration (``rejected = held + repaired``).
         longest_hold: the longest run of consecutive held frames in the chunk.
         reasons: why frames were rejected.
+        dynamically_infeasible: frames whose feet cannot carry them, counted with
+            ``safety.check_dynamics`` (0 without); they are sent as they are.
         human_positions_m: (T, J, 3) the generated human skeleton the frames were retargeted
             from (m, world frame, z up; moved in x, y so its root joint is over the robot's
             root in every frame), or None.
@@ -119,6 +123,7 @@ class RobotChunk:
     repaired: int = 0
     longest_hold: int = 0
     reasons: list[str] = field(default_factory=list)
+    dynamically_infeasible: int = 0  # frames the feet cannot carry (safety.check_dynamics)
     human_positions_m: np.ndarray | None = None
     human_parents: np.ndarray | None = None
 
@@ -209,6 +214,7 @@ class MotionEngine:
         self.stream = MotionStream(self.model, self.config.sampler, seed=0)
         self.retargeter = Retargeter(self.robot, self.robot_config.retarget, rig="bandai")
         self.safety = SafetyFilter(self.robot, self.fps, self.config.safety)
+        self.dynamics = self._dynamics_watch(self.config.safety)
         self._text: str | None = None
         self._max_speed: float | None = None
         self.frames_out = 0
@@ -231,6 +237,15 @@ class MotionEngine:
         self.config = replace(self.config, safety=safety)
         self.safety = SafetyFilter(self.robot, self.fps, safety)
         self.safety.last_q = last
+        self.dynamics = self._dynamics_watch(safety)
+        if self.dynamics is not None:
+            self.dynamics.restart(last)
+
+    def _dynamics_watch(self, safety: SafetyConfig) -> DynamicsWatch | None:
+        """The count of dynamically infeasible frames, when ``safety.check_dynamics``."""
+        if not (safety.check_dynamics and self.robot.spec.floating_base):
+            return None
+        return DynamicsWatch(self.robot, self.fps)
 
     def rebase(self, q_last: np.ndarray) -> None:
         """Continue from ``q_last`` (nq,), the last frame actually sent, instead of the
@@ -242,6 +257,8 @@ class MotionEngine:
         if q.shape != (self.robot.nq,):
             raise ValueError(f"q_last must have shape ({self.robot.nq},), got {q.shape}")
         self.safety.last_q = q.copy()
+        if self.dynamics is not None:
+            self.dynamics.restart(q)
         self._anchor = q.copy()
 
     @property
@@ -312,6 +329,7 @@ class MotionEngine:
             held=safe.held,
             repaired=safe.repaired,
             longest_hold=safe.longest_hold,
+            dynamically_infeasible=self.dynamics.count(q) if self.dynamics is not None else 0,
             reasons=safe.reasons,
             human_positions_m=skeleton,
             human_parents=np.asarray(human.parents),
@@ -371,22 +389,6 @@ class MotionEngine:
         seconds = time.perf_counter() - t0
         self.reset()
         return seconds
-
-
-def backward_velocities(
-    q: np.ndarray, prev: np.ndarray | None, joint_q_indices: np.ndarray, fps: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Joint velocities (T, n) rad/s and root linear velocities (T, 3) m/s (world frame) of
-    the frames ``q`` (T, nq) as backward differences at ``fps``: the first frame against
-    ``prev`` (nq,), the frame before them; zero for the first frame when ``prev`` is None."""
-    idx = joint_q_indices
-    with_prev = q if prev is None else np.concatenate([prev[None], q])
-    jv = np.diff(with_prev[:, idx], axis=0) * fps
-    rv = np.diff(with_prev[:, :3], axis=0) * fps
-    if prev is None:
-        jv = np.concatenate([np.zeros((1, len(idx))), jv])
-        rv = np.concatenate([np.zeros((1, 3)), rv])
-    return jv, rv
 
 
 __all__ = ["EngineConfig", "MotionEngine", "RobotChunk", "backward_velocities"]

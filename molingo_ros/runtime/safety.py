@@ -72,6 +72,8 @@ class SafetyConfig:
         check_floor: reject frames with a foot below the floor (validator tolerance).
         max_root_speed_m_s: the floating base moves at most this fast (m/s, any direction);
             faster steps (a jump of the root) are slowed to it and counted as clamped.
+        check_dynamics: count the frames whose feet cannot carry them
+            (:class:`~molingo_ros.runtime.dynamics_watch.DynamicsWatch`); not held.
     """
 
     velocity_fraction: float = setting(
@@ -80,6 +82,12 @@ class SafetyConfig:
     validator: ValidatorConfig = field(default_factory=ValidatorConfig)
     check_floor: bool = setting(True, "reject frames with a foot below the floor")
     max_root_speed_m_s: float = 8.0
+    check_dynamics: bool = setting(
+        False,
+        "count the frames whose feet cannot carry them (ZMP outside the soles, friction, "
+        "pulling, non-ballistic flight; docs/DYNAMICS.md) on /diagnostics, about 3 ms per 8 "
+        "frames; they are not held: retargeted walking fails the check in most frames",
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.velocity_fraction <= 1:
