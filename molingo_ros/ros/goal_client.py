@@ -123,24 +123,25 @@ class ResentGoal:
     def poll(self) -> Any | None:
         """The goal handle once there is one, else None (sending a copy when one is due).
 
-        An accepted answer, or a goal of this command found on the status topic after
-        ``resend_after_s`` without an answer, wins; when every goal sent was answered and none
-        accepted, the last rejection is the answer."""
+        An accepted answer wins; then a goal of this command found on the status topic (its
+        answer was lost) once a copy was refused or ``resend_after_s`` passed without an
+        answer; then the refusal of the last goal sent (earlier answers may be lost)."""
         with self._lock:
             sent, sent_at = list(self._sent), self._sent_at
         answers = [f.result() for _, f in sent if f.done()]
         accepted = [h for h in answers if h is not None and h.accepted]
         if accepted:
             return accepted[0]
-        if len(answers) == len(sent) and answers[-1] is not None:
-            return answers[-1]
-        if self._clock() - sent_at < self.resend_after_s:
-            return None
-        for raw, future in sent:
-            info = None if future.done() else self._client.tracked(raw)
-            if info is not None:
-                return self._follow(raw, info)
-        if len(sent) < self.max_copies:
+        waited = self._clock() - sent_at >= self.resend_after_s
+        if answers or waited:
+            for raw, future in sent:
+                info = None if future.done() else self._client.tracked(raw)
+                if info is not None:
+                    return self._follow(raw, info)
+        last = sent[-1][1]
+        if last.done() and last.result() is not None:
+            return last.result()
+        if waited and len(sent) < self.max_copies:
             self._send()
         return None
 
