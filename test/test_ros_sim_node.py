@@ -132,3 +132,67 @@ def test_the_simulator_follows_checks_and_reports(tmp_path, g1):
     assert rep["frames_played"] > 0 and rep["upright"]
     assert len(probe_clock) > 5 and np.all(np.diff(probe_clock) > 0)
     assert abs(probe_clock[-1] - time.time()) < 60  # the wall clock, not a simulated one
+
+
+def test_under_physics_the_controller_performs_the_stream(tmp_path, g1):
+    """``physics:=true``: the whole-body controller performs a streamed arm raise on the
+    standing G1 under MuJoCo physics; joint_states show the real (simulated) arm, and the
+    report says the robot stayed up, with the tracking errors and foot forces."""
+    dom = domain(6)
+    report = tmp_path / "sim.json"
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "molingo_sim"),
+            "--ros-args",
+            "-p",
+            f"report:={report}",
+            "-p",
+            "physics:=true",
+        ],
+        env=node_env(dom, tmp_path),
+        stdout=open(tmp_path / "sim.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    probe = Probe(dom, "sim_physics_probe")
+    arm = g1.joint_names.index("left_shoulder_roll_joint")
+    try:
+        qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+        probe.collect(JointState, "/joint_states", qos)
+        traj_pub = probe.node.create_publisher(JointTrajectory, TRAJECTORY, qos)
+        root_pub = probe.node.create_publisher(PoseStamped, "/molingo_node/root_pose", qos)
+        wait(
+            lambda: traj_pub.get_subscription_count() and root_pub.get_subscription_count(),
+            60,
+            f"molingo_sim to subscribe (see {tmp_path}/sim.log)",
+        )
+        standing = g1.neutral()
+        root = PoseStamped()
+        root.header.stamp = to_time(time.time())
+        root.pose.position.z, root.pose.orientation.w = float(standing[2]), 1.0
+        root_pub.publish(root)
+        time.sleep(0.3)
+        raised = standing[7:].copy()
+        raised[arm] = 0.8
+        rows = np.stack([standing[7:], standing[7:], raised])
+        traj_pub.publish(_trajectory(g1.joint_names, rows, 0.0, dt_s=0.5))
+
+        def arm_up() -> bool:
+            js = probe.messages("/joint_states")
+            return bool(js) and abs(js[-1].position[arm] - 0.8) < 0.1
+
+        wait(arm_up, 20, "the simulated arm to rise")
+        time.sleep(1.0)
+    finally:
+        probe.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        rc = proc.wait(timeout=60)
+    assert rc == 0
+    rep = json.loads(report.read_text())
+    assert rep["mode"] == "physics" and rep["upright"] and rep["fell_at"] is None
+    physics = rep["physics"]
+    assert physics["upright"] and physics["duration_s"] > 1.0
+    assert physics["joint_rms_rad"]["legs"] < 0.05
+    assert physics["foot_force_n"]["left"]["mean"] > 50
+    assert rep["root_height_min_m"] > 0.7

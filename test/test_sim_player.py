@@ -22,7 +22,6 @@ from molingo_ros.robot.retarget import retarget
 # The player module sets MUJOCO_GL (EGL) before it imports mujoco, which reads it on import.
 from molingo_ros.sim.player import (
     MujocoRobot,
-    PhysicsConfig,
     SceneRenderer,
     SimError,
     scene_path,
@@ -223,35 +222,55 @@ def test_retargeted_walk_keeps_feet_on_the_floor(walk_g1, sims):
 # -- physics -----------------------------------------------------------------------------------
 
 
-def test_physics_step_advances_time_and_stays_finite(g1):
+def test_every_joint_is_driven_by_a_torque_motor(g1):
+    """The Menagerie G1 ships position servos; in the simulator each joint's actuator is a
+    torque motor limited by the joint's force range: off the floor, with joint friction off,
+    torques give exactly pinocchio's forward dynamics (ABA)."""
+    sim = MujocoRobot(g1)
+    m = sim.model
+    sim.model.dof_frictionloss[:] = 0.0
+    q = g1.neutral()
+    q[2] += 1.0  # in the air
+    sim.set_configuration(q)
+    tau = np.linspace(-5.0, 5.0, g1.num_joints)
+    sim.data.ctrl[sim.joint_actuator] = tau
+    mujoco.mj_forward(m, sim.data)
+    assert sim.data.ncon == 0
+    assert np.allclose(sim.data.actuator_force[sim.joint_actuator], tau)
+    qs, v = sim.state()
+    a = pin.aba(g1.model, g1.data, qs, v, np.concatenate([np.zeros(6), tau]))
+    assert np.allclose(sim.data.qacc[sim.joint_vadr], a[6:], atol=1e-6)
+    hip = sim.joint_actuator[g1.joint_names.index("left_hip_pitch_joint")]
+    assert m.actuator_ctrlrange[hip].tolist() == [-88.0, 88.0]
+
+
+def test_state_is_in_pinocchio_convention(g1):
+    """state() gives v with the root's linear velocity in the root frame: integrating it on
+    pinocchio's manifold over one step lands where MuJoCo does."""
     sim = MujocoRobot(g1)
     q = g1.neutral()
+    q[2] += 1.0
+    q[3:7] = np.array([0.1, 0.2, 0.3, 0.9]) / np.linalg.norm([0.1, 0.2, 0.3, 0.9])
     sim.set_configuration(q)
-    start = sim.data.time
-    for _ in range(5):
-        sim.physics_step(q, 0.1, PhysicsConfig())
-    assert sim.data.time - start == pytest.approx(0.5, abs=sim.model.opt.timestep)
-    assert np.isfinite(sim.data.qpos).all()
-    assert np.isfinite(sim.data.qvel).all()
-    assert np.isfinite(sim.root_height())
+    rng = np.random.default_rng(0)
+    sim.data.qvel[:] = rng.normal(0.0, 0.5, sim.model.nv)
+    q0, v0 = sim.state()
+    sim.step_torques(np.zeros(g1.num_joints), 1)
+    q1, _ = sim.state()
+    dt = sim.model.opt.timestep
+    moved = pin.difference(g1.model, q0, q1) / dt
+    assert np.allclose(moved[:6], v0[:6], atol=0.05)
+    assert sim.data.time == pytest.approx(dt)
 
 
-def test_physics_step_is_at_least_one_step(g1):
+def test_a_robot_without_torques_falls(g1):
     sim = MujocoRobot(g1)
     sim.set_configuration(g1.neutral())
-    sim.physics_step(g1.neutral(), 0.0, PhysicsConfig())
-    assert sim.data.time == pytest.approx(sim.model.opt.timestep)
-
-
-def test_pd_moves_a_joint_toward_its_target(g1):
-    sim = MujocoRobot(g1)
-    q = g1.neutral()
-    sim.set_configuration(q)
-    elbow = g1.joint_names.index("left_elbow_joint")
-    target = q.copy()
-    target[g1.joint_q_indices[elbow]] = 1.0
-    sim.physics_step(target, 0.3, PhysicsConfig())
-    assert sim.configuration()[g1.joint_q_indices[elbow]] == pytest.approx(1.0, abs=0.1)
+    start = sim.root_height()
+    for _ in range(100):
+        sim.step_torques(np.zeros(g1.num_joints), 10)
+    assert np.isfinite(sim.data.qpos).all()
+    assert sim.root_height() < 0.6 * start
 
 
 # -- rendering ---------------------------------------------------------------------------------

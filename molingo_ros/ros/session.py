@@ -35,6 +35,14 @@ DEFAULT_SESSION: tuple[SessionCommand, ...] = (
     (2.7, "a person bows", 2.5, "queue"),
 )
 
+PHYSICS_SESSION: tuple[SessionCommand, ...] = (
+    # The standing skills, for ``--physics`` (walking under physics: docs/DYNAMICS.md).
+    (0.0, "a person waves the right hand", 3.0, "replace"),
+    (0.1, "a person raises both hands", 3.0, "queue"),
+    (0.2, "a person bows", 3.0, "queue"),
+    (0.3, "a person waves both hands", 3.0, "queue"),
+)
+
 
 @dataclass
 class SessionResult:
@@ -105,10 +113,15 @@ def node_command(robot: str, bag: Path) -> list[str]:
 
 
 def sim_command(
-    robot: str, files: SessionFiles, video_fps: float, size: tuple[int, int]
+    robot: str,
+    files: SessionFiles,
+    video_fps: float,
+    size: tuple[int, int],
+    physics: bool = False,
 ) -> list[str]:
     """``molingo_sim`` for ``robot``, reporting to ``files.report`` and rendering
-    ``files.video`` (if any) at ``video_fps`` frames/s and ``size`` (width, height) px."""
+    ``files.video`` (if any) at ``video_fps`` frames/s and ``size`` (width, height) px; under
+    MuJoCo physics with the whole-body controller when ``physics``."""
     args = [
         str(Path(sys.executable).parent / "molingo_sim"),
         "--ros-args",
@@ -125,6 +138,8 @@ def sim_command(
     ]
     if files.video is not None:
         args += ["-p", f"video:={files.video}"]
+    if physics:
+        args += ["-p", "physics:=true"]
     return args
 
 
@@ -210,10 +225,12 @@ def run_session(
     size: tuple[int, int] = (640, 480),
     domain: int | None = None,
     progress: bool = True,
+    physics: bool = False,
 ) -> SessionResult:
     """Run the session; files go to ``out`` (bag_<date>/, sim.mp4, sim.json, summary.json,
     node.log, sim.log). ``size``: video (width, height) px; ``domain``: the ROS_DOMAIN_ID
-    (default: this environment's, else one from the process id)."""
+    (default: this environment's, else one from the process id); ``physics``: the simulator
+    performs the stream under MuJoCo physics (whole-body controller) instead of replaying it."""
 
     def say(text: str) -> None:
         if progress:
@@ -224,7 +241,7 @@ def run_session(
         domain = int(os.environ.get("ROS_DOMAIN_ID", 60 + os.getpid() % 60))
     procs = SessionProcesses(
         node_command(robot, files.bag),
-        sim_command(robot, files, video_fps, size),
+        sim_command(robot, files, video_fps, size, physics),
         files,
         session_env(domain, files.out),
     )
@@ -281,10 +298,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--video-fps", type=float, default=10.0)
     ap.add_argument("--size", default="640x480", help="video size WxH")
     ap.add_argument("--gif", type=Path, help="also write a GIF of the video (e.g. for the README)")
+    ap.add_argument(
+        "--physics",
+        action="store_true",
+        help="perform the standing skills under MuJoCo physics (whole-body controller)",
+    )
     args = ap.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     res = run_session(
-        args.out, args.robot, video=not args.no_video, video_fps=args.video_fps, size=(w, h)
+        args.out,
+        args.robot,
+        commands=PHYSICS_SESSION if args.physics else DEFAULT_SESSION,
+        video=not args.no_video,
+        video_fps=args.video_fps,
+        size=(w, h),
+        physics=args.physics,
     )
     print_summary(res.summary)
     if args.gif and res.video is not None and res.video.exists():

@@ -6,8 +6,9 @@ MuJoCo model, as a simulator would, and checks it.
   the plan from its first point; between points the joints are interpolated; after the end
   the last pose is held;
 - plays them on the MuJoCo Menagerie model of the same robot: kinematic replay with the
-  floating base (default), or physics with PD joint tracking (``physics: true``, reporting
-  whether the robot stays upright);
+  floating base (default), or under physics (``physics: true``): the whole-body controller
+  (molingo_ros.sim.wbc) follows the stream with the feet on the floor, and the report says
+  whether the robot stayed up, how closely it tracked and what the feet carried;
 - publishes ``joint_states`` (what the simulated robot does; relative: under its namespace)
   and, with ``publish_clock: true``, its wall clock on ``/clock`` (for nodes on sim time);
 - a trajectory stamped 0 starts on arrival (as joint_trajectory_controller does);
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pinocchio as pin
 import rclpy
 from geometry_msgs.msg import PoseStamped
 from rclpy.executors import SingleThreadedExecutor
@@ -45,8 +47,9 @@ from molingo_ros.robot import DEFAULT_ROBOT
 from molingo_ros.robot.models import load_robot
 from molingo_ros.ros.messages import from_time, joint_state, to_time
 from molingo_ros.ros.spin import close, spin_until_signal
-from molingo_ros.sim.player import MujocoRobot, PhysicsConfig, SceneRenderer, write_video
+from molingo_ros.sim.player import MujocoRobot, SceneRenderer, write_video
 from molingo_ros.sim.timeline import TrajectoryTimeline
+from molingo_ros.sim.tracking import PhysicsTracker
 
 PARAMS = {
     "robot": DEFAULT_ROBOT,
@@ -78,7 +81,8 @@ class SimNode(Node):
         self.timeline = TrajectoryTimeline(
             self.robot.joint_names, self.robot.lower, self.robot.upper
         )
-        self.physics = PhysicsConfig() if p["physics"] else None
+        self.physics = PhysicsTracker(self.robot, self.sim) if p["physics"] else None
+        self._physics_origin = 0.0  # the ROS time of the tracker's time 0
         self.lock = threading.Lock()
         self.roots: list[tuple[float, np.ndarray]] = []  # (stamp, x y z qx qy qz qw)
         self.skeleton: tuple[float, np.ndarray, np.ndarray] | None = None
@@ -101,7 +105,7 @@ class SimNode(Node):
         self.create_timer(1.0 / float(p["rate_hz"]), self._tick)
         self.get_logger().info(
             f"molingo_sim: {self.robot.name} from {self.sim.path.name}, "
-            f"{'physics (PD tracking)' if self.physics else 'kinematic replay'}"
+            f"{'physics (whole-body controller)' if self.physics else 'kinematic replay'}"
         )
 
     def now_s(self) -> float:
@@ -139,44 +143,71 @@ class SimNode(Node):
                     self.skeleton = (from_time(m.header.stamp), pts, parents)
 
     def _root_at(self, t: float) -> np.ndarray | None:
-        best = None
-        for stamp, root in self.roots:
-            if stamp <= t + 1e-3:
-                best = root
-        return best if best is not None else (self.roots[-1][1] if self.roots else None)
+        """The root pose at ``t``: interpolated between the poses stamped around it (position
+        linearly, orientation by slerp), the first or last one outside them."""
+        if not self.roots:
+            return None
+        stamps = [s for s, _ in self.roots]
+        k = int(np.searchsorted(stamps, t, side="right"))
+        if k == 0:
+            return self.roots[0][1]
+        if k == len(stamps):
+            return self.roots[-1][1]
+        (s0, a), (s1, b) = self.roots[k - 1], self.roots[k]
+        w = (t - s0) / (s1 - s0) if s1 > s0 else 1.0
+        return interpolate_pose(a, b, w)
+
+    def _reference(self, t: float) -> np.ndarray | None:
+        """The configuration the stream asks for at ROS time ``t`` (None: nothing yet)."""
+        joints = self.timeline.sample(t)
+        root = self._root_at(t)
+        if joints is None or root is None:
+            return None
+        return np.concatenate([root, joints])
 
     def _tick(self) -> None:
         t = self.now_s()
         if self.clock_pub is not None:
             self.clock_pub.publish(Clock(clock=to_time(t)))
         with self.lock:
-            joints = self.timeline.sample(t)
-            root = self._root_at(t)
+            q = self._reference(t)
             skeleton = self.skeleton
+            if q is not None and self.physics is not None:
+                self._physics_tick(q, t)
             self.timeline.forget_before(t - 2.0)
-        if joints is None or root is None:
+        if q is None:
             return
-        q = np.concatenate([root, joints])
         if self.physics is None:
             self.sim.set_configuration(q)
-        else:
-            if not self._started:
-                self.sim.set_configuration(q)
-            self.sim.physics_step(q, 1.0 / float(self.p["rate_hz"]), self.physics)
-            if self.fell_at is None and self.sim.root_height() < self.physics.upright_height_m:
-                self.fell_at = t
-                self.get_logger().warning(f"the robot fell at t={t:.2f}")
-        self._started = True
         self.frames_played += 1
         self.feet.append(self.sim.foot_height_z())
         self.root_z.append(self.sim.root_height())
-        actual = self.sim.configuration()
-        v = np.zeros(len(joints))
+        actual, velocity = self.sim.state()
+        v = velocity[6:] if self.physics is not None else np.zeros(self.robot.num_joints)
         self.js_pub.publish(joint_state(self.robot.joint_names, actual[7:], v, t))
         if self.p["video"] and t - self._last_video_t >= 1.0 / float(self.p["video_fps"]) - 1e-6:
             self._last_video_t = t
             sk = None if skeleton is None else (skeleton[1].copy(), skeleton[2])
             self.states.append((t, actual.copy(), sk))
+
+    def _physics_tick(self, q: np.ndarray, t: float) -> None:
+        """Advance physics to ROS time ``t``, the controller following the stream (called
+        with the lock held)."""
+        tracker = self.physics
+        if not self._started:
+            tracker.start(q)
+            self._physics_origin = t
+            self._started = True
+            return
+
+        def reference(tt: float) -> np.ndarray:
+            ref = self._reference(self._physics_origin + tt)
+            return q if ref is None else ref
+
+        tracker.advance(reference, t - self._physics_origin - tracker.time_s)
+        if self.fell_at is None and tracker.fell_at_s is not None:
+            self.fell_at = self._physics_origin + tracker.fell_at_s
+            self.get_logger().warning(f"the robot fell at t={self.fell_at:.2f}")
 
     # -- end ---------------------------------------------------------------------------------
 
@@ -196,6 +227,8 @@ class SimNode(Node):
             "fell_at": self.fell_at,
             "upright": self.fell_at is None,
         }
+        if self.physics is not None and self._started:
+            out["physics"] = self.physics.report().summary()
         return out
 
     def finish(self) -> None:
@@ -221,6 +254,15 @@ class SimNode(Node):
             Path(self.p["report"]).parent.mkdir(parents=True, exist_ok=True)
             Path(self.p["report"]).write_text(json.dumps(rep, indent=1))
             print(f"[molingo_sim] report: {self.p['report']}", file=sys.stderr)
+
+
+def interpolate_pose(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    """The pose (x y z qx qy qz qw) ``w`` of the way from ``a`` to ``b``: position linearly,
+    orientation by slerp."""
+    qa = pin.Quaternion(a[6], *a[3:6])
+    qb = pin.Quaternion(b[6], *b[3:6])
+    qw = qa.slerp(float(np.clip(w, 0.0, 1.0)), qb)
+    return np.concatenate([(1.0 - w) * a[:3] + w * b[:3], [qw.x, qw.y, qw.z, qw.w]])
 
 
 def _parents_from_bones(points: np.ndarray, bones: Marker | None) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""The robot in MuJoCo: kinematic replay of robot configurations (or physics with PD joint
-tracking), floor checks, and offscreen rendering with the generated human skeleton drawn
+"""The robot in MuJoCo: kinematic replay of robot configurations, or physics driven by joint
+torques (every joint's actuator a torque motor; the controller: molingo_ros.sim.wbc), floor
+checks, and offscreen rendering with the generated human skeleton drawn
 beside it. No ROS imports.
 
 Configurations use the project's convention ``q = [x, y, z (m, world, z up), qx, qy, qz, qw,
@@ -14,7 +15,6 @@ works without a GPU), else OSMesa. About 0.4–0.6 s per 640×480 frame on this 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,16 +46,6 @@ def scene_path(robot: Robot) -> Path:
         raise SimError(f"robot '{robot.name}' has no MJCF model file (MuJoCo needs one)")
     scene = Path(path).parent / "scene.xml"
     return scene if scene.exists() else Path(path)
-
-
-@dataclass
-class PhysicsConfig:
-    """PD joint tracking in physics mode: torque = kp (q* - q) - kd q', clipped to the
-    actuators' ranges. ``upright_height_m``: the root must stay above this (m)."""
-
-    kp: float = 150.0
-    kd: float = 6.0
-    upright_height_m: float = 0.45
 
 
 class MujocoRobot:
@@ -94,6 +84,30 @@ class MujocoRobot:
                 for n in robot.joint_names
             ]
         )
+        self._torque_actuators()
+
+    def _torque_actuators(self) -> None:
+        """Make every actuator of a robot joint a torque motor (ctrl = N m), limited by the
+        joint's actuator force range: some Menagerie models ship position servos (ctrl = a
+        target angle), which the controllers here would fight."""
+        m = self.model
+        for j, a in enumerate(self.joint_actuator):
+            if a < 0:
+                continue
+            jid = m.dof_jntid[self.joint_vadr[j]]
+            m.actuator_gaintype[a] = mujoco.mjtGain.mjGAIN_FIXED
+            m.actuator_gainprm[a, :] = 0.0
+            m.actuator_gainprm[a, 0] = 1.0
+            m.actuator_biastype[a] = mujoco.mjtBias.mjBIAS_NONE
+            m.actuator_biasprm[a, :] = 0.0
+            if m.jnt_actfrclimited[jid]:
+                m.actuator_ctrlrange[a] = m.jnt_actfrcrange[jid]
+                m.actuator_ctrllimited[a] = 1
+            elif not m.actuator_forcelimited[a]:
+                m.actuator_ctrllimited[a] = 0
+            else:
+                m.actuator_ctrlrange[a] = m.actuator_forcerange[a]
+                m.actuator_ctrllimited[a] = 1
 
     def set_configuration(self, q: np.ndarray) -> None:
         """Kinematic: put the robot at ``q`` (project convention) and compute positions."""
@@ -127,20 +141,28 @@ class MujocoRobot:
 
     # -- physics ------------------------------------------------------------------------------
 
-    def physics_step(self, q_target: np.ndarray, seconds: float, cfg: PhysicsConfig) -> None:
-        """Advance physics by ``seconds`` with PD torques toward the target joint angles."""
-        m, d = self.model, self.data
-        steps = max(1, int(round(seconds / m.opt.timestep)))
-        target = np.asarray(q_target, dtype=np.float64)[7:]
+    def state(self) -> tuple[np.ndarray, np.ndarray]:
+        """(q, v) in pinocchio's convention: ``v`` = root linear and angular velocity in the
+        root frame, then the joint rates (MuJoCo keeps the free joint's linear velocity in the
+        world frame)."""
+        q = self.configuration()
+        d = self.data
+        dof = int(self.model.jnt_dofadr[self.model.dof_jntid[0]]) if self.model.nv else 0
+        lin_world = d.qvel[dof : dof + 3]
+        w, x, y, z = d.qpos[self.free_adr + 3 : self.free_adr + 7]
+        rot = np.empty(9)
+        mujoco.mju_quat2Mat(rot, np.array([w, x, y, z]))
+        v = np.concatenate(
+            [rot.reshape(3, 3).T @ lin_world, d.qvel[dof + 3 : dof + 6], d.qvel[self.joint_vadr]]
+        )
+        return q, v
+
+    def step_torques(self, tau: np.ndarray, steps: int = 1) -> None:
+        """Apply joint torques ``tau`` (N m, ``robot.joint_names`` order; joints without an
+        actuator ignored) for ``steps`` physics steps."""
         have = self.joint_actuator >= 0
-        act = self.joint_actuator[have]
-        lo, hi = m.actuator_ctrlrange[act, 0], m.actuator_ctrlrange[act, 1]
-        limited = m.actuator_ctrllimited[act].astype(bool)
-        for _ in range(steps):
-            err = target - d.qpos[self.joint_qadr]
-            tau = (cfg.kp * err - cfg.kd * d.qvel[self.joint_vadr])[have]
-            d.ctrl[act] = np.where(limited, np.clip(tau, lo, hi), tau)
-            mujoco.mj_step(m, d)
+        self.data.ctrl[self.joint_actuator[have]] = np.asarray(tau)[have]
+        mujoco.mj_step(self.model, self.data, nstep=max(1, int(steps)))
 
     def root_height(self) -> float:
         return float(self.data.qpos[self.free_adr + 2])
@@ -253,7 +275,6 @@ def write_video(frames: list[np.ndarray], path: str | Path, fps: float) -> Path:
 
 __all__ = [
     "MujocoRobot",
-    "PhysicsConfig",
     "SceneRenderer",
     "SimError",
     "scene_path",

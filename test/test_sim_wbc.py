@@ -1,0 +1,76 @@
+"""The whole-body controller (molingo_ros.sim.wbc) on the real G1 under MuJoCo physics: a
+standing G1 stays up 10 s carried by both feet, the QP's torques respect the model's limits, a
+reference past a joint limit is held inside it, and the joint groups cover every joint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pinocchio as pin
+import pytest
+
+from molingo_ros.robot.models import load_robot
+from molingo_ros.sim.player import MujocoRobot
+from molingo_ros.sim.reference import FramesMotion
+from molingo_ros.sim.tracking import PhysicsTracker
+from molingo_ros.sim.wbc import ReferenceState, WholeBodyController, joint_groups
+
+
+@pytest.fixture(scope="module")
+def g1():
+    return load_robot("g1")
+
+
+def test_joint_groups_cover_every_joint_once(g1):
+    groups = joint_groups(g1)
+    every = np.sort(np.concatenate(list(groups.values())))
+    assert every.tolist() == list(range(g1.num_joints))
+    names = {k: [g1.joint_names[i] for i in v] for k, v in groups.items()}
+    assert "left_knee_joint" in names["legs"] and "waist_yaw_joint" in names["waist"]
+    assert "right_elbow_joint" in names["upper"]
+
+
+def test_standing_still_the_feet_carry_the_weight(g1):
+    """At rest on both feet the QP asks the floor for the robot's weight, shared by the feet,
+    and joint torques within the effort limits."""
+    wbc = WholeBodyController(g1)
+    q = g1.neutral()
+    v = np.zeros(g1.nv)
+    tau = wbc.torques(q, v, ReferenceState(q, v, v.copy()))
+    weight = pin.computeTotalMass(g1.model) * 9.81
+    assert wbc.last_forces[:, 2].sum() == pytest.approx(weight, rel=0.02)
+    assert (wbc.last_forces[:, 2] > 0.3 * weight).all()
+    assert np.all(np.abs(tau) <= wbc.torque_limit + 1e-9)
+
+
+@pytest.mark.slow
+def test_a_standing_g1_stays_up_for_10_s(g1):
+    tracker = PhysicsTracker(g1)
+    standing = g1.neutral()
+    motion = FramesMotion(g1, np.stack([standing, standing]), 30.0)
+    tracker.start(standing)
+    tracker.advance(motion, 10.0)
+    report = tracker.report()
+    assert report.upright and report.fell_at_s is None
+    assert report.duration_s == pytest.approx(10.0, abs=0.01)
+    assert max(report.joint_max_rad.values()) < 0.05
+    assert report.root_error_m < 0.02
+    weight = pin.computeTotalMass(g1.model) * 9.81
+    mean = sum(f["mean"] for f in report.foot_force_n.values())
+    assert mean == pytest.approx(weight, rel=0.05)
+
+
+def test_a_reference_past_a_joint_limit_is_held_inside_it(g1):
+    """The left shoulder asked 0.5 rad past its upper limit: the simulated joint stops short of
+    the limit (the QP keeps it inside), and the robot stays up."""
+    sim = MujocoRobot(g1)
+    tracker = PhysicsTracker(g1, sim)
+    j = g1.joint_names.index("left_shoulder_roll_joint")
+    start = g1.neutral()
+    far = start.copy()
+    far[7 + j] = g1.upper[j] + 0.5
+    motion = FramesMotion(g1, np.stack([start, far]), 1.0)
+    tracker.start(start)
+    tracker.advance(motion, 2.0)
+    assert tracker.report().upright
+    reached = sim.configuration()[7 + j]
+    assert g1.upper[j] - 0.1 < reached <= g1.upper[j] + 1e-3
