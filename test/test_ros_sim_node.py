@@ -196,3 +196,4 @@ def test_under_physics_the_controller_performs_the_stream(tmp_path, g1):
     assert physics["joint_rms_rad"]["legs"] < 0.05
     assert physics["foot_force_n"]["left"]["mean"] > 50
     assert rep["root_height_min_m"] > 0.7
+    assert physics["skipped_s"] >= 0.0

@@ -53,7 +53,7 @@ def test_a_standing_g1_stays_up_for_10_s(g1):
     assert report.upright and report.fell_at_s is None
     assert report.duration_s == pytest.approx(10.0, abs=0.01)
     assert max(report.joint_max_rad.values()) < 0.05
-    assert report.root_error_m < 0.02
+    assert report.root_error_m < 0.02 and report.travel_m < 0.02
     weight = pin.computeTotalMass(g1.model) * 9.81
     mean = sum(f["mean"] for f in report.foot_force_n.values())
     assert mean == pytest.approx(weight, rel=0.05)

@@ -55,9 +55,10 @@ def row(text: str, runs: list[dict]) -> str:
     rms = {k: np.median([r["joint_rms_rad"][k] for r in runs]) for k in runs[0]["joint_rms_rad"]}
     force = np.max([max(r["foot_force_n"][s]["max"] for s in ("left", "right")) for r in runs])
     ms = np.median([r["controller_ms"] for r in runs])
+    travel = np.median([r["travel_m"] for r in runs])
     fell = ", ".join(f"{t:.1f}" for t in falls) or "-"
     return (
-        f"| {text} | {up}/{len(runs)} | {fell} | {rms.get('legs', 0):.3f} | "
+        f"| {text} | {up}/{len(runs)} | {fell} | {travel:.2f} | {rms.get('legs', 0):.3f} | "
         f"{rms.get('waist', 0):.3f} | {rms.get('upper', 0):.3f} | {force:.0f} | {ms:.2f} |"
     )
 
@@ -72,10 +73,10 @@ def main() -> None:
     model = MoLingo.load(None)
     robot_cfg = load_robot_config(args.robot)
     print(
-        "| command | stayed up | fell at (s) | legs RMS (rad) | waist RMS | upper body RMS |"
-        " max foot force (N) | controller (ms/update) |"
+        "| command | stayed up | fell at (s) | travel (m) | legs RMS (rad) | waist RMS |"
+        " upper body RMS | max foot force (N) | controller (ms/update) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     everything = []
     for text in args.commands:
         runs = [run(model, robot_cfg, text, s) for s in seeds_of(args.seeds)]

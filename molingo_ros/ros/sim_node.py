@@ -69,6 +69,11 @@ PARAMS = {
 }
 
 
+MAX_PHYSICS_STEP_S = 0.1
+"""Physics advances at most this much per tick; when the machine is slower than real time the
+rest of the stream's time is skipped (counted in the report's ``physics.skipped_s``)."""
+
+
 class SimNode(Node):
     def __init__(self) -> None:
         super().__init__("molingo_sim")
@@ -83,6 +88,7 @@ class SimNode(Node):
         )
         self.physics = PhysicsTracker(self.robot, self.sim) if p["physics"] else None
         self._physics_origin = 0.0  # the ROS time of the tracker's time 0
+        self.physics_skipped_s = 0.0  # stream time skipped because physics ran late
         self.lock = threading.Lock()
         self.roots: list[tuple[float, np.ndarray]] = []  # (stamp, x y z qx qy qz qw)
         self.skeleton: tuple[float, np.ndarray, np.ndarray] | None = None
@@ -204,7 +210,12 @@ class SimNode(Node):
             ref = self._reference(self._physics_origin + tt)
             return q if ref is None else ref
 
-        tracker.advance(reference, t - self._physics_origin - tracker.time_s)
+        behind = t - self._physics_origin - tracker.time_s
+        if behind > MAX_PHYSICS_STEP_S:  # a slow machine: skip ahead rather than fall behind
+            self._physics_origin += behind - MAX_PHYSICS_STEP_S
+            self.physics_skipped_s += behind - MAX_PHYSICS_STEP_S
+            behind = MAX_PHYSICS_STEP_S
+        tracker.advance(reference, behind)
         if self.fell_at is None and tracker.fell_at_s is not None:
             self.fell_at = self._physics_origin + tracker.fell_at_s
             self.get_logger().warning(f"the robot fell at t={self.fell_at:.2f}")
@@ -228,7 +239,10 @@ class SimNode(Node):
             "upright": self.fell_at is None,
         }
         if self.physics is not None and self._started:
-            out["physics"] = self.physics.report().summary()
+            out["physics"] = {
+                **self.physics.report().summary(),
+                "skipped_s": round(self.physics_skipped_s, 3),
+            }
         return out
 
     def finish(self) -> None:

@@ -48,9 +48,10 @@ class TrackingReport:
     """``upright``: no fall; ``fell_at_s``: when it fell (s from the start, None: never);
     ``joint_rms_rad`` / ``joint_max_rad``: tracking error per joint group (legs, waist,
     upper) over the time up; ``root_error_m``: final horizontal distance between the real and
-    the reference root; ``foot_force_n``: per foot, mean and max normal force from the floor;
-    ``controller_ms``: mean wall time of one controller update; ``qpos``: the real
-    configurations at ``fps`` (for a video)."""
+    the reference root; ``travel_m``: horizontal distance from the start to the root's last
+    position while up (how far a walk got); ``foot_force_n``: per foot, mean and max normal
+    force from the floor; ``controller_ms``: mean wall time of one controller update;
+    ``qpos``: the real configurations at ``fps`` (for a video)."""
 
     duration_s: float
     upright: bool
@@ -58,6 +59,7 @@ class TrackingReport:
     joint_rms_rad: dict[str, float]
     joint_max_rad: dict[str, float]
     root_error_m: float
+    travel_m: float
     foot_force_n: dict[str, dict[str, float]]
     swing_fraction: dict[str, float]
     controller_ms: float
@@ -73,6 +75,7 @@ class TrackingReport:
             "joint_rms_rad": _rounded(self.joint_rms_rad),
             "joint_max_rad": _rounded(self.joint_max_rad),
             "root_error_m": round(self.root_error_m, 4),
+            "travel_m": round(self.travel_m, 3),
             "foot_force_n": {k: _rounded(v, 1) for k, v in self.foot_force_n.items()},
             "swing_fraction": _rounded(self.swing_fraction),
             "controller_ms": round(self.controller_ms, 3),
@@ -120,12 +123,16 @@ class PhysicsTracker:
         self._updates = 0
         self.frames: list[np.ndarray] = []
         self._last_ref = None
+        self._start_xy = np.zeros(2)
+        self._up_xy = np.zeros(2)
 
     def start(self, q: np.ndarray) -> None:
         """Put the robot at rest at ``q`` (project order) and start the clock at 0."""
         self.reset()
         self.sim.set_configuration(q)
         self.start_height = self.sim.root_height()
+        self._start_xy = self.sim.configuration()[:2].copy()
+        self._up_xy = self._start_xy.copy()
         self.stance.stance = [True, True]
 
     def advance(self, motion: Motion, seconds: float, frame_every_s: float | None = None) -> None:
@@ -153,6 +160,7 @@ class PhysicsTracker:
         if self.fell_at_s is None and self._fallen():
             self.fell_at_s = self.time_s
         if self.fell_at_s is None:
+            self._up_xy = q[:2].copy()
             self._errors.append(np.abs(q[7:] - ref.q[7:]))
             self._forces.append(self._foot_forces())
             self._swing.append((not ref.stance[0], not ref.stance[1]))
@@ -196,6 +204,7 @@ class PhysicsTracker:
             joint_rms_rad=_rms(errors, groups),
             joint_max_rad={k: float(errors[:, i].max()) for k, i in groups.items()},
             root_error_m=float(np.linalg.norm(q[:2] - ref_root)),
+            travel_m=float(np.linalg.norm(self._up_xy - self._start_xy)),
             foot_force_n={
                 side: {"mean": float(forces[:, s].mean()), "max": float(forces[:, s].max())}
                 for s, side in enumerate(SIDES)
