@@ -10,9 +10,9 @@ import pytest
 
 from molingo_ros.robot.models import load_robot
 from molingo_ros.sim.player import MujocoRobot
-from molingo_ros.sim.reference import FramesMotion
+from molingo_ros.sim.reference import FramesMotion, ReferenceState, joint_groups
 from molingo_ros.sim.tracking import PhysicsTracker
-from molingo_ros.sim.wbc import ReferenceState, WholeBodyController, joint_groups
+from molingo_ros.sim.wbc import WholeBodyController
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,21 @@ def test_a_reference_past_a_joint_limit_is_held_inside_it(g1):
     assert tracker.report().upright
     reached = sim.configuration()[7 + j]
     assert g1.upper[j] - 0.1 < reached <= g1.upper[j] + 1e-3
+
+
+def test_a_foot_is_lifted_only_once_the_weight_is_over_the_other(g1):
+    """The reference lifts the left foot while the CoM is between the feet: the foot stays on
+    the floor, loaded, and the CoM is steered over the right sole; a left foot already in the
+    air swings at once (the floor gives it nothing)."""
+    wbc = WholeBodyController(g1)
+    q = g1.neutral()
+    v = np.zeros(g1.nv)
+    lift = ReferenceState(q, v, v.copy(), stance=(False, True))
+    wbc.torques(q, v, lift)
+    assert wbc.last_forces[0, 2] > 10.0  # still standing on it
+    assert wbc.balance_feet == [1]
+    up = q.copy()
+    for name, angle in (("left_hip_pitch_joint", -0.6), ("left_knee_joint", 1.2)):
+        up[7 + g1.joint_names.index(name)] = angle
+    wbc.torques(up, v, ReferenceState(up, v, v.copy(), stance=(False, True)))
+    assert wbc.last_forces[0].tolist() == [0.0, 0.0, 0.0]

@@ -69,6 +69,11 @@ PARAMS = {
 }
 
 
+PHYSICS_DELAY_S = 0.25
+"""Under physics the robot follows the stream this late (s): the root pose of an instant
+arrives only when it is due, and the controller needs it a little ahead (the reference's
+velocity and acceleration are central differences over 0.1 s)."""
+
 MAX_PHYSICS_STEP_S = 0.1
 """Physics advances at most this much per tick; when the machine is slower than real time the
 rest of the stream's time is skipped (counted in the report's ``physics.skipped_s``)."""
@@ -183,8 +188,8 @@ class SimNode(Node):
             self.timeline.forget_before(t - 2.0)
         if q is None:
             return
-        if self.physics is None:
-            self.sim.set_configuration(q)
+        if self.physics is None or not self._started:
+            self.sim.set_configuration(q)  # kinematic (before physics has started)
         self.frames_played += 1
         self.feet.append(self.sim.foot_height_z())
         self.root_z.append(self.sim.root_height())
@@ -197,12 +202,19 @@ class SimNode(Node):
             self.states.append((t, actual.copy(), sk))
 
     def _physics_tick(self, q: np.ndarray, t: float) -> None:
-        """Advance physics to ROS time ``t``, the controller following the stream (called
-        with the lock held)."""
+        """Advance physics to ROS time ``t`` - ``PHYSICS_DELAY_S``, the controller following
+        the stream (called with the lock held). It starts at the first instant the plan
+        covers (before it, the timeline only repeats the plan's first frame, which need not
+        match the root pose of that instant)."""
         tracker = self.physics
+        follow = t - PHYSICS_DELAY_S
         if not self._started:
-            tracker.start(q)
-            self._physics_origin = t
+            start = self._reference(follow)
+            planned = len(self.timeline.times) and follow >= self.timeline.times[0]
+            if start is None or not planned:
+                return
+            tracker.start(start)
+            self._physics_origin = follow
             self._started = True
             return
 
@@ -210,7 +222,9 @@ class SimNode(Node):
             ref = self._reference(self._physics_origin + tt)
             return q if ref is None else ref
 
-        behind = t - self._physics_origin - tracker.time_s
+        behind = follow - self._physics_origin - tracker.time_s
+        if behind <= 0.0:
+            return
         if behind > MAX_PHYSICS_STEP_S:  # a slow machine: skip ahead rather than fall behind
             self._physics_origin += behind - MAX_PHYSICS_STEP_S
             self.physics_skipped_s += behind - MAX_PHYSICS_STEP_S

@@ -17,9 +17,35 @@ import numpy as np
 import pinocchio as pin
 
 from molingo_ros.robot.models import Robot
-from molingo_ros.sim.wbc import SIDES, ReferenceState
 
 Motion = Callable[[float], np.ndarray]
+SIDES = ("left", "right")
+
+
+@dataclass
+class ReferenceState:
+    """A reference: configuration ``q`` (nq, project order), velocity ``v`` and acceleration
+    ``a`` (nv, pinocchio's convention), and which feet are in stance (left, right)."""
+
+    q: np.ndarray
+    v: np.ndarray
+    a: np.ndarray
+    stance: tuple[bool, bool] = (True, True)
+
+
+def joint_groups(robot: Robot) -> dict[str, np.ndarray]:
+    """Joint indices (into ``robot.joint_names``) of the ``legs`` (hip, knee, ankle), the
+    ``waist`` (waist, torso, trunk) and the ``upper`` body (the rest: arms, head)."""
+    groups: dict[str, list[int]] = {"legs": [], "waist": [], "upper": []}
+    for i, name in enumerate(robot.joint_names):
+        low = name.lower()
+        if any(k in low for k in ("hip", "knee", "ankle")):
+            groups["legs"].append(i)
+        elif any(k in low for k in ("waist", "torso", "trunk")):
+            groups["waist"].append(i)
+        else:
+            groups["upper"].append(i)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
 
 
 class FramesMotion:
@@ -96,4 +122,13 @@ class StanceTracker:
         return (self.stance[0], self.stance[1])
 
 
-__all__ = ["FramesMotion", "Motion", "StanceConfig", "StanceTracker", "reference_state"]
+__all__ = [
+    "SIDES",
+    "FramesMotion",
+    "Motion",
+    "ReferenceState",
+    "StanceConfig",
+    "StanceTracker",
+    "joint_groups",
+    "reference_state",
+]

@@ -20,13 +20,15 @@ import numpy as np
 from molingo_ros.robot.models import Robot
 from molingo_ros.sim.player import MujocoRobot
 from molingo_ros.sim.reference import (
+    SIDES,
     FramesMotion,
     Motion,
     StanceConfig,
     StanceTracker,
+    joint_groups,
     reference_state,
 )
-from molingo_ros.sim.wbc import SIDES, WbcConfig, WholeBodyController, joint_groups
+from molingo_ros.sim.wbc import WbcConfig, WholeBodyController
 
 
 @dataclass(frozen=True)

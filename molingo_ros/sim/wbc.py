@@ -42,9 +42,9 @@ import proxsuite
 
 from molingo_ros.robot.dynamics import sole_points
 from molingo_ros.robot.models import Robot
+from molingo_ros.sim.reference import SIDES, ReferenceState, joint_groups
 from molingo_ros.sim.support import into_polygon
 
-SIDES = ("left", "right")
 WORLD = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 
 
@@ -65,7 +65,7 @@ class WbcConfig:
     ``weight_root`` (root orientation), ``weight_foot`` (swing foot), ``weight_legs`` /
     ``weight_waist`` / ``weight_upper`` (joint posture per group), small regularisers of
     accelerations and forces (tangential forces more: the feet should not lean on friction).
-    The defaults were chosen on validation seeds 300-304 of the standing skills (see
+    The defaults were chosen on validation seeds 300-339 of the standing skills (see
     docs/DYNAMICS.md), never on the benchmark seeds."""
 
     friction_mu: float = 0.6
@@ -80,7 +80,7 @@ class WbcConfig:
     posture_kp: float = 250.0
     posture_kd: float = 30.0
     contact_kd: float = 20.0
-    max_joint_acceleration: float = 100.0
+    max_joint_acceleration: float = 30.0
     limit_horizon_s: float = 0.1
     limit_margin_rad: float = 0.05
     hold_offset: bool = True
@@ -95,32 +95,6 @@ class WbcConfig:
     weight_acceleration: float = 1e-4
     weight_force: float = 1e-3
     weight_tangential_force: float = 1e-2
-
-
-@dataclass
-class ReferenceState:
-    """A reference: configuration ``q`` (nq, project order), velocity ``v`` and acceleration
-    ``a`` (nv, pinocchio's convention), and which feet are in stance (left, right)."""
-
-    q: np.ndarray
-    v: np.ndarray
-    a: np.ndarray
-    stance: tuple[bool, bool] = (True, True)
-
-
-def joint_groups(robot: Robot) -> dict[str, np.ndarray]:
-    """Joint indices (into ``robot.joint_names``) of the ``legs`` (hip, knee, ankle), the
-    ``waist`` (waist, torso, trunk) and the ``upper`` body (the rest: arms, head)."""
-    groups: dict[str, list[int]] = {"legs": [], "waist": [], "upper": []}
-    for i, name in enumerate(robot.joint_names):
-        low = name.lower()
-        if any(k in low for k in ("hip", "knee", "ankle")):
-            groups["legs"].append(i)
-        elif any(k in low for k in ("waist", "torso", "trunk")):
-            groups["waist"].append(i)
-        else:
-            groups["upper"].append(i)
-    return {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
 
 
 class WholeBodyController:
@@ -151,6 +125,7 @@ class WholeBodyController:
         self.posture_weights = weights
         self._offset = np.zeros(3)  # where the reference's world sits in the real one (x, y)
         self._offset_stance: list[int] = []
+        self.balance_feet: list[int] = [0, 1]  # the feet the CoM is kept over
         self._qp: tuple | None = None
         self.last_forces: np.ndarray = np.zeros((2, 3))  # net force per foot (world, N)
 
@@ -163,7 +138,8 @@ class WholeBodyController:
         pin.forwardKinematics(model, data, q, v, np.zeros(self.nv))
         pin.updateFramePlacements(model, data)
         stance = [s for s, on in enumerate(ref.stance) if on]
-        self._update_offset(ref, stance)
+        stance, self.balance_feet = self._shift_before_lift(q, v, stance)
+        self._update_offset(ref, self.balance_feet)
         rows, targets, weights = self._tasks(q, v, ref, stance)
         contact_jac = [self._point_jacobians(s) for s in stance]
         n_f = sum(j.shape[0] for j in contact_jac)
@@ -218,7 +194,7 @@ class WholeBodyController:
         Jcom = pin.jacobianCenterOfMass(model, data, q)
         pin.centerOfMass(model, self.ref_data, ref.q, ref.v, ref.a)
         com_ref = self.ref_data.com[0] + self._offset
-        com_ref[:2] = self._inside_support(com_ref[:2], stance)
+        com_ref[:2] = self._inside_support(com_ref[:2], self.balance_feet)
         acc = (
             self.ref_data.acom[0]
             + cfg.com_kp * (com_ref - com)
@@ -263,6 +239,24 @@ class WholeBodyController:
         want = np.clip(ref.q[7:], lower, upper)
         held = want != ref.q[7:]
         return want, np.where(held, 0.0, ref.v[6:]), np.where(held, 0.0, ref.a[6:])
+
+    def _shift_before_lift(self, q, v, stance: list[int]) -> tuple[list[int], list[int]]:
+        """(the feet to stand on, the feet to balance over). A foot the reference lifts while
+        the capture point is not yet over the other sole stays on the floor (if it still is:
+        its lowest point within 1 cm), and the CoM is moved over the other foot first."""
+        if len(stance) != 1:
+            return stance, stance
+        other = 1 - stance[0]
+        frame, points = self.feet[other]
+        if min(self.data.oMf[frame].act(p)[2] for p in points) > 0.01:
+            return stance, stance  # already in the air
+        pin.centerOfMass(self.model, self.data, q, v)
+        com, com_v = self.data.com[0], self.data.vcom[0]
+        capture = com[:2] + com_v[:2] / np.sqrt(9.81 / max(com[2], 1e-3))
+        over = into_polygon(capture, self._support_points(stance), 0.0)
+        if float(np.linalg.norm(over - capture)) < 1e-9:
+            return stance, stance
+        return sorted([*stance, other]), stance
 
     def _swing_task(self, s: int, ref: ReferenceState) -> tuple[np.ndarray, np.ndarray]:
         cfg, model = self.cfg, self.model
@@ -384,4 +378,4 @@ def _limit(vector: np.ndarray, norm: float) -> np.ndarray:
     return vector * (norm / length) if length > norm else vector
 
 
-__all__ = ["ReferenceState", "WbcConfig", "WholeBodyController", "joint_groups"]
+__all__ = ["WbcConfig", "WholeBodyController"]
