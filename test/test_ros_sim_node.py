@@ -197,3 +197,65 @@ def test_under_physics_the_controller_performs_the_stream(tmp_path, g1):
     assert physics["foot_force_n"]["left"]["mean"] > 50
     assert rep["root_height_min_m"] > 0.7
     assert physics["skipped_s"] >= 0.0
+
+
+def test_physics_starts_where_the_plan_begins(tmp_path, g1):
+    """Root poses of the robot at rest stream in before a plan that starts later in a crouch:
+    physics waits for the plan's first instant (before it the timeline only repeats that
+    crouch, which does not match the standing root pose) and then performs it upright."""
+    dom = domain(7)
+    report = tmp_path / "sim.json"
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "molingo_sim"),
+            "--ros-args",
+            "-p",
+            f"report:={report}",
+            "-p",
+            "physics:=true",
+        ],
+        env=node_env(dom, tmp_path),
+        stdout=open(tmp_path / "sim.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    probe = Probe(dom, "sim_start_probe")
+    standing = g1.neutral()
+    crouch = standing.copy()
+    for name, angle in (("hip_pitch", -0.3), ("knee", 0.6), ("ankle_pitch", -0.3)):
+        for side in ("left", "right"):
+            crouch[7 + g1.joint_names.index(f"{side}_{name}_joint")] = angle
+    crouch[2] -= min(p[2] for p in g1.sole_positions(crouch).values())
+    try:
+        qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+        traj_pub = probe.node.create_publisher(JointTrajectory, TRAJECTORY, qos)
+        root_pub = probe.node.create_publisher(PoseStamped, "/molingo_node/root_pose", qos)
+        wait(
+            lambda: traj_pub.get_subscription_count() and root_pub.get_subscription_count(),
+            60,
+            f"molingo_sim to subscribe (see {tmp_path}/sim.log)",
+        )
+        plan_start = time.time() + 1.5
+        traj_pub.publish(_trajectory(g1.joint_names, np.stack([crouch[7:]] * 2), plan_start))
+        while time.time() < plan_start + 2.5:  # the root as a node streams it: when due
+            now = time.time()
+            root = PoseStamped()
+            root.header.stamp = to_time(now)
+            root.pose.position.z = float(standing[2] if now < plan_start - 0.1 else crouch[2])
+            root.pose.orientation.w = 1.0
+            root_pub.publish(root)
+            time.sleep(1 / 30)
+        stopped = time.time()
+    finally:
+        probe.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        rc = proc.wait(timeout=60)
+    assert rc == 0
+    rep = json.loads(report.read_text())
+    physics = rep["physics"]
+    assert rep["upright"] and physics["upright"], physics
+    # Started at the plan's first instant (followed 0.25 s late), not at the first root pose.
+    assert physics["duration_s"] <= stopped - plan_start - 0.25 + 0.5
+    assert physics["duration_s"] > 1.0
+    assert physics["joint_rms_rad"]["legs"] < 0.1
