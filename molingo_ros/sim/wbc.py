@@ -123,6 +123,7 @@ class WholeBodyController:
         weights[groups["waist"]] = self.cfg.weight_waist
         weights[groups["upper"]] = self.cfg.weight_upper
         self.posture_weights = weights
+        self._joint_rows = np.hstack([np.zeros((robot.num_joints, 6)), np.eye(robot.num_joints)])
         self._offset = np.zeros(3)  # where the reference's world sits in the real one (x, y)
         self._offset_stance: list[int] = []
         self.balance_feet: list[int] = [0, 1]  # the feet the CoM is kept over
@@ -133,12 +134,10 @@ class WholeBodyController:
 
     def torques(self, q: np.ndarray, v: np.ndarray, ref: ReferenceState) -> np.ndarray:
         """Joint torques (n_joints, N m, ``robot.joint_names`` order) at state (q, v)."""
-        model, data = self.model, self.data
-        pin.computeAllTerms(model, data, q, v)
-        pin.forwardKinematics(model, data, q, v, np.zeros(self.nv))
-        pin.updateFramePlacements(model, data)
+        self._kinematics(q, v, ref)
+        data = self.data
         stance = [s for s, on in enumerate(ref.stance) if on]
-        stance, self.balance_feet = self._shift_before_lift(q, v, stance)
+        stance, self.balance_feet = self._shift_before_lift(stance)
         self._update_offset(ref, self.balance_feet)
         rows, targets, weights = self._tasks(q, v, ref, stance)
         contact_jac = [self._point_jacobians(s) for s in stance]
@@ -169,6 +168,19 @@ class WholeBodyController:
         self._record_forces(stance, f)
         return np.clip(tau, -self.torque_limit, self.torque_limit)
 
+    def _kinematics(self, q: np.ndarray, v: np.ndarray, ref: ReferenceState) -> None:
+        """One pinocchio pass per state: the real one (M, h, Jacobians, CoM and its Jacobian,
+        frame placements, drifts at zero acceleration) in ``data``, the reference's (frames,
+        CoM with its velocity and acceleration) in ``ref_data``."""
+        model, data, ref_data = self.model, self.data, self.ref_data
+        pin.computeAllTerms(model, data, q, v)  # also com, vcom and Jcom
+        pin.forwardKinematics(model, data, q, v, np.zeros(self.nv))
+        pin.updateFramePlacements(model, data)
+        pin.centerOfMass(model, data, pin.KinematicLevel.ACCELERATION)  # acom: the drift
+        pin.forwardKinematics(model, ref_data, ref.q, ref.v, ref.a)
+        pin.updateFramePlacements(model, ref_data)
+        pin.centerOfMass(model, ref_data, pin.KinematicLevel.ACCELERATION)
+
     # -- tasks --------------------------------------------------------------------------------
 
     def _update_offset(self, ref: ReferenceState, stance: list[int]) -> None:
@@ -177,7 +189,6 @@ class WholeBodyController:
         reference foot sliding on the floor does not drag the balance targets along."""
         if not stance or (self.cfg.hold_offset and stance == self._offset_stance):
             return
-        pin.framesForwardKinematics(self.model, self.ref_data, ref.q)
         real = [self.data.oMf[self.feet[s][0]].translation for s in stance]
         want = [self.ref_data.oMf[self.feet[s][0]].translation for s in stance]
         offset = np.mean(real, axis=0) - np.mean(want, axis=0)
@@ -189,10 +200,7 @@ class WholeBodyController:
         cfg, model, data = self.cfg, self.model, self.data
         rows, targets, weights = [], [], []
         # Centre of mass.
-        pin.centerOfMass(model, data, q, v, np.zeros(self.nv))
-        com, com_v, com_drift = data.com[0].copy(), data.vcom[0].copy(), data.acom[0].copy()
-        Jcom = pin.jacobianCenterOfMass(model, data, q)
-        pin.centerOfMass(model, self.ref_data, ref.q, ref.v, ref.a)
+        com, com_v, com_drift, Jcom = data.com[0], data.vcom[0], data.acom[0], data.Jcom
         com_ref = self.ref_data.com[0] + self._offset
         com_ref[:2] = self._inside_support(com_ref[:2], self.balance_feet)
         acc = (
@@ -222,9 +230,7 @@ class WholeBodyController:
                 targets.append(target_f)
                 weights.append(np.full(6, cfg.weight_foot))
         # Posture.
-        S = np.zeros((self.robot.num_joints, self.nv))
-        S[:, 6:] = np.eye(self.robot.num_joints)
-        rows.append(S)
+        rows.append(self._joint_rows)
         want, want_v, want_a = self._inside_limits(ref)
         acc = want_a + cfg.posture_kp * (want - q[7:]) + cfg.posture_kd * (want_v - v[6:])
         targets.append(np.clip(acc, -cfg.max_joint_acceleration, cfg.max_joint_acceleration))
@@ -240,7 +246,7 @@ class WholeBodyController:
         held = want != ref.q[7:]
         return want, np.where(held, 0.0, ref.v[6:]), np.where(held, 0.0, ref.a[6:])
 
-    def _shift_before_lift(self, q, v, stance: list[int]) -> tuple[list[int], list[int]]:
+    def _shift_before_lift(self, stance: list[int]) -> tuple[list[int], list[int]]:
         """(the feet to stand on, the feet to balance over). A foot the reference lifts while
         the capture point is not yet over the other sole stays on the floor (if it still is:
         its lowest point within 1 cm), and the CoM is moved over the other foot first."""
@@ -250,7 +256,6 @@ class WholeBodyController:
         frame, points = self.feet[other]
         if min(self.data.oMf[frame].act(p)[2] for p in points) > 0.01:
             return stance, stance  # already in the air
-        pin.centerOfMass(self.model, self.data, q, v)
         com, com_v = self.data.com[0], self.data.vcom[0]
         capture = com[:2] + com_v[:2] / np.sqrt(9.81 / max(com[2], 1e-3))
         over = into_polygon(capture, self._support_points(stance), 0.0)
@@ -262,8 +267,6 @@ class WholeBodyController:
         cfg, model = self.cfg, self.model
         frame = self.feet[s][0]
         J, drift, vel = self._foot_terms(s)
-        pin.forwardKinematics(model, self.ref_data, ref.q, ref.v, ref.a)
-        pin.updateFramePlacements(model, self.ref_data)
         want = self.ref_data.oMf[frame]
         real = self.data.oMf[frame]
         pos_err = want.translation + self._offset - real.translation
