@@ -57,6 +57,41 @@ def _trajectory(names: list[str], rows: np.ndarray, stamp_s: float, dt_s: float 
     return msg
 
 
+def _start_sim(tmp_path: Path, dom: int, *params: str) -> subprocess.Popen:
+    """molingo_sim in its own process group, reporting to ``tmp_path/sim.json``, with the
+    extra ``name:=value`` parameters."""
+    args = [str(Path(sys.executable).parent / "molingo_sim"), "--ros-args"]
+    for param in (f"report:={tmp_path / 'sim.json'}", *params):
+        args += ["-p", param]
+    return subprocess.Popen(
+        args,
+        env=node_env(dom, tmp_path),
+        stdout=open(tmp_path / "sim.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _publishers(probe: Probe, tmp_path: Path):
+    """The trajectory and root-pose publishers, once molingo_sim subscribes to both."""
+    qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+    traj_pub = probe.node.create_publisher(JointTrajectory, TRAJECTORY, qos)
+    root_pub = probe.node.create_publisher(PoseStamped, "/molingo_node/root_pose", qos)
+    wait(
+        lambda: traj_pub.get_subscription_count() and root_pub.get_subscription_count(),
+        60,
+        f"molingo_sim to subscribe (see {tmp_path}/sim.log)",
+    )
+    return traj_pub, root_pub
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    """SIGINT (the report and video are written then); the exit status."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+    return proc.wait(timeout=60)
+
+
 @pytest.fixture(scope="module")
 def g1():
     return load_robot("g1")
@@ -65,32 +100,13 @@ def g1():
 def test_the_simulator_follows_checks_and_reports(tmp_path, g1):
     dom = domain(5)
     report = tmp_path / "sim.json"
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "molingo_sim"),
-            "--ros-args",
-            "-p",
-            f"report:={report}",
-            "-p",
-            "publish_clock:=true",
-        ],
-        env=node_env(dom, tmp_path),
-        stdout=open(tmp_path / "sim.log", "w"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _start_sim(tmp_path, dom, "publish_clock:=true")
     probe = Probe(dom, "sim_test_probe")
     try:
         qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
         probe.collect(JointState, "/joint_states", qos)
         probe.collect(Clock, "/clock", qos)
-        traj_pub = probe.node.create_publisher(JointTrajectory, TRAJECTORY, qos)
-        root_pub = probe.node.create_publisher(PoseStamped, "/molingo_node/root_pose", qos)
-        wait(
-            lambda: traj_pub.get_subscription_count() and root_pub.get_subscription_count(),
-            60,
-            f"molingo_sim to subscribe (see {tmp_path}/sim.log)",
-        )
+        traj_pub, root_pub = _publishers(probe, tmp_path)
         wait(lambda: probe.messages("/clock"), 10, "the simulator's clock")
         root = PoseStamped()
         root.header.stamp = to_time(time.time())
@@ -119,9 +135,7 @@ def test_the_simulator_follows_checks_and_reports(tmp_path, g1):
     finally:
         probe_clock = [from_time(m.clock) for m in probe.messages("/clock")]
         probe.close()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-        rc = proc.wait(timeout=60)
+        rc = _stop(proc)
     assert rc == 0
     rep = json.loads(report.read_text())
     assert rep["robot"] == g1.name and rep["mode"] == "kinematic"
@@ -140,32 +154,13 @@ def test_under_physics_the_controller_performs_the_stream(tmp_path, g1):
     report says the robot stayed up, with the tracking errors and foot forces."""
     dom = domain(6)
     report = tmp_path / "sim.json"
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "molingo_sim"),
-            "--ros-args",
-            "-p",
-            f"report:={report}",
-            "-p",
-            "physics:=true",
-        ],
-        env=node_env(dom, tmp_path),
-        stdout=open(tmp_path / "sim.log", "w"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _start_sim(tmp_path, dom, "physics:=true")
     probe = Probe(dom, "sim_physics_probe")
     arm = g1.joint_names.index("left_shoulder_roll_joint")
     try:
         qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
         probe.collect(JointState, "/joint_states", qos)
-        traj_pub = probe.node.create_publisher(JointTrajectory, TRAJECTORY, qos)
-        root_pub = probe.node.create_publisher(PoseStamped, "/molingo_node/root_pose", qos)
-        wait(
-            lambda: traj_pub.get_subscription_count() and root_pub.get_subscription_count(),
-            60,
-            f"molingo_sim to subscribe (see {tmp_path}/sim.log)",
-        )
+        traj_pub, root_pub = _publishers(probe, tmp_path)
         standing = g1.neutral()
         root = PoseStamped()
         root.header.stamp = to_time(time.time())
@@ -185,9 +180,7 @@ def test_under_physics_the_controller_performs_the_stream(tmp_path, g1):
         time.sleep(1.0)
     finally:
         probe.close()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-        rc = proc.wait(timeout=60)
+        rc = _stop(proc)
     assert rc == 0
     rep = json.loads(report.read_text())
     assert rep["mode"] == "physics" and rep["upright"] and rep["fell_at"] is None
@@ -205,20 +198,7 @@ def test_physics_starts_where_the_plan_begins(tmp_path, g1):
     crouch, which does not match the standing root pose) and then performs it upright."""
     dom = domain(7)
     report = tmp_path / "sim.json"
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "molingo_sim"),
-            "--ros-args",
-            "-p",
-            f"report:={report}",
-            "-p",
-            "physics:=true",
-        ],
-        env=node_env(dom, tmp_path),
-        stdout=open(tmp_path / "sim.log", "w"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _start_sim(tmp_path, dom, "physics:=true")
     probe = Probe(dom, "sim_start_probe")
     standing = g1.neutral()
     crouch = standing.copy()
@@ -227,14 +207,7 @@ def test_physics_starts_where_the_plan_begins(tmp_path, g1):
             crouch[7 + g1.joint_names.index(f"{side}_{name}_joint")] = angle
     crouch[2] -= min(p[2] for p in g1.sole_positions(crouch).values())
     try:
-        qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
-        traj_pub = probe.node.create_publisher(JointTrajectory, TRAJECTORY, qos)
-        root_pub = probe.node.create_publisher(PoseStamped, "/molingo_node/root_pose", qos)
-        wait(
-            lambda: traj_pub.get_subscription_count() and root_pub.get_subscription_count(),
-            60,
-            f"molingo_sim to subscribe (see {tmp_path}/sim.log)",
-        )
+        traj_pub, root_pub = _publishers(probe, tmp_path)
         plan_start = time.time() + 1.5
         traj_pub.publish(_trajectory(g1.joint_names, np.stack([crouch[7:]] * 2), plan_start))
         while time.time() < plan_start + 2.5:  # the root as a node streams it: when due
@@ -248,9 +221,7 @@ def test_physics_starts_where_the_plan_begins(tmp_path, g1):
         stopped = time.time()
     finally:
         probe.close()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-        rc = proc.wait(timeout=60)
+        rc = _stop(proc)
     assert rc == 0
     rep = json.loads(report.read_text())
     physics = rep["physics"]
