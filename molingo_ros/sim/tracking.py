@@ -176,7 +176,7 @@ class PhysicsTracker:
         d = self.sim.data
         for c in d.contact[: d.ncon]:
             pair = {int(c.geom1), int(c.geom2)}
-            if pair & self.sim.floor_geoms and not pair & set(self.foot_geom_side):
+            if pair & self.sim.floor_geoms and not pair & self.foot_geom_side.keys():
                 return True
         return False
 
