@@ -266,8 +266,9 @@ def full_report(
     ros_rows: list[tuple[str, str]],
     stream_rows: list[tuple[str, str]] = (),
 ) -> str:
-    """BENCHMARKS.md's text from the measured rows (``retarget``: its rows and the GMR
-    comparison table's lines), dated today and naming this machine."""
+    """BENCHMARKS.md's text from the measured rows (``retarget``: its rows, and the lines of
+    its cold-start and GMR comparison tables with their headings), dated today and naming
+    this machine."""
     stamp = time.strftime("%Y-%m-%d")
     retarget_rows, gmr_table = retarget
     lines = [
@@ -286,11 +287,6 @@ def full_report(
         f"Machine: {machine()}; pinned to one core.",
         "",
         *_table(retarget_rows),
-        "### Against GMR on the same two Bandai clips (G1)",
-        "",
-        "GMR numbers: issue 3's anchor, measured on this machine (mink IK, v0.2.0).",
-        "Ours: `molingo retarget <clip> --robot g1` settings (config/robots/g1.yaml).",
-        "",
         *gmr_table,
         "",
         "Per-clip reports over every Bandai test take and every DeepMimic clip, for G1, H1 and "

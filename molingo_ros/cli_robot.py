@@ -32,6 +32,7 @@ def cmd_retarget(args: argparse.Namespace) -> int:
     loaded = load_robot_config(args.robot)
     robot, config = loaded.robot, loaded.retarget
     validator = _validator_config(args)
+    loaded.prepare(validator)  # one-time collision set-up here, not in the retarget's timing
     result, report = retarget_and_validate(motion, robot, config, validator)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_retarget_npz(args.out, motion, result)
@@ -80,6 +81,7 @@ def cmd_retarget_report(args: argparse.Namespace) -> int:
     if args.limit:
         loaders = loaders[: args.limit]
     validator = _validator_config(args)
+    loaded.prepare(validator)  # one-time collision set-up before the first clip's timing
     suite = retarget_clips(
         [f for _, f in loaders],
         robot,

@@ -1,5 +1,6 @@
-"""molingo_ros.bench_retarget: the retargeting benchmark's rows and GMR table, on the real G1
-with the two comparison clips and one Bandai test take (no timing is asserted)."""
+"""molingo_ros.bench_retarget: the retargeting benchmark's rows, cold-start table and GMR table
+on the common metrics, on the real G1 with the two comparison clips and one Bandai test take
+(no timing is asserted)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 
 import pytest
 
-from molingo_ros.bench_retarget import GMR_ANCHOR, GMR_CLIPS, bench_retarget
+from molingo_ros.bench_retarget import COMMON_LABELS, GMR_COMMON, bench_retarget
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +37,29 @@ def test_speed_rows_with_and_without_self_collision(measured):
         assert re.fullmatch(r"[\d,]+ frames/s \(retarget alone [\d,]+\)", value), value
 
 
-def test_gmr_table_has_a_row_per_anchor_with_both_clips(measured):
+def test_cold_start_table_compares_first_and_warm(measured):
     _, table, _ = measured
-    assert table[0] == "| measure (G1) | GMR | molingo: walk | molingo: wave |"
-    body = table[2:]
-    assert len(body) == len(GMR_ANCHOR) == 6
-    for line, gmr in zip(body, GMR_ANCHOR.values(), strict=True):
+    head = table.index("### Cold start: the first retarget of a process (G1)")
+    rows = {line.split("|")[1].strip(): line for line in table[head:] if line.startswith("| ")}
+    assert "first retarget" in rows and "warm retarget (median of 3)" in rows
+    ratios = [c.strip() for c in rows["first / warm time"].strip("|").split("|")[1:]]
+    assert all(re.fullmatch(r"\d+\.\d\dx", r) for r in ratios), ratios
+    setup = rows["collision set-up (`RobotConfig.prepare()`: meshes, pairs, hulls)"]
+    assert setup.rstrip(" |").endswith("in the first")  # without set-up at load
+
+
+def test_gmr_table_has_a_row_per_common_metric_with_both_clips(measured):
+    _, table, _ = measured
+    head = table.index(
+        "| measure (G1) | walk: GMR | walk: molingo | wave: GMR | wave: molingo | how measured |"
+    )
+    body = table[head + 2 :]
+    assert len(body) == len(COMMON_LABELS) == len(GMR_COMMON) == 7
+    for line, key in zip(body, COMMON_LABELS, strict=True):
         cells = [c.strip() for c in line.strip("|").split("|")]
-        assert len(cells) == 2 + len(GMR_CLIPS) and cells[1] == gmr
-    limits = body[-1].strip("|").split("|")
-    assert [c.strip() for c in limits[2:]] == ["0", "0"]  # no joint-limit violation
+        assert cells[0] == COMMON_LABELS[key][0]
+        assert (cells[1], cells[3]) == GMR_COMMON[key]
+    wrist = [c.strip() for c in body[1].strip("|").split("|")]
+    assert re.fullmatch(r"\d+\.\d / \d+\.\d", wrist[2]), wrist
+    limits = [c.strip() for c in body[-1].strip("|").split("|")]
+    assert (limits[2], limits[4]) == ("0", "0")  # no joint-limit violation

@@ -9,7 +9,7 @@ import pinocchio as pin
 import pytest
 from robot_helpers import unrepaired_slash
 
-from molingo_ros.robot.avoid import AvoidConfig, CollisionChecker
+from molingo_ros.robot.avoid import AvoidConfig, CollisionChecker, prepare_collisions
 from molingo_ros.robot.batch_kinematics import joint_placements
 from molingo_ros.robot.ik import KeypointIk
 from molingo_ros.robot.models import load_robot
@@ -103,3 +103,13 @@ def test_validator_settings_choose_the_pairs(g1, checker):
     assert wider.setup.margin == 0.01 and wider.setup.hull_model is not None
     assert len(wider.setup.pair_names) <= len(checker.setup.pair_names)
     assert AvoidConfig().enabled and AvoidConfig().max_iterations > 0
+
+
+def test_prepare_collisions_sets_up_what_the_checker_and_validator_use():
+    robot = load_robot("g1")  # fresh: nothing loaded yet
+    setup = prepare_collisions(robot)
+    assert setup.hull_model is not None and len(setup.pair_hull) == len(setup.pair_names)
+    assert CollisionChecker(robot).setup is setup  # the repair starts warm
+    assert prepare_collisions(robot, ValidatorConfig()) is setup
+    other = prepare_collisions(robot, ValidatorConfig(min_collision_distance_m=0.01))
+    assert other is not setup and other.margin == 0.01

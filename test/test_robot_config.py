@@ -241,3 +241,20 @@ def test_collision_geometry_falls_back_to_the_spec_file(tmp_path: Path, g1_urdf:
     bare = load_robot_config(path, urdf_xml=unresolvable).robot
     with pytest.raises(RobotModelError, match=r"could not be found.*no model file"):
         bare.collision_model  # noqa: B018
+
+
+def test_prepare_does_the_collision_set_up_at_load():
+    from dataclasses import replace
+
+    from molingo_ros.robot.avoid import AvoidConfig, prepare_collisions
+    from molingo_ros.robot.validator import ValidatorConfig
+
+    loaded = load_robot_config("g1")
+    assert loaded.robot._collision_model is None  # meshes load lazily
+    assert loaded.prepare() > 0.0
+    setup = prepare_collisions(loaded.robot)  # cached by prepare: the same object
+    assert loaded.robot._collision_model is not None and setup.hull_model is not None
+    off = replace(loaded, retarget=replace(loaded.retarget, avoid=AvoidConfig(enabled=False)))
+    fresh = replace(off, robot=load_robot_config("g1").robot)
+    assert fresh.prepare(ValidatorConfig(self_collision=False)) == 0.0
+    assert fresh.robot._collision_model is None  # nothing needed it

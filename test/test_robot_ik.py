@@ -111,3 +111,29 @@ def test_bad_construction_is_named(g1):
         KeypointIk(g1, TARGET_KEYPOINTS, ("pelvis",), [1.0] * 15, [])
     with pytest.raises(ValueError, match=r"oriented keypoints \['tail'\]"):
         KeypointIk(g1, ("pelvis",), ("tail",), [1.0], [1.0])
+
+
+def test_anchored_keypoint_tracks_its_offset_from_the_anchor(g1):
+    """A hand anchored on the shoulder reaches target hand - target shoulder from wherever
+    the shoulder is; the absolute task would pull the whole body towards the target."""
+    q0 = g1.neutral()
+    tp, tr = _targets(g1, q0)
+    hand, shoulder = TARGET_KEYPOINTS.index("left_hand"), TARGET_KEYPOINTS.index("left_shoulder")
+    tp = tp.copy()
+    tp[[hand, shoulder]] += [0.0, 0.0, 0.05]  # shoulder target 5 cm up, hand with it
+    weights = [1.0] * len(TARGET_KEYPOINTS)
+    ik = KeypointIk(
+        g1,
+        TARGET_KEYPOINTS,
+        ORIENTED_KEYPOINTS,
+        weights,
+        [1.0] * 4,
+        IkConfig(),
+        anchors={"left_hand": "left_shoulder"},
+    )
+    q = ik.solve(q0, tp, tr, iterations=50)
+    p = g1.keypoint_positions(q)
+    relative = (p["left_hand"] - p["left_shoulder"]) - (tp[hand] - tp[shoulder])
+    assert np.linalg.norm(relative) < 1e-3
+    with pytest.raises(ValueError, match="anchor"):
+        KeypointIk(g1, TARGET_KEYPOINTS, (), weights, [], anchors={"left_hand": "tail"})

@@ -198,7 +198,7 @@ def test_yaml_specs_keep_the_values():
     )
     assert g1.description == "Unitree G1, 29 DoF (MuJoCo Menagerie unitree_g1/g1.xml)"
     assert g1.floating_base is True
-    assert g1.keypoints["left_hand"] == KeypointFrame("left_wrist_yaw_link", (0.107, 0.0, 0.0))
+    assert g1.keypoints["left_hand"] == KeypointFrame("left_wrist_yaw_link", (0.0, 0.0, 0.0))
     assert g1.keypoints["head"] == KeypointFrame("torso_link", (0.0, 0.0, 0.385))
     assert g1.keypoints["pelvis"] == KeypointFrame("pelvis", (0.0, 0.0, 0.0))
     assert g1.sole_offset_m == (0.0, 0.0, -0.036)

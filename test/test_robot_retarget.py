@@ -65,9 +65,10 @@ def test_walk_on_g1_is_valid_and_close(walk_g1, g1):
     stance = quality["stance_feet"]
     assert stance["samples"] > 100
     assert stance["fraction_within_1cm"] > 0.9
-    # GMR on this clip: 172 velocity sign flips above 0.5 rad/s, ankles up to 15.4 rad/s.
-    assert quality["jitter_sign_flips"] < 172
-    assert quality["max_ankle_speed_rad_s"] < 15.4
+    # GMR on this clip, by the common metrics (BENCHMARKS.md): 163 velocity sign flips above
+    # 0.5 rad/s, left ankle pitch up to 15.2 rad/s.
+    assert quality["jitter_sign_flips"] < 163
+    assert quality["max_ankle_speed_rad_s"] < 15.2
 
 
 def test_walk_travels_like_the_human_scaled(walk_g1, walk):

@@ -34,6 +34,10 @@ def test_bad_retarget_yaml_keys():
         retarget_config_from_dict({"position_weights": {"pelvis": -1}})
     with pytest.raises(RetargetError, match="ik: unknown keys"):
         retarget_config_from_dict({"ik": {"steps": 3}})
+    with pytest.raises(RetargetError, match="anchors"):
+        retarget_config_from_dict({"anchors": {"left_hand": "tail"}})
+    with pytest.raises(RetargetError, match="an anchor cannot have an anchor"):
+        retarget_config_from_dict({"anchors": {"left_hand": "left_elbow", "left_elbow": "torso"}})
 
 
 def test_retarget_config_comes_with_the_spec(tmp_path: Path):

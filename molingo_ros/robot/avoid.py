@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
-from molingo_ros.robot.collision_setup import collision_setup
+from molingo_ros.robot.collision_setup import CollisionSetup, collision_setup
 from molingo_ros.robot.models import Robot
 from molingo_ros.robot.validator import ValidatorConfig
 
@@ -44,20 +44,29 @@ def _skew(v: np.ndarray) -> np.ndarray:
     return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
 
 
+def prepare_collisions(robot: Robot, validator: ValidatorConfig | None = None) -> CollisionSetup:
+    """Do the one-time self-collision set-up of ``robot`` now: load its collision meshes,
+    filter the pairs, build the bounding spheres and the convex hulls (~1 s for the G1, all
+    cached on the robot). The validator's check and the retargeter's repair with the same
+    ``validator`` settings then start warm, so a robot loaded for retargeting pays this at
+    load (the command line) or configure (the node), not in its first retarget."""
+    config = validator or ValidatorConfig()
+    setup = collision_setup(
+        robot,
+        min_distance_m=config.min_collision_distance_m,
+        filter_adjacent_links=config.filter_adjacent_links,
+        filter_neutral_collisions=config.filter_neutral_collisions,
+    )
+    setup.ensure_hulls()
+    return setup
+
+
 class CollisionChecker:
     """Per-configuration self-collision queries on ``robot`` (same pairs as the validator)."""
 
     def __init__(self, robot: Robot, validator: ValidatorConfig | None = None) -> None:
         self.robot = robot
-        config = validator or ValidatorConfig()
-        self.setup = collision_setup(
-            robot,
-            min_distance_m=config.min_collision_distance_m,
-            filter_adjacent_links=config.filter_adjacent_links,
-            filter_neutral_collisions=config.filter_neutral_collisions,
-        )
-        self.setup.ensure_hulls()
-        s = self.setup
+        self.setup = s = prepare_collisions(robot, validator)
         self._joints = np.asarray(s.sphere_joint, dtype=np.int64)
         self._centres = np.asarray(s.sphere_centre, dtype=np.float64)
         self._first = np.asarray(s.pair_first, dtype=np.int64)

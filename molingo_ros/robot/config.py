@@ -28,6 +28,7 @@ links by name (see :attr:`Robot.collision_model`).
 from __future__ import annotations
 
 import os
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,10 +38,12 @@ from typing import Literal
 import pinocchio as pin
 
 from molingo_ros.robot import DEFAULT_ROBOT
+from molingo_ros.robot.avoid import prepare_collisions
 from molingo_ros.robot.models import Robot, load_robot, load_robot_from_urdf_string
 from molingo_ros.robot.registry import load_robot_spec
 from molingo_ros.robot.retarget_config import RetargetConfig, retarget_config_for
 from molingo_ros.robot.spec import RobotModelError, RobotSpec
+from molingo_ros.robot.validator import ValidatorConfig
 
 #: The suffix :func:`guess_joint_name_map` adds or strips (Unitree's URDFs end joints in it).
 JOINT_SUFFIX = "_joint"
@@ -83,6 +86,22 @@ class RobotConfig:
         a robot described by that URDF (``robot_state_publisher``, ``ros2_control``)."""
         to_urdf = {spec_name: urdf for urdf, spec_name in self.joint_name_map.items()}
         return [to_urdf.get(n, n) for n in self.robot.joint_names]
+
+    def prepare(self, validator: ValidatorConfig | None = None) -> float:
+        """Do the robot's one-time self-collision set-up now (meshes, pairs, hulls:
+        :func:`~molingo_ros.robot.avoid.prepare_collisions`) for the retargeter's repair
+        (when ``retarget.avoid.enabled``) and for ``validator`` (when its
+        ``self_collision``), so the first retarget and validation run warm. Returns the
+        seconds it took (0 when neither needs it)."""
+        validate = validator is not None and validator.self_collision
+        if not (self.retarget.avoid.enabled or validate):
+            return 0.0
+        start = time.perf_counter()
+        if self.retarget.avoid.enabled:
+            prepare_collisions(self.robot)  # the repair's pairs (CollisionChecker's default)
+        if validate:
+            prepare_collisions(self.robot, validator)  # cached: free when the same pairs
+        return time.perf_counter() - start
 
     @classmethod
     def from_robot(cls, robot: Robot, retarget: RetargetConfig | None = None) -> RobotConfig:

@@ -5,15 +5,21 @@ One :class:`KeypointIk` step linearises all keypoint tasks at the current config
     minimise  sum_k w_k |p_k* - p_k(q) - J_k dq|^2 + sum_m v_m |log(R_m* R_m(q)^T) - Jw_m dq|^2
               + damping |dq|^2 + posture |q_j + dq_j - q_neutral_j|^2   (actuated joints only)
 
-then integrates ``q <- q (+) dq`` on the configuration manifold (``pin.integrate``) and clips
-the joint angles to their position limits. Position errors are in metres, orientation errors
-are rotation vectors in radians, both in the world frame (``LOCAL_WORLD_ALIGNED`` Jacobians).
+A keypoint with an **anchor** (another keypoint, e.g. the hand on the shoulder) is a relative
+task instead: its rows are ``J_k - J_a`` with error ``(p_k* - p_a*) - (p_k(q) - p_a(q))``, so
+the limb takes its target shape from wherever the anchor actually is (a torso that cannot
+follow its target, e.g. at a waist limit, does not bend the arm to make up for it).
+
+The solver then integrates ``q <- q (+) dq`` on the configuration manifold (``pin.integrate``)
+and clips the joint angles to their position limits. Position errors are in metres,
+orientation errors are rotation vectors in radians, both in the world frame
+(``LOCAL_WORLD_ALIGNED`` Jacobians).
 Warm-started from the previous frame, one or two steps per frame track mocap at 30 fps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +52,8 @@ class IkConfig:
 
 class KeypointIk:
     """DLS solver for position targets on ``keypoints`` and orientation targets on
-    ``oriented`` (a subset of ``keypoints``) of ``robot``.
+    ``oriented`` (a subset of ``keypoints``) of ``robot``; ``anchors`` (keypoint -> anchor
+    keypoint, not itself anchored) makes those keypoints' positions relative to their anchor.
 
     Not thread-safe: it reuses ``robot.data`` and preallocated buffers.
     """
@@ -59,6 +66,7 @@ class KeypointIk:
         position_weights: Sequence[float],
         orientation_weights: Sequence[float],
         config: IkConfig = IkConfig(),
+        anchors: Mapping[str, str] | None = None,
     ) -> None:
         if len(position_weights) != len(keypoints):
             raise ValueError("one position weight per keypoint is needed")
@@ -67,12 +75,25 @@ class KeypointIk:
         unknown = [k for k in oriented if k not in keypoints]
         if unknown:
             raise ValueError(f"oriented keypoints {unknown} are not among the keypoints")
+        anchors = dict(anchors or {})
+        bad = sorted(
+            k
+            for k, a in anchors.items()
+            if k not in keypoints or a not in keypoints or a in anchors
+        )
+        if bad:
+            raise ValueError(
+                f"anchors of {bad}: both must be keypoints and an anchor cannot have an anchor"
+            )
         self.robot = robot
         self.config = config
         self.keypoints = tuple(keypoints)
         self.oriented = tuple(oriented)
         self._fids = [robot.keypoint_frame_id(k) for k in self.keypoints]
         self._orient_slots = [self.keypoints.index(k) for k in self.oriented]
+        self._anchors = [
+            (self.keypoints.index(k), self.keypoints.index(a)) for k, a in anchors.items()
+        ]
         nk, nm = len(self.keypoints), len(self.oriented)
         self._sqrt_wp = np.sqrt(np.asarray(position_weights, dtype=np.float64))
         self._sqrt_wo = np.sqrt(np.asarray(orientation_weights, dtype=np.float64))
@@ -115,6 +136,9 @@ class KeypointIk:
             j6s.append(j6)
             jac[3 * i : 3 * i + 3] = j6[:3]
             err[3 * i : 3 * i + 3] = target_pos[i] - data.oMf[fid].translation
+        for i, a in self._anchors:  # relative task: (p_i - p_a) towards (t_i - t_a)
+            jac[3 * i : 3 * i + 3] -= jac[3 * a : 3 * a + 3]
+            err[3 * i : 3 * i + 3] -= err[3 * a : 3 * a + 3]
         base = 3 * nk
         for m, slot in enumerate(self._orient_slots):
             rot = data.oMf[self._fids[slot]].rotation

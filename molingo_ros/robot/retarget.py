@@ -140,7 +140,15 @@ class Retargeter:
             raise RetargetError(f"robot '{robot.name}' lacks keypoints {missing}")
         pw = [float(self.config.position_weights.get(k, 1.0)) for k in TARGET_KEYPOINTS]
         ow = [float(self.config.orientation_weights.get(k, 0.0)) for k in ORIENTED_KEYPOINTS]
-        self.ik = KeypointIk(robot, TARGET_KEYPOINTS, ORIENTED_KEYPOINTS, pw, ow, self.config.ik)
+        self.ik = KeypointIk(
+            robot,
+            TARGET_KEYPOINTS,
+            ORIENTED_KEYPOINTS,
+            pw,
+            ow,
+            self.config.ik,
+            anchors=self.config.anchors,
+        )
         self.collisions = CollisionChecker(robot) if self.config.avoid.enabled else None
         words = tuple(w.lower() for w in self.config.filter.joints)
         chosen = [

@@ -55,6 +55,8 @@ class RetargetConfig:
         position_weights: keypoint -> IK position weight (keypoints not listed: 1).
         orientation_weights: keypoint -> IK orientation weight, for
             :data:`~molingo_ros.robot.target_config.ORIENTED_KEYPOINTS` (not listed: 0).
+        anchors: keypoint -> keypoint its position target is relative to (the IK tracks
+            ``p_k - p_anchor``; e.g. elbows and hands on the shoulders). Not listed: absolute.
         ik: IK solver settings.
         targets: target builder settings.
         filter: temporal filter settings.
@@ -67,6 +69,7 @@ class RetargetConfig:
     human_joints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     position_weights: Mapping[str, float] = field(default_factory=dict)
     orientation_weights: Mapping[str, float] = field(default_factory=dict)
+    anchors: Mapping[str, str] = field(default_factory=dict)
     ik: IkConfig = IkConfig()
     targets: TargetConfig = TargetConfig()
     filter: FilterConfig = FilterConfig()
@@ -113,6 +116,7 @@ _TOP_KEYS = {
     "human_joints",
     "position_weights",
     "orientation_weights",
+    "anchors",
     "ik",
     "targets",
     "filter",
@@ -163,6 +167,15 @@ def retarget_config_from_dict(d: Mapping[str, Any], where: str = "retarget") -> 
                 f"{where}.human_joints.{rig}: unknown keypoints {bad}; valid: "
                 f"{', '.join(sorted(valid_kp))}"
             )
+    anchors = d.get("anchors") or {}
+    bad_anchor = sorted(
+        k for k, a in anchors.items() if {k, a} - set(TARGET_KEYPOINTS) or a in anchors or k == a
+    )
+    if bad_anchor:
+        raise RetargetError(
+            f"{where}.anchors: {bad_anchor}: keypoint and anchor must be two of "
+            f"{', '.join(TARGET_KEYPOINTS)}, and an anchor cannot have an anchor"
+        )
     for key, allowed in (
         ("position_weights", TARGET_KEYPOINTS),
         ("orientation_weights", ORIENTED_KEYPOINTS),
@@ -180,6 +193,7 @@ def retarget_config_from_dict(d: Mapping[str, Any], where: str = "retarget") -> 
         "human_joints": {r: dict(m) for r, m in human.items()},
         "position_weights": dict(d.get("position_weights") or {}),
         "orientation_weights": dict(d.get("orientation_weights") or {}),
+        "anchors": dict(anchors),
         "ik": _sub(IkConfig, d.get("ik"), f"{where}.ik"),
         "targets": _sub(TargetConfig, d.get("targets"), f"{where}.targets"),
         "filter": _sub(FilterConfig, d.get("filter"), f"{where}.filter"),

@@ -198,6 +198,7 @@ class MotionEngine:
             urdf_xml=config.urdf_xml or None,
             joint_name_map=config.joint_name_map or None,
         )
+        robot.prepare(config.safety.validator)  # collision set-up now, not in the first window
         model = MoLingo.shared(Path(config.model) if config.model else None, device=config.device)
         return cls(model, robot, config)
 
