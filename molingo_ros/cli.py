@@ -2,6 +2,8 @@
 
 molingo data build [--root DIR] [--cache-dir DIR] [--rebuild] [--workers N] [--json]
 molingo data render CLIP_OR_FILE --out FILE.gif|.mp4 [--root DIR] [--max-frames N]
+molingo data export OUT/ [--format humanml3d|kit] [--root DIR] [--limit N]
+                    [--clips bandai|deepmimic|all]
 molingo demo [--out FILE.mp4|.gif]
 molingo retarget INPUT --robot g1|h1|t1|ROBOT.yaml --out OUT.npz [--report R.json] [--video V.mp4]
 molingo retarget-report --robot g1 --clips bandai-test|deepmimic|all --out R.json [--markdown R.md]
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_data_commands(commands: argparse._SubParsersAction) -> None:
-    """``molingo data build|render`` and ``molingo demo``."""
+    """``molingo data build|render|export`` and ``molingo demo``."""
     data = commands.add_parser("data", help="build, inspect and render the motion dataset")
     data_cmds = data.add_subparsers(dest="data_command", required=True)
     build = data_cmds.add_parser("build", help="read every clip into features (cached)")
@@ -91,6 +93,16 @@ def _add_data_commands(commands: argparse._SubParsersAction) -> None:
     render.add_argument("--root", type=Path, help="dataset folder for clip names")
     render.add_argument("--max-frames", type=int, help="render at most this many frames")
     render.set_defaults(func=cli_motion.cmd_data_render)
+
+    export = data_cmds.add_parser(
+        "export", help="write the clips in the HumanML3D (or KIT-ML) folder layout"
+    )
+    export.add_argument("out", type=Path, help="output folder")
+    export.add_argument("--format", choices=("humanml3d", "kit"), default="humanml3d")
+    export.add_argument("--root", type=Path, help="dataset folder")
+    export.add_argument("--limit", type=int, help="at most N clips of each split")
+    export.add_argument("--clips", choices=("bandai", "deepmimic", "all"), default="bandai")
+    export.set_defaults(func=cli_motion.cmd_data_export)
 
     demo = commands.add_parser("demo", help="run the longest real pipeline and render it")
     demo.add_argument("--out", type=Path, default=Path("out/demo.mp4"))

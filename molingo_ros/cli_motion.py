@@ -1,5 +1,5 @@
-"""``molingo data build|render``, ``molingo demo`` and ``molingo generate``: parse, call the
-library, print. The parser is :func:`molingo_ros.cli.build_parser`."""
+"""``molingo data build|render|export``, ``molingo demo`` and ``molingo generate``: parse,
+call the library, print. The parser is :func:`molingo_ros.cli.build_parser`."""
 
 from __future__ import annotations
 
@@ -63,6 +63,16 @@ def cmd_data_render(args: argparse.Namespace) -> int:
     motion = resolve_motion(args.clip, args.root)
     out = render_motion(motion, args.out, RenderConfig(max_frames=args.max_frames))
     print(f"wrote {out} ({motion.num_frames} frames, {motion.duration_s:.1f} s, {motion.name})")
+    return 0
+
+
+def cmd_data_export(args: argparse.Namespace) -> int:
+    from molingo_ros.motion.humanml3d_export import ExportConfig, export_layout
+
+    options = {"root": args.root} if args.root is not None else {}
+    config = ExportConfig(layout=args.format, clips=args.clips, limit=args.limit, **options)
+    summary = export_layout(args.out, config)
+    print("\n".join(summary.lines()))
     return 0
 
 

@@ -1,5 +1,5 @@
-"""`molingo data build|render`, `molingo demo`, `molingo generate` (molingo_ros/cli_motion.py), run
-in-process through the command line on real data."""
+"""`molingo data build|render|export`, `molingo demo`, `molingo generate`
+(molingo_ros/cli_motion.py), run in-process through the command line on real data."""
 
 import imageio_ffmpeg
 import numpy as np
@@ -106,3 +106,18 @@ def test_generate_takes_a_stop_word_as_an_empty_plan(tmp_path, capsys):
     assert main(["generate", "Stop!", "--out", str(out)]) == 0
     assert "is a stop command: nothing to generate" in capsys.readouterr().out
     assert not out.exists()
+
+
+def test_data_export_writes_a_humanml3d_folder(tmp_path, capsys):
+    from molingo_ros.motion.humanml3d import LayoutFolder
+
+    out = tmp_path / "HumanML3D"
+    assert main(["data", "export", str(out), "--format", "humanml3d", "--limit", "1"]) == 0
+    assert "wrote humanml3d layout" in capsys.readouterr().out
+    folder = LayoutFolder(out)
+    names = folder.split("all")
+    assert len(names) == 3 and all(n.startswith("dataset-") for n in names)
+    assert folder.clip(names[0]).vectors.shape[1] == 263
+    assert folder.mean.shape == (263,)
+    with pytest.raises(SystemExit):
+        main(["data", "export", str(out), "--clips", "mocap"])

@@ -1,4 +1,5 @@
-"""Tests of molingo_ros.motion.rigs: the named joints of the Bandai and DeepMimic rigs."""
+"""Tests of molingo_ros.motion.rigs: the named joints of the Bandai, DeepMimic, SMPL-22 and KIT-21
+rigs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from molingo_ros.motion.rigs import (
     BANDAI,
     BANDAI_PARENTS,
     DEEPMIMIC,
+    KIT21,
+    KIT21_MMM_NAMES,
+    RIG_PARENTS,
     RIGS,
+    SMPL22,
     mirror_joint_name,
     rig_for,
 )
@@ -40,10 +45,10 @@ def test_unknown_rig_lists_the_known_ones() -> None:
         rig_for(["Hips", "Spine"])
     with pytest.raises(KeyError, match="joint of rig 'bandai'"):
         BANDAI.index("Tail")
-    assert set(RIGS) == {"bandai", "deepmimic"}
+    assert set(RIGS) == {"bandai", "deepmimic", "smpl22", "kit21"}
 
 
-@pytest.mark.parametrize("rig", [BANDAI, DEEPMIMIC])
+@pytest.mark.parametrize("rig", [BANDAI, DEEPMIMIC, SMPL22, KIT21])
 def test_named_joints_belong_to_the_rig_and_mirror_pairwise(rig) -> None:
     named = [*rig.feet, *rig.hips, *rig.shoulders, *rig.hands, rig.head]
     assert set(named) <= set(rig.joint_names)
@@ -65,3 +70,25 @@ def test_mirror_joint_name_patterns() -> None:
         "Hand_Left_end": "Hand_Left_end",  # only prefixes/suffixes are sides
     }
     assert {k: mirror_joint_name(k) for k in cases} == cases
+
+
+@pytest.mark.parametrize("rig", [BANDAI, SMPL22, KIT21])
+def test_parents_are_a_tree_that_mirrors_onto_itself(rig) -> None:
+    from molingo_ros.motion.mirror import mirror_indices
+
+    parents = RIG_PARENTS[rig.name]
+    assert len(parents) == len(rig.joint_names) and parents[0] == -1
+    assert all(0 <= p < j for j, p in enumerate(parents) if j > 0)  # parents come first
+    partner = mirror_indices(list(rig.joint_names))
+    for j, p in enumerate(parents[1:], start=1):
+        assert parents[partner[j]] == partner[p]  # the mirror of my parent is my mirror's parent
+
+
+def test_smpl22_and_kit21_are_the_published_orders() -> None:
+    assert SMPL22.joint_names[:4] == ("pelvis", "left_hip", "right_hip", "spine1")
+    assert SMPL22.joint_names[20:] == ("left_wrist", "right_wrist")
+    assert RIG_PARENTS["smpl22"][13:15] == (9, 9) and RIG_PARENTS["smpl22"][15] == 12
+    assert len(KIT21.joint_names) == len(KIT21_MMM_NAMES) == 21
+    for ours, mmm in zip(KIT21.joint_names, KIT21_MMM_NAMES, strict=True):
+        side = {"left": "L", "right": "R"}.get(ours.split("_")[0])
+        assert side is None or mmm.startswith(side)

@@ -116,7 +116,82 @@ DEEPMIMIC = Rig(
 )
 """The DeepMimic humanoid3d rig of pybullet_data (no toes: the ankle stands in for them)."""
 
-RIGS = {rig.name: rig for rig in (BANDAI, DEEPMIMIC)}
+SMPL22 = Rig(
+    name="smpl22",
+    joint_names=(
+        "pelvis",
+        "left_hip",
+        "right_hip",
+        "spine1",
+        "left_knee",
+        "right_knee",
+        "spine2",
+        "left_ankle",
+        "right_ankle",
+        "spine3",
+        "left_foot",
+        "right_foot",
+        "neck",
+        "left_collar",
+        "right_collar",
+        "head",
+        "left_shoulder",
+        "right_shoulder",
+        "left_elbow",
+        "right_elbow",
+        "left_wrist",
+        "right_wrist",
+    ),
+    feet=("left_ankle", "left_foot", "right_ankle", "right_foot"),
+    hips=("left_hip", "right_hip"),
+    shoulders=("left_shoulder", "right_shoulder"),
+    hands=("left_wrist", "right_wrist"),
+    head="head",
+)
+"""The first 22 SMPL body joints, in SMPL order: the HumanML3D skeleton (``new_joints``)."""
+
+KIT21 = Rig(
+    name="kit21",
+    joint_names=(
+        "root",
+        "spine_lower",
+        "spine_upper",
+        "neck",
+        "head",
+        "left_shoulder",
+        "left_elbow",
+        "left_wrist",
+        "right_shoulder",
+        "right_elbow",
+        "right_wrist",
+        "left_hip",
+        "left_knee",
+        "left_ankle",
+        "left_metatarsal",
+        "left_toe",
+        "right_hip",
+        "right_knee",
+        "right_ankle",
+        "right_metatarsal",
+        "right_toe",
+    ),
+    feet=("left_metatarsal", "left_toe", "right_metatarsal", "right_toe"),
+    hips=("left_hip", "right_hip"),
+    shoulders=("left_shoulder", "right_shoulder"),
+    hands=("left_wrist", "right_wrist"),
+    head="head",
+)
+"""The 21 joints of KIT-ML (the MMM reference model), in KIT-ML order; the MMM names are
+:data:`KIT21_MMM_NAMES`. The sides follow the MMM names (``LS`` = left shoulder); feet are the
+metatarsal and toe points HumanML3D uses for KIT contacts."""
+
+KIT21_MMM_NAMES = (
+    "root", "BP", "BT", "BLN", "BUN", "LS", "LE", "LW", "RS", "RE", "RW",
+    "LH", "LK", "LA", "LMrot", "LF", "RH", "RK", "RA", "RMrot", "RF",
+)  # fmt: skip
+"""The MMM marker-model names of :data:`KIT21`'s joints, in the same order."""
+
+RIGS = {rig.name: rig for rig in (BANDAI, DEEPMIMIC, SMPL22, KIT21)}
 
 
 def rig_for(joint_names: list[str] | tuple[str, ...]) -> Rig:
@@ -131,3 +206,16 @@ def rig_for(joint_names: list[str] | tuple[str, ...]) -> Rig:
 
 BANDAI_PARENTS = (-1, 0, 1, 2, 3, 2, 5, 6, 7, 2, 9, 10, 11, 0, 13, 14, 15, 0, 17, 18, 19)
 """Parent of each joint of :data:`BANDAI` (the BVH's tree less ``joint_Root``)."""
+
+SMPL22_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19)
+"""Parent of each joint of :data:`SMPL22` (SMPL's kinematic tree, as HumanML3D uses it)."""
+
+KIT21_PARENTS = (-1, 0, 1, 2, 3, 3, 5, 6, 3, 8, 9, 0, 11, 12, 13, 14, 0, 16, 17, 18, 19)
+"""Parent of each joint of :data:`KIT21` (KIT-ML's kinematic chains)."""
+
+RIG_PARENTS = {
+    BANDAI.name: BANDAI_PARENTS,
+    SMPL22.name: SMPL22_PARENTS,
+    KIT21.name: KIT21_PARENTS,
+}
+"""Parents of the rigs whose tree is fixed (DeepMimic's comes from its URDF)."""
