@@ -25,6 +25,7 @@ Weighted costs (the reference is a configuration with its velocity and accelerat
   the support polygon of the stance soles;
 * the root orientation tracks the reference's;
 * a swing foot tracks the reference foot's placement (shifted like the CoM);
+* the centroidal angular momentum is damped towards zero;
 * every joint tracks its reference angle (PD + feed-forward acceleration), legs weighted
   lower than the upper body (the legs also carry the balance tasks);
 * small regularisation of accelerations and forces.
@@ -65,6 +66,9 @@ class WbcConfig:
     ``weight_root`` (root orientation), ``weight_foot`` (swing foot), ``weight_legs`` /
     ``weight_waist`` / ``weight_upper`` (joint posture per group), small regularisers of
     accelerations and forces (tangential forces more: the feet should not lean on friction).
+    ``weight_momentum``: the centroidal angular momentum is damped towards zero at
+    ``momentum_kd`` (a fast bow or arm swing then turns the body less about the CoM, which
+    keeps the centre of pressure off the sole's edge; 0 turns the task off).
     The defaults were chosen on validation seeds 300-339 of the standing skills (see
     docs/DYNAMICS.md), never on the benchmark seeds."""
 
@@ -86,7 +90,9 @@ class WbcConfig:
     hold_offset: bool = True
     max_com_acceleration: float = 5.0
     max_root_acceleration: float = 50.0
+    momentum_kd: float = 10.0
     weight_com: float = 100.0
+    weight_momentum: float = 1.0
     weight_root: float = 30.0
     weight_foot: float = 1000.0
     weight_legs: float = 1.0
@@ -177,6 +183,8 @@ class WholeBodyController:
         pin.forwardKinematics(model, data, q, v, np.zeros(self.nv))
         pin.updateFramePlacements(model, data)
         pin.centerOfMass(model, data, pin.KinematicLevel.ACCELERATION)  # acom: the drift
+        if self.cfg.weight_momentum > 0:
+            pin.computeCentroidalMapTimeVariation(model, data, q, v)  # Ag, dAg
         pin.forwardKinematics(model, ref_data, ref.q, ref.v, ref.a)
         pin.updateFramePlacements(model, ref_data)
         pin.centerOfMass(model, ref_data, pin.KinematicLevel.ACCELERATION)
@@ -222,6 +230,12 @@ class WholeBodyController:
         acc = R_ref @ ref.a[3:6] + cfg.root_kp * err + cfg.root_kd * (w_ref - w)
         targets.append(_limit(acc, cfg.max_root_acceleration) - root_drift)
         weights.append(np.full(3, cfg.weight_root))
+        # Centroidal angular momentum, damped towards zero.
+        if cfg.weight_momentum > 0:
+            Ag, dAg = data.Ag[3:], data.dAg[3:]
+            rows.append(Ag)
+            targets.append(-cfg.momentum_kd * (Ag @ v) - dAg @ v)
+            weights.append(np.full(3, cfg.weight_momentum))
         # Swing feet.
         for s in range(2):
             if s not in stance:
