@@ -26,10 +26,12 @@ from molingo_ros.model.training.commands import (
 from molingo_ros.model.training.sae import SAETrainConfig
 
 SAE_FLAGS = (
+    "--size --accumulate --bf16 "
     "--out --steps --batch --semantic-weight --root-weight --width --device --threads --quiet "
     "--finetune-decoder --latent-noise --copy-decoder"
 ).split()
 GENERATOR_FLAGS = (
+    "--size --accumulate --bf16 "
     "--sae --out --steps --batch --conditioning --dim --layers --heads --flow-width "
     "--command-age-tokens --captions-per-label --init --lr --warmup --pack --export-pack "
     "--time-budget --window-tokens --max-prefix-tokens --device --threads --quiet"
@@ -51,7 +53,8 @@ def _help(main, argv: list[str]) -> str:
         (
             evaluator_main,
             ["train"],
-            "--out --steps --seed --corrupt-negatives --no-progress".split(),
+            "--out --steps --batch --seed --corrupt-negatives --accumulate --bf16 --device "
+            "--no-progress".split(),
         ),
         (evaluator_main, ["evaluate"], "--weights --split --heldout --originals --repeats".split()),
     ],
@@ -139,3 +142,22 @@ def test_generator_flags_land_in_the_runs_config(tmp_path):
     assert (g["command_age_tokens"], g["conditioning"]) == (4, "adaln")
     assert cfg["data"] == {**cfg["data"], "captions_per_label": 5, "composed_sequences": 1500}
     assert cfg["no_prefix_fraction"] == 0.3 and cfg["ema"] == 0.999  # no flag: the default
+
+
+def test_a_size_sets_the_architecture_and_single_flags_override_it(tmp_path):
+    out, pack = tmp_path / "run", tmp_path / "other.npz"
+    np.savez(pack, encoder=np.asarray("0" * 16))
+    argv = [
+        "--sae", str(default_model_path()), "--pack", str(pack), "--out", str(out),
+        "--size", "medium", "--dim", "64", "--heads", "4", "--batch", "6", "--device", "cpu",
+        "--quiet",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="another SAE encoder"):
+        generator_main([*argv, "--accumulate", "3", "--bf16"])
+    cfg = json.loads((out / "config.json").read_text())
+    g = cfg["generator"]
+    assert (g["dim"], g["heads"]) == (64, 4)  # the flags
+    assert (g["layers"], g["flow_width"], g["flow_depth"], g["adapter_layers"]) == (8, 512, 4, 4)
+    assert cfg["size"] == "medium" and cfg["parallel"] == {"accumulate": 3, "bf16": True}
+    with pytest.raises(ValueError, match="multiple of processes x --accumulate = 4"):
+        generator_main([*argv, "--accumulate", "4"])

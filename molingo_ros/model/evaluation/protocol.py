@@ -272,6 +272,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sets", default="test,heldout,composed", help="comma-separated prompt sets to run"
     )
+    parser.add_argument(
+        "--evaluator",
+        type=Path,
+        metavar="PATH",
+        help="the retrieval evaluator's file (default: the shipped one)",
+    )
     parser.add_argument("--out", type=Path, default=Path("out/eval.json"))
     parser.add_argument("--markdown", type=Path, help="also write the table here")
     add_flags(parser.add_argument_group("sampler"), SamplerConfig, SAMPLER_FLAGS)
@@ -300,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         models=_models(args.model),
         sampler=SamplerConfig.with_overrides(**flag_overrides(args, SamplerConfig, SAMPLER_FLAGS)),
         sets=tuple(args.sets.split(",")),
+        evaluator=args.evaluator,
         **flag_overrides(args, EvalConfig, EVAL_FLAGS),
     )
     results = evaluate(cfg, progress=not args.quiet)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -18,8 +21,10 @@ from molingo_ros.model.evaluation.evaluator_checkpoint import load_evaluator
 from molingo_ros.model.evaluation.retrieval import evaluate_split
 from molingo_ros.model.generator import GeneratorConfig
 from molingo_ros.model.sae import SAEConfig
+from molingo_ros.model.sizes import sized_generator, sized_sae
 from molingo_ros.model.training.data import DataConfig
 from molingo_ros.model.training.decoder import copy_decoder, finetune_decoder
+from molingo_ros.model.training.distributed import ParallelConfig, finish_parallel
 from molingo_ros.model.training.evaluator import train_evaluator
 from molingo_ros.model.training.generator import train_generator
 from molingo_ros.model.training.generator_config import GeneratorTrainConfig
@@ -31,10 +36,11 @@ from molingo_ros.settings import add_flags, flag_overrides
 RUN_FLAGS = ("out", "device", "threads")
 """Settings every training run takes as flags (besides ``--quiet``)."""
 
-SAE_FLAGS = ("steps", "batch", "semantic_weight", "root_weight")
+SAE_FLAGS = ("size", "steps", "batch", "semantic_weight", "root_weight")
 """The :class:`SAETrainConfig` settings of ``molingo train sae`` (and the SAE's ``width``)."""
 
 GENERATOR_FLAGS = (
+    "size",
     "sae",
     "steps",
     "batch",
@@ -49,15 +55,30 @@ GENERATOR_FLAGS = (
 ARCHITECTURE_FLAGS = ("conditioning", "dim", "layers", "heads", "flow_width", "command_age_tokens")
 """The :class:`GeneratorConfig` settings of ``molingo train generator``."""
 
-EVALUATOR_FLAGS = ("steps", "seed", "corrupt_negatives")
+EVALUATOR_FLAGS = ("steps", "batch", "seed", "corrupt_negatives")
 """The :class:`EvaluatorConfig` settings of ``molingo train evaluator train``."""
 
 
 def add_run_flags(parser: argparse.ArgumentParser, config: type) -> None:
     """The flags of a training run: ``--out``, ``--device`` and ``--threads`` (the run
-    settings of ``config``) and ``--quiet``."""
+    settings of ``config``), ``--accumulate`` and ``--bf16`` (:class:`ParallelConfig`) and
+    ``--quiet``."""
     add_flags(parser, config, RUN_FLAGS, keep_none=False)
+    add_flags(parser, ParallelConfig, keep_none=False)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _parallel(args: argparse.Namespace) -> ParallelConfig:
+    """The :class:`ParallelConfig` of the parsed flags."""
+    return ParallelConfig(**flag_overrides(args, ParallelConfig))
+
+
+def _run(train: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``train(*args, **kwargs)``, leaving torchrun's process group at the end."""
+    try:
+        return train(*args, **kwargs)
+    finally:
+        finish_parallel()
 
 
 def _set_threads(threads: int) -> None:
@@ -67,8 +88,10 @@ def _set_threads(threads: int) -> None:
 
 
 def _print_weights(path: Path) -> int:
-    """Print the written model file as one JSON line; the exit status 0."""
-    print(json.dumps({"weights": str(path)}))
+    """Print the written model file as one JSON line (rank 0 only under torchrun); the exit
+    status 0."""
+    if not int(os.environ.get("RANK", "0")):
+        print(json.dumps({"weights": str(path)}))
     return 0
 
 
@@ -80,7 +103,7 @@ def sae_main(argv: list[str] | None = None) -> int:
     )
     add_run_flags(parser, SAETrainConfig)
     add_flags(parser, SAETrainConfig, SAE_FLAGS, keep_none=False)
-    add_flags(parser, SAEConfig, ["width"], keep_none=False)
+    add_flags(parser, SAEConfig, ["width"], keep_none=True)
     parser.add_argument(
         "--finetune-decoder",
         type=Path,
@@ -116,12 +139,14 @@ def sae_main(argv: list[str] | None = None) -> int:
             latent_noise=args.latent_noise,
         )
         return _print_weights(path)
+    sae = sized_sae(args.size)
     cfg = replace(
         SAETrainConfig(),
         **flag_overrides(args, SAETrainConfig, RUN_FLAGS + SAE_FLAGS),
-        sae=replace(SAEConfig(), **flag_overrides(args, SAEConfig, ["width"])),
+        sae=replace(sae, **flag_overrides(args, SAEConfig, ["width"])),
+        parallel=_parallel(args),
     )
-    return _print_weights(train_sae(cfg, progress=not args.quiet))
+    return _print_weights(_run(train_sae, cfg, progress=not args.quiet))
 
 
 def _generator_parser() -> argparse.ArgumentParser:
@@ -134,7 +159,7 @@ def _generator_parser() -> argparse.ArgumentParser:
     )
     add_run_flags(parser, GeneratorTrainConfig)
     add_flags(parser, GeneratorTrainConfig, GENERATOR_FLAGS, keep_none=False)
-    add_flags(parser, GeneratorConfig, ARCHITECTURE_FLAGS, keep_none=False)
+    add_flags(parser, GeneratorConfig, ARCHITECTURE_FLAGS, keep_none=True)
     add_flags(parser, DataConfig, ["captions_per_label"], keep_none=False)
     parser.add_argument(
         "--init", type=Path, metavar="BUNDLE", help="start from the generator of this model file"
@@ -159,23 +184,25 @@ def generator_main(argv: list[str] | None = None) -> int:
         parser.error("--max-prefix-tokens must be >= 1 and below --window-tokens")
     if args.captions_per_label < 1:
         parser.error("--captions-per-label must be >= 1")
-    if args.dim % args.heads:
-        parser.error(f"--dim {args.dim} must be a multiple of --heads {args.heads}")
+    generator = replace(
+        sized_generator(args.size), **flag_overrides(args, GeneratorConfig, ARCHITECTURE_FLAGS)
+    )
+    if generator.dim % generator.heads:
+        parser.error(f"--dim {generator.dim} must be a multiple of --heads {generator.heads}")
     cfg = replace(
         GeneratorTrainConfig(),
         **flag_overrides(args, GeneratorTrainConfig, RUN_FLAGS + GENERATOR_FLAGS),
-        generator=replace(
-            GeneratorConfig(), **flag_overrides(args, GeneratorConfig, ARCHITECTURE_FLAGS)
-        ),
+        generator=generator,
         data=replace(DataConfig(), **flag_overrides(args, DataConfig, ["captions_per_label"])),
         pack=args.pack,
         init=args.init,
+        parallel=_parallel(args),
     )
     if args.export_pack:
         path = export_pack(cfg, args.export_pack, progress=not args.quiet)
         print(json.dumps({"pack": str(path), "bytes": path.stat().st_size}))
         return 0
-    return _print_weights(train_generator(cfg, progress=not args.quiet))
+    return _print_weights(_run(train_generator, cfg, progress=not args.quiet))
 
 
 def _evaluator_parser() -> argparse.ArgumentParser:
@@ -185,6 +212,8 @@ def _evaluator_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train the retrieval evaluator on the train split")
     train.add_argument("--out", type=Path, default=default_weights_path())
     add_flags(train, EvaluatorConfig, EVALUATOR_FLAGS, keep_none=False)
+    add_flags(train, ParallelConfig, keep_none=False)
+    train.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     train.add_argument("--no-progress", action="store_true")
     evaluate = sub.add_parser("evaluate", help="retrieval metrics of the real motions of a split")
     evaluate.add_argument("--weights", type=Path, default=default_weights_path())
@@ -204,7 +233,16 @@ def evaluator_main(argv: list[str] | None = None) -> int:
     _set_threads(args.threads)
     if args.command == "train":
         config = EvaluatorConfig(**flag_overrides(args, EvaluatorConfig, EVALUATOR_FLAGS))
-        model = train_evaluator(config, args.out, progress=not args.no_progress)
+        model = _run(
+            train_evaluator,
+            config,
+            args.out,
+            progress=not args.no_progress,
+            device=args.device,
+            parallel=_parallel(args),
+        )
+        if int(os.environ.get("RANK", "0")):
+            return 0  # under torchrun, rank 0 reports
         dataset = build_dataset(progress=False)
         result = evaluate_split(model, dataset, "test")
         print(json.dumps({"weights": str(args.out), "test": result}, indent=1))

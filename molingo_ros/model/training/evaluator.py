@@ -26,6 +26,14 @@ from molingo_ros.model.evaluation.evaluator import EvaluatorConfig, RetrievalEva
 from molingo_ros.model.evaluation.evaluator_checkpoint import save_evaluator
 from molingo_ros.model.evaluation.retrieval import evaluate_split, label_ids, label_key
 from molingo_ros.model.text import FrozenTextEncoder
+from molingo_ros.model.training.distributed import (
+    Parallel,
+    ParallelConfig,
+    accumulate_gradients,
+    broadcast_module,
+    init_parallel,
+    main_first,
+)
 from molingo_ros.motion import captions
 from molingo_ros.motion.dataset import build_dataset
 from molingo_ros.motion.motion_dataset import MotionDataset
@@ -148,6 +156,27 @@ def _lr_factor(step: int, config: EvaluatorConfig) -> float:
     return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def _corrupted(
+    feats: torch.Tensor,
+    mask: torch.Tensor,
+    model: RetrievalEvaluator,
+    rng: np.random.Generator,
+    count: int,
+) -> list[tuple[torch.Tensor, torch.Tensor] | None]:
+    """The corrupted extra negatives (motions, masks) of each of the ``count`` micro-batches
+    of a batch (None: none), drawn for every micro-batch on every process in the same order
+    (the random draws stay those of one process)."""
+    size = len(feats) // count
+    n_bad = int(round(model.config.corrupt_negatives * size))
+    out: list[tuple[torch.Tensor, torch.Tensor] | None] = []
+    for k in range(count):
+        f, m = feats[k * size : (k + 1) * size], mask[k * size : (k + 1) * size]
+        out.append(
+            (corrupt_motions(f[:n_bad], m[:n_bad], model.std, rng), m[:n_bad]) if n_bad else None
+        )
+    return out
+
+
 def train_steps(
     model: RetrievalEvaluator,
     dataset: MotionDataset,
@@ -159,33 +188,46 @@ def train_steps(
     text_encoder: FrozenTextEncoder,
     start_step: int = 0,
     progress: tqdm | None = None,
+    *,
+    world: Parallel | None = None,
+    parallel: ParallelConfig | None = None,
 ) -> list[float]:
     """Run ``steps`` optimisation steps (learning-rate schedule from ``start_step``); returns
-    the losses."""
+    the losses. With ``world`` / ``parallel`` each process computes its micro-batches of
+    every batch (:mod:`.distributed`); a micro-batch is its own contrastive batch (its
+    captions' negatives are its motions)."""
     config = model.config
+    world = world or Parallel(device=model.device)
+    parallel = parallel or ParallelConfig()
     model.train()
     losses = []
+    params = list(model.parameters())
     for step in range(start_step, start_step + steps):
         for group in optimizer.param_groups:
             group["lr"] = config.lr * _lr_factor(step, config)
         feats, mask, texts, labels = sample_batch(dataset, pool, bank, config, rng)
-        tokens, tmask = text_encoder.encode(texts)
-        n_bad = int(round(config.corrupt_negatives * len(feats)))
-        if n_bad:
-            bad = corrupt_motions(feats[:n_bad], mask[:n_bad], model.std, rng)
-            feats, mask = torch.cat([feats, bad]), torch.cat([mask, mask[:n_bad]])
-        device = model.device
-        motion_emb = model.encode_motion(feats.to(device), mask.to(device))
-        text_emb = model.encode_text(tokens.to(device), tmask.to(device))
-        b = len(texts)
-        loss = contrastive_loss(
-            text_emb, motion_emb[:b], labels, config.temperature, extra_negatives=motion_emb[b:]
+        bad = _corrupted(feats, mask, model, rng, world.world * parallel.accumulate)
+
+        def loss_of(rows: slice, feats=feats, mask=mask, texts=texts, labels=labels, bad=bad):
+            f, m = feats[rows], mask[rows]
+            extra = bad[rows.start // (rows.stop - rows.start)]
+            if extra is not None:
+                f, m = torch.cat([f, extra[0]]), torch.cat([m, extra[1]])
+            tokens, tmask = text_encoder.encode(texts[rows])
+            motion_emb = model.encode_motion(f.to(model.device), m.to(model.device))
+            text_emb = model.encode_text(tokens.to(model.device), tmask.to(model.device))
+            b = rows.stop - rows.start
+            loss = contrastive_loss(
+                text_emb, motion_emb[:b], labels[rows], config.temperature, motion_emb[b:]
+            )
+            return {"total": loss}
+
+        step_losses = accumulate_gradients(
+            world, loss_of, params, (config.seed, step, len(texts), parallel)
         )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
-        losses.append(float(loss.detach()))
+        losses.append(float(step_losses["total"]))
         if progress is not None:
             progress.update(1)
             if step % 10 == 0:
@@ -209,6 +251,23 @@ def _quick_val(
     }
 
 
+def _encode_captions(
+    bank: dict[tuple[str, str], list[str]],
+    text_encoder: FrozenTextEncoder,
+    log: Callable[[str], None],
+) -> int:
+    """Encode every caption of ``bank`` once (the encoder keeps them); returns their number."""
+    every_caption = sorted({c for caps in bank.values() for c in caps})
+    started = time.perf_counter()
+    log(
+        f"encoding {len(every_caption)} train captions of {len(bank)} labels with the frozen "
+        f"text encoder"
+    )
+    text_encoder.token_embeddings(every_caption)
+    log(f"  {time.perf_counter() - started:.1f} s")
+    return len(every_caption)
+
+
 def train_evaluator(
     config: EvaluatorConfig | None = None,
     out_path: str | Path | None = None,
@@ -218,9 +277,12 @@ def train_evaluator(
     pool: Sequence[int] | None = None,
     device: str = "cpu",
     log: Callable[[str], None] | None = None,
+    parallel: ParallelConfig | None = None,
 ) -> RetrievalEvaluator:
     """Train an evaluator on the train split (or on ``pool``, record indices of ``dataset``)
-    and save it to ``out_path`` (if given, also after every validation check).
+    and save it to ``out_path`` (if given, also after every validation check). Under
+    torchrun each process computes its share of every batch (:mod:`.distributed`); rank 0
+    logs, validates and saves.
 
     Returns:
         The trained model (eval mode); ``model.train_info`` holds the losses per 50 steps,
@@ -230,8 +292,12 @@ def train_evaluator(
         ValueError: no records, or records outside the train split.
     """
     config = config or EvaluatorConfig()
-    log = log or tqdm.write  # keeps the progress bar intact
-    dataset = dataset or build_dataset(progress=progress)
+    world = init_parallel(device)
+    world.micro_batches(config.batch, (parallel or ParallelConfig()).accumulate)  # splits?
+    progress = progress and world.main
+    log = (log or tqdm.write) if world.main else (lambda _: None)  # tqdm.write: keeps the bar
+    with main_first(world):  # rank 0 fills the dataset cache
+        dataset = dataset or build_dataset(progress=progress)
     pool = list(pool) if pool is not None else dataset.indices("train")
     if not pool:
         raise ValueError("no training records")
@@ -239,18 +305,13 @@ def train_evaluator(
         raise ValueError("the evaluator trains on train-split records only")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    model = RetrievalEvaluator(config, dataset.normalizer.mean, dataset.normalizer.std).to(device)
+    model = RetrievalEvaluator(config, dataset.normalizer.mean, dataset.normalizer.std)
+    model = model.to(world.device)
+    broadcast_module(world, model)
     text_encoder = frozen_text_encoder(config)
     labels = [(dataset.records[i].content, dataset.records[i].style) for i in pool]
     bank = caption_bank(labels, config.captions_per_label, config.seed)
-    every_caption = sorted({c for caps in bank.values() for c in caps})
-    started = time.perf_counter()
-    log(
-        f"encoding {len(every_caption)} train captions of {len(bank)} labels with the frozen "
-        f"text encoder"
-    )
-    text_encoder.token_embeddings(every_caption)
-    log(f"  {time.perf_counter() - started:.1f} s")
+    n_captions = _encode_captions(bank, text_encoder, log)
     params = sum(p.numel() for p in model.parameters())
     log(
         f"training {params / 1e6:.2f} M parameters on {len(pool)} records for {config.steps} "
@@ -261,22 +322,27 @@ def train_evaluator(
     )
     bar = tqdm(total=config.steps, desc="evaluator", disable=not progress, mininterval=5.0)
     train_start = time.perf_counter()
-    info: dict = {"losses": [], "val": [], "captions": len(every_caption)}
+    info: dict = {"losses": [], "val": [], "captions": n_captions}
     step = 0
     chunk = config.eval_every if config.eval_every > 0 else config.steps
     while step < config.steps:
         n = min(chunk, config.steps - step)
-        losses = train_steps(model, dataset, pool, bank, optimizer, n, rng, text_encoder, step, bar)
+        losses = train_steps(
+            model, dataset, pool, bank, optimizer, n, rng, text_encoder, step, bar,
+            world=world, parallel=parallel,
+        )  # fmt: skip
         info["losses"] += [round(float(np.mean(losses[i : i + 50])), 4) for i in range(0, n, 50)]
         step += n
-        val = _quick_val(model, dataset, text_encoder) if config.eval_every > 0 else {}
+        validate = config.eval_every > 0 and world.main
+        val = _quick_val(model, dataset, text_encoder) if validate else {}
         elapsed = time.perf_counter() - train_start
         info["val"].append({"step": step, "seconds": round(elapsed, 1), **val})
         info["train_seconds"] = round(elapsed, 1)
         log(f"step {step}: loss {np.mean(losses[-50:]):.3f}, {elapsed:.0f} s, {val}")
         model.train_info = info
-        if out_path is not None:
+        if out_path is not None and world.main:
             save_evaluator(model, out_path)
+        world.barrier()
     bar.close()
     model.eval()
     return model

@@ -26,6 +26,16 @@ from molingo_ros.model.checkpoint import load_state_strict, load_weights
 from molingo_ros.model.sae import MotionAutoencoder
 from molingo_ros.model.text import NULL_PROMPT, FrozenTextEncoder
 from molingo_ros.model.training.data import TextTable, text_cache_path
+from molingo_ros.model.training.distributed import (
+    Parallel,
+    accumulate_gradients,
+    broadcast_int,
+    broadcast_module,
+    check_replicas,
+    init_parallel,
+    main_first,
+    mean_over_processes,
+)
 from molingo_ros.model.training.generator_config import GeneratorTrainConfig
 from molingo_ros.model.training.latents import TokenSequence, load_sae, training_sequences
 from molingo_ros.model.training.run import (
@@ -245,66 +255,96 @@ def _save(
     log.plot(out / "loss.png")
 
 
-def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
-    """Train (or resume) a generator on the SAE of ``cfg.sae``; returns the model file."""
-    device, out = start_run(cfg)
-    sae, sae_tensors = load_sae(Path(cfg.sae), device)
-    captions, seqs, composed = training_sequences(cfg, sae, device, progress)
-    encoder = FrozenTextEncoder(cfg.text, device=str(device))
-    text_tokens, text_mask = _caption_tokens(cfg, encoder, captions, progress)
-    text_tokens, text_mask = text_tokens.to(device), text_mask.to(device)
-    null_label = len(captions)
+def _prepare(
+    cfg: GeneratorTrainConfig, world: Parallel, device: torch.device, progress: bool
+) -> tuple[MoLingo, list[TokenSequence], list[TokenSequence], tuple[torch.Tensor, ...]]:
+    """The bundle to train (on ``device``), the clip and composed token sequences and the
+    text table (token embeddings, mask) of their captions, the null prompt last."""
+    with main_first(world):  # rank 0 fills the caches
+        sae, sae_tensors = load_sae(Path(cfg.sae), device)
+        captions, seqs, composed = training_sequences(cfg, sae, device, progress)
+        encoder = FrozenTextEncoder(cfg.text, device=str(device))
+        text_tokens, text_mask = _caption_tokens(cfg, encoder, captions, progress)
     latent_stats = _normalise_latents(seqs, composed)
     bundle = _new_bundle(cfg, sae, sae_tensors, encoder.dim, latent_stats).to(device)
+    return bundle, seqs, composed, (text_tokens.to(device), text_mask.to(device))
+
+
+def train_generator(cfg: GeneratorTrainConfig, progress: bool = True) -> Path:
+    """Train (or resume) a generator on the SAE of ``cfg.sae``; returns the model file.
+    Under torchrun each process computes its share of every batch (:mod:`.distributed`)."""
+    world = init_parallel(cfg.device)
+    world.micro_batches(cfg.batch, cfg.parallel.accumulate)  # refuses a batch that won't split
+    device, out = start_run(cfg, world)
+    progress = progress and world.main
+    bundle, seqs, composed, (text_tokens, text_mask) = _prepare(cfg, world, device, progress)
+    null_label = len(text_tokens) - 1
     model = bundle.generator
     ema = WeightAverage(model, cfg.ema)
     opt = _optimizer(model, cfg, device)
-    log = TrainLog(out / "log.csv")
+    log = TrainLog(out / "log.csv") if world.main else None
     step, total = 0, cfg.steps
     state = resume(out, device, model, opt)
     if state is not None:
         ema.state, step = state["ema"], int(state["step"])
         if cfg.time_budget > 0:  # a budgeted run resumes with the step count it fitted
             total = int(state.get("total_steps", total))
+    broadcast_module(world, model)
     rng = np.random.default_rng([cfg.seed, step])
     bar = tqdm(total=total, initial=step, disable=not progress, desc="generator")
     t0 = time.time()
     budget = StepBudget(cfg.time_budget, cfg.steps, step, t0)
+    params = list(model.parameters())
     model.train()
     while step < total:
-        tokens, valid, prefix, label, age = sample_batch(seqs, composed, cfg, rng, null_label)
-        lab = torch.from_numpy(label).to(device)
-        memory, memory_pad = model.encode_text(text_tokens[lab], text_mask[lab])
+        batch = [
+            torch.from_numpy(a).to(device)
+            for a in sample_batch(seqs, composed, cfg, rng, null_label)
+        ]
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, total, cfg.warmup, cfg.lr)
-        loss = model.loss(
-            torch.from_numpy(tokens).to(device),
-            torch.from_numpy(valid).to(device),
-            torch.from_numpy(prefix).to(device),
-            memory,
-            memory_pad,
-            age=torch.from_numpy(age).to(device),
+        losses = accumulate_gradients(
+            world,
+            lambda rows, b=batch: _flow_loss(model, [a[rows] for a in b], text_tokens, text_mask),
+            params,
+            (cfg.seed, step, cfg.batch, cfg.parallel),
         )
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         ema.update(model)
         step += 1
         bar.update(1)
         fitted = budget.total(step, total)
+        if cfg.time_budget > 0:
+            fitted = broadcast_int(world, fitted)  # every process stops at rank 0's count
         if fitted != total:
             total = bar.total = fitted
             bar.refresh()
         if step % cfg.log_every == 0:
-            flow = float(loss.detach())
-            lr = opt.param_groups[0]["lr"]
-            log.add(step, {"flow": flow, "lr": lr, "seconds": time.time() - t0})
+            flow = mean_over_processes(world, {"flow": float(losses["total"])})["flow"]
+            if log is not None:
+                lr = opt.param_groups[0]["lr"]
+                log.add(step, {"flow": flow, "lr": lr, "seconds": time.time() - t0})
             bar.set_postfix(flow=f"{flow:.4f}")
         if step % cfg.checkpoint_every == 0 or step == total:
-            _save(bundle, opt, ema, cfg, (step, total), log)
+            check_replicas(world, model)
+            if log is not None:
+                _save(bundle, opt, ema, cfg, (step, total), log)
+            world.barrier()
     bar.close()
     return out / "molingo.safetensors"
+
+
+def _flow_loss(
+    model: torch.nn.Module,
+    batch: list[torch.Tensor],
+    text_tokens: torch.Tensor,
+    text_mask: torch.Tensor,
+) -> dict[str, torch.Tensor]:
+    """The flow loss (``total``) of rows of a batch of :func:`sample_batch` (as tensors)."""
+    tokens, valid, prefix, label, age = batch
+    memory, memory_pad = model.encode_text(text_tokens[label], text_mask[label])
+    return {"total": model.loss(tokens, valid, prefix, memory, memory_pad, age=age)}
 
 
 __all__ = ["StepBudget", "WeightAverage", "init_generator", "sample_batch", "train_generator"]

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from molingo_ros.model.generator import GeneratorConfig
+from molingo_ros.model.sizes import size_setting
 from molingo_ros.model.text import TextEncoderConfig
 from molingo_ros.model.training.data import DataConfig
+from molingo_ros.model.training.distributed import ParallelConfig
 from molingo_ros.model.training.run import (
     checkpoint_every_setting,
     device_setting,
@@ -27,6 +29,9 @@ class GeneratorTrainConfig:
 
     Attributes:
         generator: the architecture (``conditioning="adaln"`` is the ablation).
+        size: the named size the architecture was set from (:mod:`molingo_ros.model.sizes`;
+            the command line applies it, ``generator`` holds the result).
+        parallel: gradient accumulation, bfloat16 autocast (:mod:`.distributed`).
         sae: path of the trained SAE (safetensors from train_sae).
         data, text: as for the SAE.
         window_tokens: tokens per training window (4 frames each).
@@ -44,6 +49,8 @@ class GeneratorTrainConfig:
     """
 
     generator: GeneratorConfig = GeneratorConfig()
+    size: str = size_setting()
+    parallel: ParallelConfig = ParallelConfig()
     sae: Path = setting(
         Path("runs/sae/sae.safetensors"),
         "the trained SAE: an SAE file (molingo train sae) or a model file (its SAE)",

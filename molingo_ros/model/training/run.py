@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from molingo_ros.model.device import resolve_device
+from molingo_ros.model.training.distributed import Parallel
 from molingo_ros.settings import setting
 
 RESUME_FILE = "last.pt"
@@ -92,16 +93,18 @@ def config_to_json(config: Any) -> str:
     return json.dumps(asdict(config) if is_dataclass(config) else config, default=default)
 
 
-def start_run(cfg: RunConfig) -> tuple[torch.device, Path]:
+def start_run(cfg: RunConfig, world: Parallel | None = None) -> tuple[torch.device, Path]:
     """Seed everything, set the CPU threads, pick the device and create the run folder with
-    the run's ``config.json``. Returns (device, run folder)."""
+    the run's ``config.json``. Returns (device, run folder). In a run of several processes
+    (``world``) the device is the process's own and only rank 0 writes."""
     seed_everything(cfg.seed)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.device) if world is None else world.device
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(config_to_json(cfg))
+    if world is None or world.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(config_to_json(cfg))
     return device, out
 
 

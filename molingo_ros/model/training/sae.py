@@ -20,6 +20,7 @@ from molingo_ros.model.sae import (
     semantic_loss,
     token_label_embeddings,
 )
+from molingo_ros.model.sizes import size_setting
 from molingo_ros.model.text import FrozenTextEncoder, TextEncoderConfig
 from molingo_ros.model.training.data import (
     CaptionBank,
@@ -28,6 +29,15 @@ from molingo_ros.model.training.data import (
     clip_sequences,
     composed_sequences,
     text_table_for,
+)
+from molingo_ros.model.training.distributed import (
+    ParallelConfig,
+    accumulate_gradients,
+    broadcast_module,
+    check_replicas,
+    init_parallel,
+    main_first,
+    mean_over_processes,
 )
 from molingo_ros.model.training.run import (
     RESUME_FILE,
@@ -62,6 +72,9 @@ class SAETrainConfig:
 
     Attributes:
         sae: the architecture.
+        size: the named size the architecture was set from (:mod:`molingo_ros.model.sizes`;
+            the command line applies it, ``sae`` holds the result).
+        parallel: gradient accumulation, bfloat16 autocast (:mod:`.distributed`).
         data: caption bank / composed sequences.
         text: the frozen text encoder (sentence vectors for the semantic loss).
         window_frames: frames per training window (a multiple of 4).
@@ -83,7 +96,9 @@ class SAETrainConfig:
     """
 
     sae: SAEConfig = SAEConfig()
+    size: str = size_setting()
     data: DataConfig = DataConfig()
+    parallel: ParallelConfig = ParallelConfig()
     text: TextEncoderConfig = TextEncoderConfig()
     window_frames: int = setting(
         64, "frames per training window (a multiple of 4; 30 fps)", range=(8, 4096)
@@ -240,18 +255,25 @@ def _checkpoint(
 
 
 def train_sae(cfg: SAETrainConfig, progress: bool = True) -> Path:
-    """Train (or resume) an SAE; returns the exported safetensors path."""
-    device, out = start_run(cfg)
-    dataset = build_dataset(progress=progress)
-    clips, composed, sentence = _training_sequences(cfg, dataset, progress)
+    """Train (or resume) an SAE; returns the exported safetensors path. Under torchrun each
+    process computes its share of every batch (:mod:`.distributed`)."""
+    world = init_parallel(cfg.device)
+    world.micro_batches(cfg.batch, cfg.parallel.accumulate)  # refuses a batch that won't split
+    device, out = start_run(cfg, world)
+    progress = progress and world.main
+    with main_first(world):  # rank 0 fills the caches
+        dataset = build_dataset(progress=progress)
+        clips, composed, sentence = _training_sequences(cfg, dataset, progress)
     sentence = sentence.to(device)
     model = MotionAutoencoder(cfg.sae).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
-    log = TrainLog(out / "log.csv")
+    log = TrainLog(out / "log.csv") if world.main else None
     state = resume(out, device, model, opt)
+    broadcast_module(world, model)
     step = 0 if state is None else int(state["step"])
     rng = np.random.default_rng([cfg.seed, step])
     n_comp = int(round(cfg.batch * cfg.composed_fraction))
+    params = list(model.parameters())
     bar = tqdm(total=cfg.steps, initial=step, disable=not progress, desc="sae")
     t0 = time.time()
     while step < cfg.steps:
@@ -261,21 +283,32 @@ def train_sae(cfg: SAETrainConfig, progress: bool = True) -> Path:
         labels = torch.from_numpy(np.concatenate([la, lb])).to(device)
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.steps, cfg.warmup, cfg.lr)
-        losses = sae_losses(model, x, sentence[labels], cfg)
-        opt.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        losses = accumulate_gradients(
+            world,
+            lambda rows, x=x, labels=labels: sae_losses(
+                model, x[rows], sentence[labels[rows]], cfg
+            ),
+            params,
+            (cfg.seed, step, cfg.batch, cfg.parallel),
+        )
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         step += 1
         bar.update(1)
         if step % cfg.log_every == 0:
-            vals = {k: float(v.detach()) for k, v in losses.items()}
-            log.add(step, {**vals, "lr": opt.param_groups[0]["lr"], "seconds": time.time() - t0})
+            vals = mean_over_processes(world, {k: float(v) for k, v in losses.items()})
+            if log is not None:
+                seconds = time.time() - t0
+                log.add(step, {**vals, "lr": opt.param_groups[0]["lr"], "seconds": seconds})
             bar.set_postfix(total=f"{vals['total']:.4f}", recon=f"{vals['recon']:.4f}")
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-            _checkpoint(model, opt, step, cfg, dataset, log)
+            check_replicas(world, model)
+            if log is not None:
+                _checkpoint(model, opt, step, cfg, dataset, log)
+            world.barrier()
     bar.close()
-    (out / "done").write_text(str(step))
+    if world.main:
+        (out / "done").write_text(str(step))
     return out / "sae.safetensors"
 
 
