@@ -160,3 +160,30 @@ def test_torchrun_two_processes_equal_one_process_with_the_same_global_batch(tmp
     train_sae(tiny_sae_config(tmp_path / "two", 3, accumulate=2), progress=False)
     train_sae(tiny_sae_config(tmp_path / "one", 3, accumulate=2), progress=False)
     _assert_same(_weights(tmp_path / "two"), _weights(tmp_path / "one"))
+
+
+@pytest.mark.slow
+def test_torchrun_trains_on_a_humanml3d_folder(tmp_path, data_root):
+    """The researcher's path: real Bandai clips exported in the HumanML3D layout, then
+    ``torchrun --nproc_per_node 2 -m molingo_ros train sae --data FOLDER`` (gloo): the SAE
+    reads the folder's SMPL-22 clips (269 features) and equals a one-process run of the same
+    global batch; the generation and retargeting of a folder-trained model are tested in
+    test_motion_layout_dataset.py."""
+    from molingo_ros.motion.humanml3d_export import ExportConfig, export_layout
+
+    folder = tmp_path / "humanml3d"
+    export_layout(folder, ExportConfig(root=data_root, limit=2))
+    flags = ["--width", "16", "--batch", "4", "--steps", "2", "--device", "cpu", "--quiet"]
+    flags += ["--data", str(folder)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MOLINGO_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [str(TORCHRUN), "--nproc_per_node", "2", "--master_port", str(_free_port())]
+    cmd += ["-m", "molingo_ros", "train", "sae", *flags, "--out", str(tmp_path / "two")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    one = [sys.executable, "-m", "molingo_ros", "train", "sae", *flags, "--accumulate", "2"]
+    one += ["--out", str(tmp_path / "one")]
+    done = subprocess.run(one, capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    two = _weights(tmp_path / "two")
+    assert two["encoder.0.weight"].shape[1] == 269  # the SMPL-22 features of the folder
+    _assert_same(two, _weights(tmp_path / "one"))

@@ -15,7 +15,7 @@ from molingo_ros.settings import config_from, settings_of
 
 def test_every_scalar_setting_is_documented():
     documented = {s.name for s in settings_of(GeneratorTrainConfig)}
-    nested_or_optional = {"generator", "data", "text", "pack", "init"}
+    nested_or_optional = {"generator", "data", "text", "pack", "init", "parallel"}
     fields = set(GeneratorTrainConfig.__dataclass_fields__)
     assert documented == fields - nested_or_optional
     assert all(s.description for s in settings_of(GeneratorTrainConfig))

@@ -22,7 +22,8 @@ from molingo_ros.model.device import resolve_device
 from molingo_ros.model.generator import GeneratorConfig, MotionGenerator
 from molingo_ros.model.sae import MotionAutoencoder, SAEConfig
 from molingo_ros.model.text import FrozenTextEncoder, TextEncoderConfig
-from molingo_ros.motion.features import FeatureConfig
+from molingo_ros.motion.features import FeatureConfig, rig_for_features
+from molingo_ros.motion.rigs import BANDAI, RIGS
 
 MODEL_KIND = "molingo"
 
@@ -55,8 +56,8 @@ class MoLingo(torch.nn.Module):
         self.sae = MotionAutoencoder(sae_config)
         self.generator = MotionGenerator(generator_config)
         self.text_config = text_config
-        self.feature_config = feature_config or FeatureConfig()
         d = sae_config.feature_dim
+        self.feature_config = feature_config or FeatureConfig(rig=rig_for_features(d))
         self.register_buffer("feature_mean", torch.zeros(d))
         self.register_buffer("feature_std", torch.ones(d))
         self.register_buffer("latent_mean", torch.zeros(sae_config.latent_dim))
@@ -122,6 +123,7 @@ class MoLingo(torch.nn.Module):
             "sae_config": json.dumps(self.sae.config.__dict__),
             "generator_config": json.dumps(self.generator.config.__dict__),
             "text_config": json.dumps(self.text_config.__dict__),
+            **({} if self.feature_config.rig is BANDAI else {"rig": self.feature_config.rig.name}),
             **(extra or {}),
         }
         return save_weights(Path(path), dict(self.state_dict()), meta)
@@ -152,7 +154,8 @@ class MoLingo(torch.nn.Module):
             text_cfg = TextEncoderConfig(**json.loads(meta["text_config"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path}: bad or missing config metadata: {exc}") from exc
-        model = cls(sae_cfg, gen_cfg, text_cfg)
+        rig = RIGS.get(meta.get("rig", ""))  # absent: Bandai (or SMPL-22 by the feature size)
+        model = cls(sae_cfg, gen_cfg, text_cfg, FeatureConfig(rig=rig) if rig else None)
         load_state_strict(model, tensors, path)
         model.metadata = meta
         return model.to(resolve_device(device)).eval()

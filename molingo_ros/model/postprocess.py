@@ -3,7 +3,12 @@ locking and the root speed cap, each usable window by window."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from molingo_ros.motion.rigs import Rig
 
 FPS = 30.0
 
@@ -23,22 +28,25 @@ def smooth_features(
     return out
 
 
-def lock_feet(feats: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+def lock_feet(feats: np.ndarray, threshold: float = 0.5, rig: Rig | None = None) -> np.ndarray:
     """Remove foot sliding through the root: for every step t -> t+1 where foot joints are in
     contact in both frames (the generated contact features above ``threshold``), the root's
     horizontal step is reduced by those joints' mean horizontal slip, so planted feet stay
     put. Only the root linear-velocity features change (heading and pose are kept); each step
-    depends on its two frames only, so windows can be locked one by one. Raw features in/out.
+    depends on its two frames only, so windows can be locked one by one. Raw features in/out,
+    of ``rig`` (default: the Bandai rig).
     """
     from molingo_ros.motion.features import feature_slices, features_to_positions
     from molingo_ros.motion.rigs import BANDAI
 
     if len(feats) < 2:
         return feats
-    sl = feature_slices(21)
-    pos, root = features_to_positions(feats, 21)
-    feet = [BANDAI.index(j) for j in BANDAI.feet]
-    contact = feats[:, sl["foot_contact"]] > threshold  # (T, 4) in BANDAI.feet order
+    rig = rig or BANDAI
+    joints = len(rig.joint_names)
+    sl = feature_slices(joints)
+    pos, root = features_to_positions(feats, joints)
+    feet = [rig.index(j) for j in rig.feet]
+    contact = feats[:, sl["foot_contact"]] > threshold  # (T, 4) in rig.feet order
     planted = contact[:-1] & contact[1:]  # (T-1, 4)
     slip = pos[1:, feet, :2] - pos[:-1, feet, :2]  # (T-1, 4, 2)
     count = planted.sum(1, keepdims=True)

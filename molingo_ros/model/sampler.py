@@ -49,17 +49,19 @@ class WindowOutput:
     positions_m: np.ndarray  # (frames, J, 3), world frame, z up
     text: str
     seconds: float
+    rig: str = "bandai"  # the model's skeleton (molingo_ros.motion.rigs.RIGS)
 
     def to_motion(self) -> Motion:
-        """The window as a :class:`Motion` of the Bandai rig at 30 fps (positions only, every
-        frame labelled with the window's command), e.g. for a streaming
+        """The window as a :class:`Motion` of the model's rig (Bandai, or SMPL-22 for a model
+        trained on a HumanML3D folder) at 30 fps (positions only, every frame labelled with
+        the window's command), e.g. for a streaming
         :class:`~molingo_ros.robot.retarget.Retargeter`."""
-        from molingo_ros.motion.rigs import BANDAI, BANDAI_PARENTS
+        from molingo_ros.motion.rigs import RIG_PARENTS, RIGS
 
         return Motion(
             positions_m=self.positions_m,
-            joint_names=list(BANDAI.joint_names),
-            parents=np.asarray(BANDAI_PARENTS),
+            joint_names=list(RIGS[self.rig].joint_names),
+            parents=np.asarray(RIG_PARENTS[self.rig]),
             fps=FPS,
             text=self.text,
             frame_labels=[self.text] * len(self.positions_m),
@@ -240,11 +242,13 @@ class MotionStream:
         feats = smooth_features(feats, cfg.output_smoothing, self._smoothed)
         self._smoothed = feats[-1].copy()
         if cfg.foot_lock:
-            feats = lock_feet(feats)
+            feats = lock_feet(feats, rig=self.model.feature_config.rig)
         feats = limit_root_speed(feats, self._max_speed)
         positions = self._positions(feats)
         self.frames_emitted += len(feats)
-        return WindowOutput(feats, positions, self._text or "", time.perf_counter() - started)
+        rig = self.model.feature_config.rig.name
+        seconds = time.perf_counter() - started
+        return WindowOutput(feats, positions, self._text or "", seconds, rig)
 
     def _sample_window(self, size: int) -> None:
         """Sample ``size`` tokens after the emitted and waiting ones, for the current

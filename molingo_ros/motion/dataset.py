@@ -24,6 +24,7 @@ from molingo_ros.motion.convert import load_motion
 from molingo_ros.motion.dataset_cache import cache_folder, is_complete, load_dataset, save_dataset
 from molingo_ros.motion.dataset_config import DatasetConfig
 from molingo_ros.motion.features import canonicalize, feature_dim, motion_to_features
+from molingo_ros.motion.layout_dataset import build_layout_dataset, is_layout_folder
 from molingo_ros.motion.mirror import fit_local_mirrors, mirror_motion
 from molingo_ros.motion.motion_dataset import ClipRecord, MotionDataset, Normalizer
 from molingo_ros.motion.splits import assign_splits, take_of
@@ -41,7 +42,9 @@ def build_dataset(
 
     Args:
         config: the data folder, cache folder, split shares, seed, mirroring and workers;
-            :class:`DatasetConfig` defaults if ``None``.
+            :class:`DatasetConfig` defaults if ``None``. A ``root`` that is a HumanML3D /
+            KIT-ML layout folder is read by
+            :func:`~molingo_ros.motion.layout_dataset.build_layout_dataset` instead.
         rebuild: build even if a complete cache exists, and replace it.
         progress: show a progress bar while reading clips.
 
@@ -52,6 +55,8 @@ def build_dataset(
         FileNotFoundError: ``config.root`` is missing or holds no sub-dataset folder.
     """
     config = config or DatasetConfig()
+    if is_layout_folder(config.root):
+        return build_layout_dataset(config, rebuild=rebuild, progress=progress)
     clips, problems = find_clips(config.root)
     folder = cache_folder(clips, config)
     if not rebuild and is_complete(folder):
@@ -69,7 +74,7 @@ def build_dataset(
         config,
         records,
         features,
-        _fit_normalizer(features, records),
+        Normalizer.fit(features, records),
         sorted(unreadable),
         local_mirrors,
         time.perf_counter() - started,
@@ -159,14 +164,3 @@ def _collect_records(
             start += len(array)
     features = np.concatenate(chunks) if chunks else np.zeros((0, feature_dim(21)), np.float32)
     return records, features
-
-
-def _fit_normalizer(features: np.ndarray, records: list[ClipRecord]) -> Normalizer:
-    """Per-dimension mean and std (floored at 1e-3) over the training records' frames."""
-    train_rows = np.concatenate(
-        [np.arange(r.start, r.start + r.length) for r in records if r.split == "train"]
-    )
-    mean = features[train_rows].mean(axis=0, dtype=np.float64)
-    std = features[train_rows].std(axis=0, dtype=np.float64)
-    std = np.maximum(std, 1e-3)
-    return Normalizer(mean, std)

@@ -3,8 +3,11 @@
 One folder per build, ``<cache_dir>/bandai-<key>/``, named by :func:`cache_key` (the build
 settings and the clip files' names, labels and sizes) and holding ``features.npy`` (float32,
 loaded memory-mapped), ``index.npz`` (records, normalisation, mirror frames, unreadable clips;
-no pickled objects) and ``config.json``. A cache is written into a private staging folder and
-renamed into place in one step, so concurrent builders never see a half-made cache.
+for a dataset read from a layout folder also every record's captions and the rig; no pickled
+objects) and ``config.json``. Layout folders name their caches themselves
+(:mod:`molingo_ros.motion.layout_dataset`: ``<layout>-<key>``). A cache is written into a
+private staging folder and renamed into place in one step, so concurrent builders never see a
+half-made cache.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 from molingo_ros.motion.bandai_files import SourceClip
 from molingo_ros.motion.dataset_config import DatasetConfig
 from molingo_ros.motion.motion_dataset import ClipRecord, MotionDataset, Normalizer
+from molingo_ros.motion.rigs import BANDAI, RIGS
 
 CACHE_VERSION = 1
 """Bump when the cached content changes meaning (features, splits, records)."""
@@ -79,6 +83,11 @@ def _write_files(dataset: MotionDataset, staging: Path) -> None:
         k: np.array([getattr(r, k) for r in dataset.records])
         for k in ClipRecord.__dataclass_fields__
     }
+    extra = {}  # nothing for the Bandai dataset: its index is as it always was
+    if dataset.texts is not None:
+        extra["texts"] = np.array(["\n".join(t) for t in dataset.texts], dtype=str).reshape(-1)
+    if dataset.feature_config.rig is not BANDAI:
+        extra["rig"] = np.array(dataset.feature_config.rig.name)
     np.savez(
         staging / "index.npz",
         mean=dataset.normalizer.mean,
@@ -87,6 +96,7 @@ def _write_files(dataset: MotionDataset, staging: Path) -> None:
         unreadable=np.array(["\t".join(u) for u in dataset.unreadable], dtype=str).reshape(-1),
         build_seconds=np.array(dataset.build_seconds),
         **{f"rec_{k}": v for k, v in columns.items()},
+        **extra,
     )
     (staging / "config.json").write_text(
         json.dumps(
@@ -107,6 +117,16 @@ def load_dataset(folder: Path, config: DatasetConfig) -> MotionDataset:
     local_mirrors = idx["local_mirrors"]
     build_seconds = float(idx["build_seconds"])
     features = np.load(folder / "features.npy", mmap_mode="r")
+    texts = [tuple(t.split("\n")) for t in idx["texts"].tolist()] if "texts" in idx else None
+    rig = RIGS[str(idx["rig"])] if "rig" in idx else BANDAI
     return MotionDataset(
-        config, records, features, normalizer, unreadable, local_mirrors, build_seconds
+        config,
+        records,
+        features,
+        normalizer,
+        unreadable,
+        local_mirrors,
+        build_seconds,
+        texts=texts,
+        rig=rig,
     )

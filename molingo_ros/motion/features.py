@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from molingo_ros.motion.motion import Motion
-from molingo_ros.motion.rigs import BANDAI, Rig
+from molingo_ros.motion.rigs import BANDAI, SMPL22, Rig
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,12 @@ def feature_slices(num_joints: int) -> dict[str, slice]:
 def feature_dim(num_joints: int) -> int:
     """Length of a feature vector (257 for the 21-joint Bandai rig)."""
     return feature_slices(num_joints)["foot_contact"].stop
+
+
+def rig_for_features(dim: int) -> Rig:
+    """The rig of features of size ``dim`` when nothing else says: :data:`SMPL22` for its 269,
+    the Bandai rig otherwise (the 21-joint KIT rig has Bandai's 257 too: name it)."""
+    return SMPL22 if dim == feature_dim(len(SMPL22.joint_names)) else BANDAI
 
 
 def _yaw_matrices(theta: np.ndarray) -> np.ndarray:
@@ -287,16 +293,16 @@ def features_to_motion(
 ) -> Motion:
     """A :class:`Motion` (positions and global rotations) from features of the configured rig.
 
-    ``parents`` defaults to the Bandai rig's tree.
+    ``parents`` defaults to the rig's tree (:data:`~molingo_ros.motion.rigs.RIG_PARENTS`).
     """
     config = config or FeatureConfig()
     num_joints = config.num_joints
     if parents is None:
-        from molingo_ros.motion.rigs import BANDAI_PARENTS
+        from molingo_ros.motion.rigs import RIG_PARENTS
 
-        if config.rig.name != "bandai":
+        if config.rig.name not in RIG_PARENTS:
             raise ValueError(f"pass parents for rig {config.rig.name!r}")
-        parents = BANDAI_PARENTS
+        parents = RIG_PARENTS[config.rig.name]
     positions, root = features_to_positions(features, num_joints, start_xy, start_heading)
     num_frames = len(features)
     local = rotations_from_6d(

@@ -1,10 +1,14 @@
-"""The built Bandai Namco dataset: clip records, memory-mapped features, normalisation, captions.
+"""The built dataset: clip records, memory-mapped features, normalisation, captions.
 
 A :class:`MotionDataset` is made by :func:`molingo_ros.motion.dataset.build_dataset` (or loaded
 from its cache). Features are the 30 fps learning representation of
-:mod:`molingo_ros.motion.features` (metres, z up, x forward, canonical start pose); captions come
-from the clip's content and style labels (:mod:`molingo_ros.motion.captions`); multi-segment
-sequences with frame-level labels are made on demand by :meth:`MotionDataset.composed_sequence`.
+:mod:`molingo_ros.motion.features` (metres, z up, x forward, canonical start pose). Captions
+come either from the clip's content and style labels (the Bandai Namco dataset,
+:mod:`molingo_ros.motion.captions`) or, for a dataset read from a HumanML3D / KIT-ML folder
+(:mod:`molingo_ros.motion.layout_dataset`), from the folder's own sentences
+(:attr:`MotionDataset.texts`; such records have no labels: see :class:`ClipRecord`).
+Multi-segment sequences with frame-level labels are made on demand by
+:meth:`MotionDataset.composed_sequence`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from molingo_ros.motion.features import (
     motion_to_features,
 )
 from molingo_ros.motion.motion import Motion
+from molingo_ros.motion.rigs import BANDAI, Rig
 from molingo_ros.motion.splits import SPLITS
 
 FPS = 30.0
@@ -35,7 +40,11 @@ class ClipRecord:
     """One clip of the dataset (a mirrored copy is its own record with the same take).
 
     ``content``/``style`` are labels without the dataset prefix; ``start``/``length`` locate the
-    clip's frames in :attr:`MotionDataset.features`.
+    clip's frames in :attr:`MotionDataset.features`. A caption-only record (a dataset with
+    :attr:`MotionDataset.texts`) has no labels: its ``content`` is its own name and its
+    ``style`` is ``""`` (``"mirrored"`` for a mirrored copy), so every record is a label of
+    its own whose captions are the folder's sentences; ``dataset`` is 0 and ``take`` the
+    folder's clip name (sub-clips and mirrored copies share their clip's take).
     """
 
     name: str
@@ -90,6 +99,17 @@ class Normalizer:
         """Inverse of :meth:`normalize`: back to feature units."""
         return normalized * self.std + self.mean
 
+    @classmethod
+    def fit(cls, features: np.ndarray, records: list[ClipRecord]) -> Normalizer:
+        """Per-dimension mean and std (floored at 1e-3) over the training records' frames."""
+        train_rows = np.concatenate(
+            [np.arange(r.start, r.start + r.length) for r in records if r.split == "train"]
+        )
+        mean = features[train_rows].mean(axis=0, dtype=np.float64)
+        std = features[train_rows].std(axis=0, dtype=np.float64)
+        std = np.maximum(std, 1e-3)
+        return cls(mean, std)
+
 
 class MotionDataset:
     """Built dataset: records, features (memory-mapped), normalisation, captions.
@@ -102,7 +122,11 @@ class MotionDataset:
         unreadable: ``(clip name, reason)`` of clips that could not be read.
         local_mirrors: (J, 3, 3) fitted local mirror frames of the rig.
         build_seconds: how long the build took, seconds (0 if not measured).
-        feature_config: the feature layout (21-joint Bandai rig).
+        texts: per record, its captions (a dataset read from a layout folder), or ``None``
+            (captions from the records' labels).
+        feature_config: the feature layout (of ``rig``: the 21-joint Bandai rig by default).
+        source: the name of the cache folder of a dataset with ``texts`` (keys the caches made
+            from it), ``""`` otherwise.
     """
 
     def __init__(
@@ -114,6 +138,9 @@ class MotionDataset:
         unreadable: list[tuple[str, str]],
         local_mirrors: np.ndarray,
         build_seconds: float = 0.0,
+        *,
+        texts: list[tuple[str, ...]] | None = None,
+        rig: Rig = BANDAI,
     ) -> None:
         self.config = config
         self.records = records
@@ -122,7 +149,9 @@ class MotionDataset:
         self.unreadable = unreadable
         self.local_mirrors = local_mirrors
         self.build_seconds = build_seconds
-        self.feature_config = FeatureConfig()
+        self.texts = texts
+        self.feature_config = FeatureConfig(rig=rig)
+        self.source = ""
 
     # -- access -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -161,14 +190,22 @@ class MotionDataset:
         raise KeyError(f"no clip named {name!r} in the dataset (e.g. {self.records[0].name!r})")
 
     def caption(self, index: int, rng: np.random.Generator, heldout: bool = False) -> str:
-        """A caption of record ``index``: a training phrasing, or a held-out one (test only)."""
+        """A caption of record ``index``: a training phrasing, or a held-out one (test only).
+        With :attr:`texts`, one of the record's own sentences (a folder has no held-out
+        phrasings: ``heldout`` draws from the same sentences)."""
+        if self.texts is not None:
+            own = self.texts[index]
+            return own[int(rng.integers(len(own)))]
         rec = self.records[index]
         return captions.sample_caption(
             rec.content, rec.style, rng, split="heldout" if heldout else "train"
         )
 
     def all_captions(self, index: int, heldout: bool = False) -> list[str]:
-        """Every training (or held-out) caption of record ``index``'s labels, in a fixed order."""
+        """Every training (or held-out) caption of record ``index``'s labels, in a fixed order
+        (with :attr:`texts`: the record's own sentences, held-out or not)."""
+        if self.texts is not None:
+            return list(self.texts[index])
         rec = self.records[index]
         return captions.captions_for(
             rec.content, rec.style, split="heldout" if heldout else "train"
@@ -194,7 +231,7 @@ class MotionDataset:
         for nxt in motions[1:]:
             joined, switch = join_motions(joined, nxt, self.config.blend_frames)
             starts.append(switch)
-        canon, _, _ = canonicalize(joined)
+        canon, _, _ = canonicalize(joined, self.feature_config.rig)
         feats = motion_to_features(canon, self.feature_config).astype(np.float32)
         return ComposedSequence(
             features=feats,
@@ -225,8 +262,17 @@ class MotionDataset:
             "takes_per_split": {
                 s: len({r.take for r in self.records if r.split == s}) for s in SPLITS
             },
-            "contents": dict(sorted(Counter(r.content for r in originals).items())),
-            "styles": dict(sorted(Counter(r.style for r in originals).items())),
+            **self._label_counts(originals),
             "feature_dim": int(self.features.shape[1]),
             "build_seconds": round(self.build_seconds, 2),
+        }
+
+    def _label_counts(self, originals: list[ClipRecord]) -> dict:
+        """Clips per content and per style label, or with :attr:`texts` the caption count."""
+        if self.texts is not None:
+            own = [t for t, r in zip(self.texts, self.records, strict=True) if not r.mirrored]
+            return {"captions": sum(len(t) for t in own)}
+        return {
+            "contents": dict(sorted(Counter(r.content for r in originals).items())),
+            "styles": dict(sorted(Counter(r.style for r in originals).items())),
         }

@@ -65,7 +65,31 @@ def add_run_flags(parser: argparse.ArgumentParser, config: type) -> None:
     ``--quiet``."""
     add_flags(parser, config, RUN_FLAGS, keep_none=False)
     add_flags(parser, ParallelConfig, keep_none=False)
+    add_data_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_data_flag(parser: argparse.ArgumentParser) -> None:
+    """``--data PATH``: the dataset a run reads (see :func:`use_data`)."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="PATH",
+        help="the motion dataset: the Bandai Namco folder, or a HumanML3D / KIT-ML layout "
+        "folder (new_joints/, texts/, train.txt ...; docs/DATA.md); default: "
+        "$MOLINGO_DATA_ROOT or ../shared/data/bandai-namco-motion",
+    )
+
+
+def use_data(args: argparse.Namespace) -> None:
+    """Make ``--data`` the dataset root of this process (and the processes it starts): the
+    dataset builder's default root is ``$MOLINGO_DATA_ROOT``
+    (:func:`~molingo_ros.motion.bandai_files.default_data_root`); a layout folder is told from
+    a Bandai one by its ``new_joints/`` (:func:`~molingo_ros.motion.dataset.build_dataset`)."""
+    if getattr(args, "data", None) is not None:
+        if not args.data.is_dir():
+            raise SystemExit(f"--data {args.data}: no such folder")
+        os.environ["MOLINGO_DATA_ROOT"] = str(args.data.resolve())
 
 
 def _parallel(args: argparse.Namespace) -> ParallelConfig:
@@ -126,6 +150,7 @@ def sae_main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     _set_threads(args.threads)
+    use_data(args)
     if args.copy_decoder:
         return _print_weights(copy_decoder(args.copy_decoder[0], args.copy_decoder[1], args.out))
     if args.finetune_decoder:
@@ -180,6 +205,7 @@ def generator_main(argv: list[str] | None = None) -> int:
     """``molingo train generator``: train a generator, or export a latent pack."""
     parser = _generator_parser()
     args = parser.parse_args(argv)
+    use_data(args)
     if not 1 <= args.max_prefix_tokens < args.window_tokens:
         parser.error("--max-prefix-tokens must be >= 1 and below --window-tokens")
     if args.captions_per_label < 1:
@@ -223,6 +249,7 @@ def _evaluator_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--repeats", type=int, default=10)
     for p in (train, evaluate):
         p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+        add_data_flag(p)
     return parser
 
 
@@ -231,6 +258,7 @@ def evaluator_main(argv: list[str] | None = None) -> int:
     test-split metrics), or the metrics of a trained one on a split."""
     args = _evaluator_parser().parse_args(argv)
     _set_threads(args.threads)
+    use_data(args)
     if args.command == "train":
         config = EvaluatorConfig(**flag_overrides(args, EvaluatorConfig, EVALUATOR_FLAGS))
         model = _run(

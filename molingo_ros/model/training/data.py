@@ -4,6 +4,12 @@ sequences (single clips and multi-segment composed ones) with per-frame labels.
 Everything is derived from :class:`~molingo_ros.motion.dataset.MotionDataset` and cached in
 its cache folder (``.cache``), keyed by the settings, so the expensive steps (MiniLM over
 thousands of captions, joining clips) run once.
+
+A dataset read from a HumanML3D / KIT-ML folder (:mod:`molingo_ros.motion.layout_dataset`) has
+no (content, style) labels: each of its records is a label of its own (its name, and
+``"mirrored"`` for a mirrored copy) whose phrasings are the folder's captions of that clip, so
+the caption bank holds (up to ``captions_per_label`` of) every clip's own captions and a
+composed sequence labels each segment with its clip's captions.
 """
 
 from __future__ import annotations
@@ -69,8 +75,9 @@ class GroupNormalizer:
 
     @classmethod
     def of(cls, dataset: MotionDataset) -> GroupNormalizer:
-        """The normaliser of ``dataset``'s training statistics."""
-        return cls(dataset.normalizer.mean, dataset.normalizer.std)
+        """The normaliser of ``dataset``'s training statistics (groups of its rig)."""
+        num_joints = dataset.feature_config.num_joints
+        return cls(dataset.normalizer.mean, dataset.normalizer.std, num_joints)
 
     def normalize(self, features: np.ndarray) -> np.ndarray:
         """Raw features (..., F) -> normalised float32."""
@@ -81,16 +88,33 @@ class GroupNormalizer:
         return normalized * self.std + self.mean
 
 
+def own_captions(dataset: MotionDataset, split: str) -> dict[Label, list[str]] | None:
+    """The captions of every label of ``split`` in a dataset with captions of its own (a layout
+    folder's, one label per record), ``None`` for a dataset whose captions come from labels."""
+    if dataset.texts is None:
+        return None
+    return {
+        (r.content, r.style): list(dataset.texts[i])
+        for i, r in enumerate(dataset.records)
+        if r.split == split
+    }
+
+
 class CaptionBank:
-    """A bounded set of phrasings per (content, style) label of a split."""
+    """A bounded set of phrasings per (content, style) label of a split (for a dataset with
+    captions of its own, per record: see :func:`own_captions`)."""
 
     def __init__(self, dataset: MotionDataset, split: str, config: DataConfig) -> None:
         rng = np.random.default_rng(config.seed)
         labels = sorted({(r.content, r.style) for r in dataset.records if r.split == split})
         phrasing_split = "heldout" if split == "heldout" else "train"
+        own = own_captions(dataset, split)
         self.by_label: dict[Label, list[str]] = {}
         for label in labels:
-            all_caps = caption_lib.captions_for(*label, split=phrasing_split)
+            if own is not None:
+                all_caps = own[label]
+            else:
+                all_caps = caption_lib.captions_for(*label, split=phrasing_split)
             k = min(config.captions_per_label, len(all_caps))
             picks = rng.choice(len(all_caps), size=k, replace=False)
             self.by_label[label] = [all_caps[int(i)] for i in sorted(picks)]
@@ -178,7 +202,8 @@ def composed_sequences(
 ) -> list[Sequence]:
     """``config.composed_sequences`` multi-segment sequences of ``split`` (cached), each
     frame labelled with a bank phrasing of its segment's clip label."""
-    cache = Path(dataset.config.cache_dir) / f"composed_{split}_{config.key(len(dataset))}.npz"
+    key = config.key(len(dataset), dataset.source) if dataset.source else config.key(len(dataset))
+    cache = Path(dataset.config.cache_dir) / f"composed_{split}_{key}.npz"
     rng = np.random.default_rng([config.seed, 7])
     if cache.exists():
         data = np.load(cache)

@@ -14,6 +14,7 @@ import math
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from molingo_ros.model.evaluation.evaluator import EvaluatorConfig, RetrievalEva
 from molingo_ros.model.evaluation.evaluator_checkpoint import save_evaluator
 from molingo_ros.model.evaluation.retrieval import evaluate_split, label_ids, label_key
 from molingo_ros.model.text import FrozenTextEncoder
+from molingo_ros.model.training.data import own_captions
 from molingo_ros.model.training.distributed import (
     Parallel,
     ParallelConfig,
@@ -40,14 +42,19 @@ from molingo_ros.motion.motion_dataset import MotionDataset
 
 
 def caption_bank(
-    labels: Sequence[tuple[str, str]], per_label: int, seed: int
+    labels: Sequence[tuple[str, str]],
+    per_label: int,
+    seed: int,
+    own: dict[tuple[str, str], list[str]] | None = None,
 ) -> dict[tuple[str, str], list[str]]:
     """For every label, at most ``per_label`` of its train captions, chosen with a generator
-    seeded by ``seed`` and the (alias-merged) label, so aliased labels get the same captions."""
+    seeded by ``seed`` and the (alias-merged) label, so aliased labels get the same captions.
+    ``own``: a dataset's own captions per label (a HumanML3D / KIT-ML folder, see
+    :func:`~molingo_ros.model.training.data.own_captions`) instead of the Bandai phrasings."""
     bank: dict[tuple[str, str], list[str]] = {}
     for content, style in sorted(set(labels)):
-        key = label_key(content, style)
-        pool = captions.captions_for(*key, split="train")
+        key = label_key(content, style) if own is None else (content, style)
+        pool = captions.captions_for(*key, split="train") if own is None else own[key]
         rng = np.random.default_rng([seed, zlib.crc32("|".join(key).encode())])
         chosen = rng.choice(len(pool), size=min(per_label, len(pool)), replace=False)
         bank[(content, style)] = [pool[int(i)] for i in sorted(chosen)]
@@ -305,12 +312,14 @@ def train_evaluator(
         raise ValueError("the evaluator trains on train-split records only")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
+    config = replace(config, feature_dim=int(dataset.features.shape[1]))  # the dataset's rig
     model = RetrievalEvaluator(config, dataset.normalizer.mean, dataset.normalizer.std)
     model = model.to(world.device)
     broadcast_module(world, model)
     text_encoder = frozen_text_encoder(config)
     labels = [(dataset.records[i].content, dataset.records[i].style) for i in pool]
-    bank = caption_bank(labels, config.captions_per_label, config.seed)
+    own = own_captions(dataset, "train")
+    bank = caption_bank(labels, config.captions_per_label, config.seed, own)
     n_captions = _encode_captions(bank, text_encoder, log)
     params = sum(p.numel() for p in model.parameters())
     log(

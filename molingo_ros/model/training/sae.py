@@ -6,7 +6,7 @@ Resumes from ``<out>/last.pt``; writes ``<out>/sae.safetensors``, ``<out>/log.cs
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,13 +54,23 @@ from molingo_ros.model.training.run import (
     threads_setting,
 )
 from molingo_ros.motion.dataset import build_dataset
+from molingo_ros.motion.features import feature_dim as feature_dim_of
+from molingo_ros.motion.features import feature_slices
 from molingo_ros.motion.motion_dataset import MotionDataset
 from molingo_ros.settings import setting
 
 #: Slices of the 257-d Bandai feature vector (see molingo_ros.motion.features).
-RIC = slice(4, 64)
-LOCAL_VEL = slice(190, 253)
 ROOT = slice(0, 4)  # yaw velocity, planar velocity (2), height
+
+
+def _loss_slices(feature_dim: int) -> tuple[slice, slice]:
+    """(root-relative joint positions, local joint velocities) of features of size
+    ``feature_dim`` (any rig: the joint count follows from the size)."""
+    joints = (feature_dim - 5) // 12  # 12 J + 5 features for J joints
+    if feature_dim_of(joints) != feature_dim:
+        raise ValueError(f"{feature_dim} is not the feature size of any joint count")
+    sl = feature_slices(joints)
+    return sl["ric"], sl["local_vel"]
 
 SAE_KIND = "molingo-sae"
 """The ``kind`` in the metadata of an SAE file (:func:`export_sae`)."""
@@ -166,6 +176,7 @@ def sae_losses(
     latents the decoder sees (not to those the semantic loss sees), so the decoder learns
     to turn slightly-off latents, like a generator's, into clean motion."""
     recon, z, mean, logvar = model(x, latent_noise)
+    RIC, LOCAL_VEL = _loss_slices(x.shape[-1])  # noqa: N806 - the feature groups' names
     losses = {"recon": torch.mean((recon - x) ** 2)}
     losses["position"] = torch.mean((recon[..., RIC] - x[..., RIC]) ** 2)
     d_recon, d_x = recon[:, 1:] - recon[:, :-1], x[:, 1:] - x[:, :-1]
@@ -265,6 +276,7 @@ def train_sae(cfg: SAETrainConfig, progress: bool = True) -> Path:
         dataset = build_dataset(progress=progress)
         clips, composed, sentence = _training_sequences(cfg, dataset, progress)
     sentence = sentence.to(device)
+    cfg = replace(cfg, sae=replace(cfg.sae, feature_dim=int(dataset.features.shape[1])))
     model = MotionAutoencoder(cfg.sae).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     log = TrainLog(out / "log.csv") if world.main else None
