@@ -135,6 +135,7 @@ class WholeBodyController:
         self.balance_feet: list[int] = [0, 1]  # the feet the CoM is kept over
         self._qp: tuple | None = None
         self.last_forces: np.ndarray = np.zeros((2, 3))  # net force per foot (world, N)
+        self._momentum_drift = np.zeros(3)  # dAg v, angular rows (N m)
 
     # -- the control step ---------------------------------------------------------------------
 
@@ -179,12 +180,13 @@ class WholeBodyController:
         frame placements, drifts at zero acceleration) in ``data``, the reference's (frames,
         CoM with its velocity and acceleration) in ``ref_data``."""
         model, data, ref_data = self.model, self.data, self.ref_data
-        pin.computeAllTerms(model, data, q, v)  # also com, vcom and Jcom
+        pin.computeAllTerms(model, data, q, v)  # also com, vcom, Jcom and Ag, hg
         pin.forwardKinematics(model, data, q, v, np.zeros(self.nv))
         pin.updateFramePlacements(model, data)
         pin.centerOfMass(model, data, pin.KinematicLevel.ACCELERATION)  # acom: the drift
-        if self.cfg.weight_momentum > 0:
-            pin.computeCentroidalMapTimeVariation(model, data, q, v)  # Ag, dAg
+        if self.cfg.weight_momentum > 0:  # dAg v: the momentum rate at zero acceleration
+            rate = pin.computeCentroidalMomentumTimeVariation(model, data)
+            self._momentum_drift = np.array(rate.angular)
         pin.forwardKinematics(model, ref_data, ref.q, ref.v, ref.a)
         pin.updateFramePlacements(model, ref_data)
         pin.centerOfMass(model, ref_data, pin.KinematicLevel.ACCELERATION)
@@ -232,9 +234,8 @@ class WholeBodyController:
         weights.append(np.full(3, cfg.weight_root))
         # Centroidal angular momentum, damped towards zero.
         if cfg.weight_momentum > 0:
-            Ag, dAg = data.Ag[3:], data.dAg[3:]
-            rows.append(Ag)
-            targets.append(-cfg.momentum_kd * (Ag @ v) - dAg @ v)
+            rows.append(data.Ag[3:])
+            targets.append(-cfg.momentum_kd * data.hg.angular - self._momentum_drift)
             weights.append(np.full(3, cfg.weight_momentum))
         # Swing feet.
         for s in range(2):
