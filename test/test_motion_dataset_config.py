@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from molingo_ros.motion.dataset_config import DatasetConfig, default_cache_dir
+from molingo_ros.motion.dataset_config import DatasetConfig, default_cache_dir, read_in_workers
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,3 +38,9 @@ def test_split_fractions_must_be_shares(fractions) -> None:
     with pytest.raises(ValueError, match="split_fractions must be 3 shares summing to 1"):
         DatasetConfig(split_fractions=fractions)
     assert DatasetConfig(split_fractions=(0.6, 0.2, 0.2)).split_fractions == (0.6, 0.2, 0.2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_read_in_workers_keeps_the_jobs_order(workers) -> None:
+    jobs = [(-3.5,), (2.0,), (-0.25,), (7.0,)] * 5
+    assert read_in_workers(min, jobs, workers, progress=False) == [min(j) for j in jobs]

@@ -12,17 +12,15 @@ The data (CC BY-NC 4.0) is read from ``DatasetConfig.root``: never copied into t
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from tqdm import tqdm
 
 from molingo_ros.motion import captions
 from molingo_ros.motion.bandai_files import SourceClip, find_clips
 from molingo_ros.motion.bvh import BvhError
 from molingo_ros.motion.convert import load_motion
 from molingo_ros.motion.dataset_cache import cache_folder, is_complete, load_dataset, save_dataset
-from molingo_ros.motion.dataset_config import DatasetConfig
+from molingo_ros.motion.dataset_config import DatasetConfig, read_in_workers
 from molingo_ros.motion.features import canonicalize, feature_dim, motion_to_features
 from molingo_ros.motion.layout_dataset import build_layout_dataset, is_layout_folder
 from molingo_ros.motion.mirror import fit_local_mirrors, mirror_motion
@@ -68,7 +66,7 @@ def build_dataset(
     local_mirrors = _fit_rig_mirrors(readable)
     splits = assign_splits(readable, config.split_fractions, config.seed)
     jobs = [(str(c.path), local_mirrors if config.mirror else None) for c in readable]
-    results = _read_clips(jobs, config.workers, progress)
+    results = read_in_workers(_clip_features, jobs, config.workers, progress)
     records, features = _collect_records(readable, results, splits, unreadable)
     dataset = MotionDataset(
         config,
@@ -89,23 +87,6 @@ def _fit_rig_mirrors(readable: list[SourceClip]) -> np.ndarray:
     reference = next((c for c in readable if c.name == MIRROR_REFERENCE_CLIP), None)
     reference = reference or next((c for c in readable if c.content == "walk"), readable[0])
     return fit_local_mirrors(load_motion(reference.path))
-
-
-def _read_clips(
-    jobs: list[tuple[str, np.ndarray | None]], workers: int, progress: bool
-) -> list[_ClipResult]:
-    """:func:`_clip_features` of every job, in ``workers`` processes (1: in this one)."""
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            return list(
-                tqdm(
-                    pool.map(_clip_features, jobs, chunksize=8),
-                    total=len(jobs),
-                    desc="reading clips",
-                    disable=not progress,
-                )
-            )
-    return [_clip_features(j) for j in tqdm(jobs, desc="reading clips", disable=not progress)]
 
 
 def _clip_features(args: tuple[str, np.ndarray | None]) -> _ClipResult:

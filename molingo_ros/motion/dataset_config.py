@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
 
 from molingo_ros.motion.bandai_files import default_data_root
 
@@ -48,3 +53,15 @@ class DatasetConfig:
             raise ValueError(
                 f"split_fractions must be 3 shares summing to 1, got {self.split_fractions}"
             )
+
+
+def read_in_workers(
+    read: Callable[[Any], Any], jobs: Sequence[Any], workers: int, progress: bool
+) -> list:
+    """``read`` of every job, in order, in ``workers`` processes (1: in this one), with a
+    "reading clips" progress bar: how both dataset builders read their clips."""
+    bar = {"total": len(jobs), "desc": "reading clips", "disable": not progress}
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            return list(tqdm(pool.map(read, jobs, chunksize=8), **bar))
+    return [read(job) for job in tqdm(jobs, **bar)]

@@ -27,16 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from molingo_ros.motion import captions
 from molingo_ros.motion.dataset_cache import is_complete, load_dataset, save_dataset
-from molingo_ros.motion.dataset_config import DatasetConfig
+from molingo_ros.motion.dataset_config import DatasetConfig, read_in_workers
 from molingo_ros.motion.features import FeatureConfig, canonicalize, motion_to_features
 from molingo_ros.motion.humanml3d import TO_WORLD, LayoutFolder, LayoutSpec, TextLine
 from molingo_ros.motion.mirror import mirror_indices
@@ -203,14 +201,6 @@ def layout_cache_folder(folder: LayoutFolder, config: DatasetConfig) -> Path:
     return config.cache_dir / f"{folder.spec.name}-{h.hexdigest()[:16]}"
 
 
-def _read(jobs: list[tuple[str, str, str, bool]], workers: int, progress: bool) -> list:
-    bar = {"total": len(jobs), "desc": "reading clips", "disable": not progress}
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            return list(tqdm(pool.map(_clip_segments, jobs, chunksize=8), **bar))
-    return [_clip_segments(j) for j in tqdm(jobs, **bar)]
-
-
 def _records(
     names: list[tuple[str, str]], results: list[list[_Segment]], unreadable: list
 ) -> tuple[list[ClipRecord], list[tuple[str, ...]], np.ndarray]:
@@ -256,7 +246,7 @@ def build_layout_dataset(
         started = time.perf_counter()
         names = [(n, s) for s in SPLITS for n in folder.split(s)]
         jobs = [(str(folder.folder), folder.spec.name, n, config.mirror) for n, _ in names]
-        results = _read(jobs, config.workers, progress)
+        results = read_in_workers(_clip_segments, jobs, config.workers, progress)
         unreadable: list[tuple[str, str]] = []
         records, texts, features = _records(names, results, unreadable)
         if not any(r.split == "train" for r in records):
