@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from molingo_ros.robot.batch_kinematics import joint_placements, transform_points
 from molingo_ros.robot.models import Robot
 from molingo_ros.robot.report import jitter_sign_flips
 
@@ -165,27 +166,22 @@ def human_contacts(
 def _link_tracks(
     robot: Robot, qpos: np.ndarray, config: CommonMetricsConfig
 ) -> dict[str, np.ndarray]:
-    """``<side>_shoulder``, ``_wrist``, ``_hand``, ``_ankle`` -> (T, 3) world positions."""
-    model, data = robot.model, robot.model.createData()
+    """``<side>_shoulder``, ``_wrist``, ``_hand``, ``_ankle`` -> (T, 3) world positions (one
+    vectorised forward kinematics of the whole motion: :mod:`.batch_kinematics`)."""
     offset = np.asarray(config.hand_offset_m, dtype=np.float64)
-    ids = {
-        f"{s}_{k}": _frame_id(robot, f"{s}_{link}")
-        for s in _SIDES
-        for k, link in (
-            ("shoulder", config.shoulder_link),
-            ("wrist", config.wrist_link),
-            ("ankle", config.ankle_link),
-        )
-    }
-    out = {k: np.empty((len(qpos), 3)) for k in (*ids, "left_hand", "right_hand")}
-    for t, q in enumerate(qpos):
-        pin.framesForwardKinematics(model, data, q)
-        for key, fid in ids.items():
-            out[key][t] = data.oMf[fid].translation
-        for s in _SIDES:
-            m = data.oMf[ids[f"{s}_wrist"]]
-            out[f"{s}_hand"][t] = m.translation + m.rotation @ offset
-    return out
+    links = {"shoulder": config.shoulder_link, "wrist": config.wrist_link}
+    links["hand"], links["ankle"] = config.wrist_link, config.ankle_link
+    keys, joints, local = [], [], []
+    for s in _SIDES:
+        for key, link in links.items():
+            frame = robot.model.frames[_frame_id(robot, f"{s}_{link}")]
+            point = offset if key == "hand" else np.zeros(3)
+            keys.append(f"{s}_{key}")
+            joints.append(int(frame.parentJoint))
+            local.append(frame.placement.act(point))
+    rot, pos = joint_placements(robot.model, qpos)
+    points = transform_points(rot, pos, np.asarray(joints), np.asarray(local))
+    return {key: points[:, k] for k, key in enumerate(keys)}
 
 
 def common_metrics(
