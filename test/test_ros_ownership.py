@@ -16,6 +16,7 @@ from molingo_ros.ros.ownership import (
     OwnershipClaim,
     describe,
     must_yield,
+    must_yield_settled,
     other_publishers,
     wait_for_discovery,
 )
@@ -102,6 +103,37 @@ def test_a_writer_without_a_claim_blocks_even_the_earliest_claim(robot):
     make("teleop", claim=False)
     wait(lambda: a.sees(2, claims=0), 10, "the teleop node's publishers")
     assert sorted(must_yield(a.node, a.topics, a.claim)) == [f"/teleop on {t}" for t in (cmd, traj)]
+
+
+def test_a_claim_seen_after_its_publishers_is_waited_for(robot):
+    """The race of two nodes started together: the later node's robot publishers are
+    discovered before its claim. At that moment the earlier node sees an unclaimed writer
+    (must_yield says yield, as the later node does to the earlier claim: both would refuse);
+    the settled look, once the claim is seen, keeps the robot for the earlier node."""
+    make, (traj, cmd) = robot
+    a = make("molingo_a")
+    b = make("molingo_b", claim=False)  # its claim not created (not discovered) yet
+    wait(lambda: a.sees(2, claims=0), 10, "the second node's publishers")
+    assert sorted(must_yield(a.node, a.topics, a.claim)) == [
+        f"/molingo_b on {t}" for t in (cmd, traj)
+    ]
+    slept: list[float] = []
+
+    def claim_then_wait(seconds: float) -> None:
+        b.claim = OwnershipClaim(b.node, traj)  # later token: a keeps the robot
+        slept.append(seconds)
+        wait(lambda: a.sees(2, claims=1), 10, "the second node's claim")
+
+    assert must_yield_settled(a.node, a.topics, a.claim, 0.5, sleep=claim_then_wait) == []
+    assert slept == [0.5] and b.claim.token > a.claim.token
+    assert must_yield_settled(b.node, b.topics, b.claim, 0.05) != []  # the later yields
+    # A writer that never claims still blocks after the second look.
+    c = make("teleop", claim=False)
+    wait(lambda: a.sees(3, claims=1), 10, "the teleop node")
+    assert sorted(must_yield_settled(a.node, a.topics, a.claim, 0.05)) == sorted(
+        f"/{n} on {t}" for n in ("molingo_b", "teleop") for t in (traj, cmd)
+    )
+    assert c.claim is None
 
 
 def test_endpoints_are_counted_not_matched_by_name(robot):

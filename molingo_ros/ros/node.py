@@ -48,7 +48,7 @@ from molingo_ros.ros.outputs import RobotOutputs
 from molingo_ros.ros.ownership import (
     OwnershipClaim,
     describe,
-    must_yield,
+    must_yield_settled,
     wait_for_discovery,
 )
 from molingo_ros.ros.qos import latched, reliable
@@ -147,6 +147,8 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
         self.controller = MotionController(
             engine, cfg.limits, cfg.controller, clock=self.now_s
         )
+        # The claim first: a node that sees this one's robot publishers then sees the claim.
+        self._claim = OwnershipClaim(self, cfg.topics["joint_trajectory"])
         try:
             self.outputs = RobotOutputs(
                 self, cfg, engine.robot, self._publish, engine.robot_config.urdf_joint_names
@@ -155,7 +157,6 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
             self.report_error(f"configure failed: {exc}")
             self._release()
             return TransitionCallbackReturn.FAILURE
-        self._claim = OwnershipClaim(self, self.outputs.robot_topics[0])
         self._skills_pub = self.create_publisher(String, cfg.topics["skills"], latched())
         self._publish(self._skills_pub, self._skills_message(), latched=True)
         if cfg.record_enabled and not self._open_recorder(cfg):
@@ -220,7 +221,9 @@ class MolingoNode(LiveParameters, CommandIntake, RobotHolds, StreamTimers, Lifec
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.cfg.exclusive_output:
             wait_for_discovery(self.outputs.created_s, self.cfg.discovery_wait_s, time.monotonic)
-            self._others = must_yield(self, self.outputs.robot_topics, self._claim)
+            self._others = must_yield_settled(
+                self, self.outputs.robot_topics, self._claim, self.cfg.discovery_wait_s
+            )
             if self._others:
                 self.report_error(
                     f"activation refused: another node drives this robot ({describe(self._others)}"

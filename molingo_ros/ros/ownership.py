@@ -101,6 +101,27 @@ def must_yield(node: Node, topics: Iterable[str], claim: OwnershipClaim) -> list
     return found if foreign or earlier else []
 
 
+def must_yield_settled(
+    node: Node,
+    topics: Iterable[str],
+    claim: OwnershipClaim,
+    settle_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """:func:`must_yield`, looked at again ``settle_s`` seconds later when the first look
+    says yield: a node's endpoints are discovered one by one, so another molingo node's robot
+    publishers can be seen before its claim, and it then looks like a writer without a claim.
+    Two nodes started together would both yield (the later to the earlier claim, the earlier
+    to the unclaimed writer). The second look sees the claim; a writer that claims nothing
+    (teleop) still blocks. Costs ``settle_s`` only when the answer is yield."""
+    topics = list(topics)
+    found = must_yield(node, topics, claim)
+    if found:
+        sleep(settle_s)
+        found = must_yield(node, topics, claim)
+    return found
+
+
 def describe(found: list[str], limit: int = 4) -> str:
     """A short human-readable list of :func:`other_publishers`' result."""
     text = ", ".join(found[:limit])
@@ -112,6 +133,7 @@ __all__ = [
     "OwnershipClaim",
     "describe",
     "must_yield",
+    "must_yield_settled",
     "other_publishers",
     "wait_for_discovery",
 ]

@@ -133,7 +133,7 @@ PARAMETERS: dict[str, tuple[object, str, object]] = {
     "safety.discovery_wait_s": (
         0.5,
         "at activation, look for other publishers this long after the outputs were created "
-        "(s; DDS discovery time)",
+        "(s; DDS discovery time); looked at once more this long later before refusing",
         (0.0, 30.0),
     ),
     "frame_id": ("world", "frame of the root pose and parent frame of the TF", None),
