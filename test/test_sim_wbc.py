@@ -98,7 +98,7 @@ def _momentum_rate(wbc: WholeBodyController, q, v, ref: ReferenceState) -> tuple
     """(angular momentum, its rate under the QP's accelerations), about the CoM, world."""
     tau = wbc.torques(q, v, ref)
     model, data = wbc.model, wbc.model.createData()
-    a = wbc._qp[1].results.x[: wbc.nv]
+    a = wbc.qp.solution[: wbc.nv]
     pin.computeCentroidalMapTimeVariation(model, data, q, v)
     assert np.all(np.isfinite(tau))
     return data.Ag[3:] @ v, data.Ag[3:] @ a + data.dAg[3:] @ v
@@ -127,5 +127,65 @@ def test_the_momentum_task_keeps_a_swing_from_turning_the_body(g1):
     _, rate_off = _momentum_rate(off, q, v, ref)
     assert np.linalg.norm(rate_off) > 5.0  # N m: the swing alone turns the body
     assert np.linalg.norm(rate_on) < 0.8 * np.linalg.norm(rate_off)  # 0.63 measured
-    a_on = on._qp[1].results.x[6 + groups["upper"]]
+    a_on = on.qp.solution[6 + groups["upper"]]
     assert np.mean(a_on) > 5.0  # the arms still swing the asked way
+
+
+def test_the_capture_point_is_kept_inside_the_support(g1):
+    """Standing still with the arms forward (CoM 4.7 cm ahead of the ankles), the reference
+    asks for a forward push (8 m/s^2 of the root). The capture point predicted
+    ``capture_horizon_s`` ahead under the QP's accelerations stays ``capture_margin_m`` inside
+    the soles' front edge with the capture rows (within the slack, 2 mm); without them the
+    QP follows the push past it."""
+    from dataclasses import replace
+
+    from molingo_ros.sim.wbc import WbcConfig
+
+    q = g1.neutral()
+    v = np.zeros(g1.nv)
+    for name, angle in (
+        ("left_shoulder_pitch_joint", -1.5),
+        ("right_shoulder_pitch_joint", -1.5),
+        ("waist_pitch_joint", 0.1),
+    ):
+        q[7 + g1.joint_names.index(name)] = angle
+    push = np.zeros(g1.nv)
+    push[0] = 8.0
+    predicted = {}
+    for weight in (1e7, 0.0):
+        cfg = replace(WbcConfig(), weight_capture=weight, capture_margin_m=0.04)
+        wbc = WholeBodyController(g1, cfg)
+        wbc.torques(q, v, ReferenceState(q, v.copy(), push))
+        data, a = wbc.data, wbc.qp.solution[: wbc.nv]
+        omega = np.sqrt(9.81 / data.com[0][2])
+        com_acc = data.Jcom @ a + data.acom[0]
+        predicted[weight] = data.com[0][0] + cfg.capture_horizon_s * com_acc[0] / omega
+        front = wbc._support_points([0, 1])[:, 0].max()
+        assert wbc.last_forces[:, 2].sum() > 300.0  # N: still standing on both feet
+    bound = front - 0.04
+    assert predicted[1e7] <= bound + 0.002
+    assert predicted[0.0] > bound + 0.005
+
+
+def test_a_com_target_held_at_the_support_edge_has_no_feed_forward(g1):
+    """The reference is 0.2 m ahead of the robot and accelerating forward: its CoM target is
+    held inside the soles (``com_margin_m``), and then its velocity and acceleration are not
+    fed forward either (they belong to a place the CoM is not allowed to go): the CoM task
+    asks for the PD's acceleration towards the held target only."""
+    q = g1.neutral()
+    v = np.zeros(g1.nv)
+    ref_q = q.copy()
+    ref_q[0] += 0.2
+    push = np.zeros(g1.nv)
+    push[0] = 8.0
+    ref = ReferenceState(ref_q, push * 0.1, push)
+    wbc = WholeBodyController(g1)
+    cfg, data = wbc.cfg, wbc.data
+    wbc._kinematics(q, v, ref)
+    assert not np.any(wbc._offset)  # no stance yet: the reference's world is the real one
+    _, targets, _ = wbc._tasks(q, v, ref, [0, 1])
+    held = wbc._support_points([0, 1])[:, 0].max() - cfg.com_margin_m
+    pd_only = cfg.com_kp * (held - data.com[0][0])
+    assert wbc.ref_data.acom[0][0] == pytest.approx(8.0, abs=0.1)  # the reference's push
+    assert 0.0 < pd_only < cfg.max_com_acceleration
+    assert targets[0][0] + data.acom[0][0] == pytest.approx(pd_only, abs=1e-6)

@@ -16,13 +16,16 @@ Hard constraints:
 * each contact force lies in the friction pyramid of ``friction_mu`` with a normal force in
   ``[0, max_normal_force_n]`` (unilateral: the floor only pushes);
 * the joint torques ``tau = M[6:] a + h[6:] - sum_k J_k[:, 6:]^T f_k`` stay within the
-  model's effort limits.
+  model's effort limits;
+* nearly hard (a slack variable with a heavy cost): the capture point stays inside the
+  support polygon (:mod:`molingo_ros.sim.capture`), so no posture is followed into a fall.
 
 Weighted costs (the reference is a configuration with its velocity and acceleration):
 
 * the centre of mass tracks the reference's, moved with the feet (the reference's world
   placement is shifted by where the stance feet really are) and kept ``com_margin_m`` inside
-  the support polygon of the stance soles;
+  the support polygon of the stance soles (where it is held there, the reference's CoM
+  velocity and acceleration are not fed forward);
 * the root orientation tracks the reference's;
 * a swing foot tracks the reference foot's placement (shifted like the CoM);
 * the centroidal angular momentum is damped towards zero;
@@ -39,12 +42,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pinocchio as pin
-import proxsuite
 
 from molingo_ros.robot.dynamics import sole_points
 from molingo_ros.robot.models import Robot
+from molingo_ros.sim.capture import capture_point, capture_rows
 from molingo_ros.sim.reference import SIDES, ReferenceState, joint_groups
 from molingo_ros.sim.support import into_polygon
+from molingo_ros.sim.wbc_qp import (
+    WarmQp,
+    contact_inequalities,
+    joint_limit_accelerations,
+    with_soft_rows,
+)
 
 WORLD = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 
@@ -69,6 +78,10 @@ class WbcConfig:
     ``weight_momentum``: the centroidal angular momentum is damped towards zero at
     ``momentum_kd`` (a fast bow or arm swing then turns the body less about the CoM, which
     keeps the centre of pressure off the sole's edge; 0 turns the task off).
+    Capture point (:mod:`molingo_ros.sim.capture`): the capture point predicted
+    ``capture_horizon_s`` ahead is kept ``capture_margin_m`` inside the support polygon of the
+    feet balanced over, as soft inequality rows whose slack costs ``weight_capture`` (m^-2;
+    high: balance before posture; 0 turns the rows off).
     The defaults were chosen on validation seeds 300-339 of the standing skills (see
     docs/DYNAMICS.md), never on the benchmark seeds."""
 
@@ -91,6 +104,9 @@ class WbcConfig:
     max_com_acceleration: float = 5.0
     max_root_acceleration: float = 50.0
     momentum_kd: float = 10.0
+    capture_horizon_s: float = 0.1
+    capture_margin_m: float = 0.02
+    weight_capture: float = 1e9
     weight_com: float = 100.0
     weight_momentum: float = 1.0
     weight_root: float = 30.0
@@ -133,7 +149,7 @@ class WholeBodyController:
         self._offset = np.zeros(3)  # where the reference's world sits in the real one (x, y)
         self._offset_stance: list[int] = []
         self.balance_feet: list[int] = [0, 1]  # the feet the CoM is kept over
-        self._qp: tuple | None = None
+        self.qp = WarmQp()  # its last solution: accelerations, forces (, slack)
         self.last_forces: np.ndarray = np.zeros((2, 3))  # net force per foot (world, N)
         self._momentum_drift = np.zeros(3)  # dAg v, angular rows (N m)
 
@@ -168,9 +184,23 @@ class WholeBodyController:
             J, drift, vel = self._foot_terms(s)
             A.append(np.hstack([J, np.zeros((6, n_f))]))
             b.append(-drift - self.cfg.contact_kd * vel)
-        C, lo, hi = self._inequalities(q, v, M, h, Jc, n_f)
-        x = self._solve(H, g, np.vstack(A), np.concatenate(b), C, lo, hi)
-        a, f = x[: self.nv], x[self.nv :]
+        bounds = joint_limit_accelerations(
+            q[7:], v[6:], self.robot.lower, self.robot.upper, self.cfg.limit_horizon_s
+        )
+        C, lo, hi = contact_inequalities(
+            self.nv, n_f, self.cfg.friction_mu, self.cfg.max_normal_force_n, M, h, Jc,
+            self.torque_limit, bounds,
+        )  # fmt: skip
+        qp = (H, g, np.vstack(A), np.concatenate(b), C, lo, hi)
+        if self.cfg.weight_capture > 0 and stance:
+            rows, top = capture_rows(
+                data.com[0], data.vcom[0], data.acom[0], data.Jcom,
+                self._support_points(self.balance_feet), self.cfg.capture_horizon_s,
+                self.cfg.capture_margin_m,
+            )  # fmt: skip
+            qp = with_soft_rows(qp, rows, top, self.cfg.weight_capture)
+        x = self.qp.solve(*qp)
+        a, f = x[: self.nv], x[self.nv : self.nv + n_f]
         tau = M[6:] @ a + h[6:] - Jc[:, 6:].T @ f
         self._record_forces(stance, f)
         return np.clip(tau, -self.torque_limit, self.torque_limit)
@@ -212,12 +242,11 @@ class WholeBodyController:
         # Centre of mass.
         com, com_v, com_drift, Jcom = data.com[0], data.vcom[0], data.acom[0], data.Jcom
         com_ref = self.ref_data.com[0] + self._offset
-        com_ref[:2] = self._inside_support(com_ref[:2], self.balance_feet)
-        acc = (
-            self.ref_data.acom[0]
-            + cfg.com_kp * (com_ref - com)
-            + cfg.com_kd * (self.ref_data.vcom[0] - com_v)
-        )
+        ref_v, ref_a = self.ref_data.vcom[0].copy(), self.ref_data.acom[0].copy()
+        held = self._inside_support(com_ref[:2], self.balance_feet)
+        if float(np.linalg.norm(held - com_ref[:2])) > 1e-9:  # held: no feed-forward
+            com_ref[:2], ref_v[:2], ref_a[:2] = held, 0.0, 0.0
+        acc = ref_a + cfg.com_kp * (com_ref - com) + cfg.com_kd * (ref_v - com_v)
         rows.append(Jcom)
         targets.append(_limit(acc, cfg.max_com_acceleration) - com_drift)
         weights.append(np.full(3, cfg.weight_com))
@@ -272,7 +301,7 @@ class WholeBodyController:
         if min(self.data.oMf[frame].act(p)[2] for p in points) > 0.01:
             return stance, stance  # already in the air
         com, com_v = self.data.com[0], self.data.vcom[0]
-        capture = com[:2] + com_v[:2] / np.sqrt(9.81 / max(com[2], 1e-3))
+        capture = capture_point(com, com_v)
         over = into_polygon(capture, self._support_points(stance), 0.0)
         if float(np.linalg.norm(over - capture)) < 1e-9:
             return stance, stance
@@ -324,62 +353,6 @@ class WholeBodyController:
         if not stance:
             return point
         return into_polygon(point, self._support_points(stance), self.cfg.com_margin_m)
-
-    # -- constraints and solver ---------------------------------------------------------------
-
-    def _inequalities(self, q, v, M, h, Jc, n_f):
-        """(C, lower, upper) of the friction pyramids and normal forces, the joint torques and
-        the joint position limits (accelerations that keep each joint inside its range over
-        ``limit_horizon_s``)."""
-        mu, n, nj = self.cfg.friction_mu, self.nv + n_f, self.robot.num_joints
-        k = n_f // 3
-        C = np.zeros((5 * k + 2 * nj, n))
-        lo = np.full(C.shape[0], -1e20)
-        hi = np.zeros(C.shape[0])
-        row = 0
-        for i in range(k):
-            col = self.nv + 3 * i
-            for axis in (0, 1):
-                for sign in (1.0, -1.0):  # +-f_axis - mu f_z <= 0
-                    C[row, col + axis] = sign
-                    C[row, col + 2] = -mu
-                    row += 1
-            C[row, col + 2] = 1.0
-            lo[row], hi[row] = 0.0, self.cfg.max_normal_force_n
-            row += 1
-        torque = slice(row, row + nj)
-        C[torque, : self.nv] = M[6:]
-        C[torque, self.nv :] = -Jc[:, 6:].T
-        lo[torque] = -self.torque_limit - h[6:]
-        hi[torque] = self.torque_limit - h[6:]
-        limits = slice(row + nj, row + 2 * nj)
-        C[limits, 6 : self.nv] = np.eye(nj)
-        lo[limits], hi[limits] = self._limit_accelerations(q, v)
-        return C, lo, hi
-
-    def _limit_accelerations(self, q, v) -> tuple[np.ndarray, np.ndarray]:
-        """Joint accelerations (rad/s^2) that keep q + v T + a T^2 / 2 inside the limits."""
-        T = self.cfg.limit_horizon_s
-        pos, vel = q[7:], v[6:]
-        lo = 2.0 * (self.robot.lower - pos - vel * T) / T**2
-        hi = 2.0 * (self.robot.upper - pos - vel * T) / T**2
-        mid = 0.5 * (lo + hi)
-        return np.minimum(lo, mid), np.maximum(hi, mid)
-
-    def _solve(self, H, g, A, b, C, lo, hi) -> np.ndarray:
-        n, n_eq, n_in = H.shape[0], A.shape[0], C.shape[0]
-        if self._qp is None or self._qp[0] != (n, n_eq, n_in):
-            qp = proxsuite.proxqp.dense.QP(n, n_eq, n_in)
-            qp.settings.eps_abs = 1e-6
-            qp.settings.verbose = False
-            qp.settings.max_iter = 300
-            qp.init(H, g, A, b, C, lo, hi)
-            self._qp = ((n, n_eq, n_in), qp)
-        else:
-            qp = self._qp[1]
-            qp.update(H, g, A, b, C, lo, hi)
-        qp.solve()
-        return np.asarray(qp.results.x)
 
     def _record_forces(self, stance: list[int], f: np.ndarray) -> None:
         self.last_forces = np.zeros((2, 3))

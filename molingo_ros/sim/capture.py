@@ -1,0 +1,50 @@
+"""The capture point (divergent component of motion) kept inside the support polygon: rows of
+an inequality on the generalised acceleration for the whole-body controller's QP.
+
+With the linear inverted pendulum of height ``z`` (``omega = sqrt(g / z)``), the capture point
+``xi = c + c_dot / omega`` (x y, m) moves away from the centre of pressure ``p`` as
+``xi_dot = omega (xi - p)``; ``p`` can only be inside the support polygon, so once ``xi`` has
+left it the robot cannot stop without a step. The controller therefore asks that the capture
+point predicted ``horizon_s`` ahead, ``xi + horizon_s * (c_dot + c_ddot / omega)``, stays
+``margin_m`` inside the polygon, with ``c_ddot = J_com a + drift`` linear in the acceleration.
+
+Frames: world, z up, floor at z = 0. Units: m, s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import ConvexHull
+
+GRAVITY_M_S2 = 9.81
+
+
+def capture_point(com: np.ndarray, com_velocity: np.ndarray) -> np.ndarray:
+    """The capture point (2,) of a CoM at ``com`` (3,) moving at ``com_velocity`` (3,)."""
+    omega = np.sqrt(GRAVITY_M_S2 / max(float(com[2]), 1e-3))
+    return com[:2] + com_velocity[:2] / omega
+
+
+def capture_rows(
+    com: np.ndarray,
+    com_velocity: np.ndarray,
+    com_drift: np.ndarray,
+    com_jacobian: np.ndarray,
+    support: np.ndarray,
+    horizon_s: float,
+    margin_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(G, h)``: ``G a <= h`` keeps the predicted capture point ``margin_m`` inside the
+    convex hull of ``support`` (K, 2), one row per hull edge. ``com`` / ``com_velocity`` /
+    ``com_drift`` (3,): the CoM, its velocity and its acceleration at ``a = 0``;
+    ``com_jacobian`` (3, nv)."""
+    omega = np.sqrt(GRAVITY_M_S2 / max(float(com[2]), 1e-3))
+    hull = ConvexHull(support)
+    normals, offsets = hull.equations[:, :2], hull.equations[:, 2]  # n . p + d <= 0 inside
+    now = capture_point(com, com_velocity) + horizon_s * (com_velocity[:2] + com_drift[:2] / omega)
+    G = normals @ com_jacobian[:2] * (horizon_s / omega)
+    h = -offsets - margin_m - normals @ now
+    return G, h
+
+
+__all__ = ["GRAVITY_M_S2", "capture_point", "capture_rows"]
