@@ -82,7 +82,7 @@ class WbcConfig:
     ``capture_horizon_s`` ahead is kept ``capture_margin_m`` inside the support polygon of the
     feet balanced over, as soft inequality rows whose slack costs ``weight_capture`` (m^-2;
     high: balance before posture; 0 turns the rows off).
-    The defaults were chosen on validation seeds 300-339 of the standing skills (see
+    The defaults were chosen on validation seeds 300-379 of the standing skills (see
     docs/DYNAMICS.md), never on the benchmark seeds."""
 
     friction_mu: float = 0.6
