@@ -94,14 +94,18 @@ class Fixture:
         self.feedback: dict[str, list[int]] = {}
         self.client: Probe | None = None
         if client:
-            self.open_client()
+            try:
+                self.open_client()
+            except BaseException:
+                self.close()  # else its server lingers in the domain and answers the next test
+                raise
 
     def open_client(self) -> None:
         """The Probe node with a GoalClient of the action, once the server is found."""
         self.client = Probe(domain(44), "goal_client")
         self.goals = GoalClient(self.client.node, ACTION)
         self.action = self.goals.action
-        assert self.action.wait_for_server(timeout_sec=10)
+        assert self.action.wait_for_server(timeout_sec=30), "no action server found in 30 s"
 
     def _spin(self) -> None:
         try:
