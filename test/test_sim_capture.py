@@ -7,7 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from molingo_ros.sim.capture import GRAVITY_M_S2, capture_point, capture_rows
+from molingo_ros.sim.capture import (
+    GRAVITY_M_S2,
+    capture_point,
+    capture_rows,
+    pendulum_frequency,
+)
 
 SQUARE = np.array([[-0.1, -0.1], [0.1, -0.1], [0.1, 0.1], [-0.1, 0.1], [0.0, 0.0]])
 HEIGHT = 0.7
@@ -16,6 +21,7 @@ JACOBIAN = np.hstack([np.eye(3), np.zeros((3, 2))])  # the CoM's acceleration is
 
 
 def test_the_capture_point_of_a_com_at_rest_and_in_motion():
+    assert pendulum_frequency(HEIGHT) == pytest.approx(3.7436, abs=1e-4)  # sqrt(9.81 / 0.7)
     com = np.array([0.02, -0.01, HEIGHT])
     assert capture_point(com, np.zeros(3)) == pytest.approx(com[:2])
     moving = capture_point(com, np.array([0.3, 0.0, 0.0]))

@@ -19,10 +19,14 @@ from scipy.spatial import ConvexHull
 GRAVITY_M_S2 = 9.81
 
 
+def pendulum_frequency(com_height_m: float) -> float:
+    """``omega = sqrt(g / z)`` (1/s) of the linear inverted pendulum of CoM height ``z``."""
+    return float(np.sqrt(GRAVITY_M_S2 / max(com_height_m, 1e-3)))
+
+
 def capture_point(com: np.ndarray, com_velocity: np.ndarray) -> np.ndarray:
     """The capture point (2,) of a CoM at ``com`` (3,) moving at ``com_velocity`` (3,)."""
-    omega = np.sqrt(GRAVITY_M_S2 / max(float(com[2]), 1e-3))
-    return com[:2] + com_velocity[:2] / omega
+    return com[:2] + com_velocity[:2] / pendulum_frequency(float(com[2]))
 
 
 def capture_rows(
@@ -38,13 +42,15 @@ def capture_rows(
     convex hull of ``support`` (K, 2), one row per hull edge. ``com`` / ``com_velocity`` /
     ``com_drift`` (3,): the CoM, its velocity and its acceleration at ``a = 0``;
     ``com_jacobian`` (3, nv)."""
-    omega = np.sqrt(GRAVITY_M_S2 / max(float(com[2]), 1e-3))
+    omega = pendulum_frequency(float(com[2]))
     hull = ConvexHull(support)
     normals, offsets = hull.equations[:, :2], hull.equations[:, 2]  # n . p + d <= 0 inside
-    now = capture_point(com, com_velocity) + horizon_s * (com_velocity[:2] + com_drift[:2] / omega)
+    drift_only = capture_point(com, com_velocity) + horizon_s * (
+        com_velocity[:2] + com_drift[:2] / omega
+    )  # the predicted capture point at a = 0
     G = normals @ com_jacobian[:2] * (horizon_s / omega)
-    h = -offsets - margin_m - normals @ now
+    h = -offsets - margin_m - normals @ drift_only
     return G, h
 
 
-__all__ = ["GRAVITY_M_S2", "capture_point", "capture_rows"]
+__all__ = ["GRAVITY_M_S2", "capture_point", "capture_rows", "pendulum_frequency"]
