@@ -11,6 +11,7 @@ from molingo_ros.motion.features import (
     feature_slices,
     features_to_motion,
     features_to_positions,
+    joints_of_feature_dim,
     motion_to_features,
 )
 from molingo_ros.motion.rigs import BANDAI
@@ -28,6 +29,10 @@ def test_layout():
     assert feature_dim(21) == 4 + 3 * 20 + 6 * 21 + 3 * 21 + 4 == 257
     sl = feature_slices(21)
     assert sl["foot_contact"].stop == 257 and sl["ric"].start == 4
+    assert [joints_of_feature_dim(feature_dim(j)) for j in (21, 22, 5)] == [21, 22, 5]
+    for size in (256, 258, 263, 17):
+        with pytest.raises(ValueError, match="not the feature size"):
+            joints_of_feature_dim(size)
 
 
 @pytest.mark.parametrize("name", CLIPS)

@@ -270,9 +270,9 @@ class MotionStream:
 
     def _positions(self, feats: np.ndarray) -> np.ndarray:
         """World positions of new frames, continuing the root from the previous window."""
-        from molingo_ros.motion.features import features_to_positions
+        from molingo_ros.motion.features import features_to_positions, joints_of_feature_dim
 
-        joints = (feats.shape[1] - 8) // 12 + 1  # 257 -> 21 (see features.feature_dim)
+        joints = joints_of_feature_dim(feats.shape[1])
         if self._last_feature is None:
             pos, root = features_to_positions(feats, joints)
         else:

@@ -84,6 +84,19 @@ def feature_dim(num_joints: int) -> int:
     return feature_slices(num_joints)["foot_contact"].stop
 
 
+def joints_of_feature_dim(dim: int) -> int:
+    """The joint count ``J`` of features of size ``dim`` (the inverse of :func:`feature_dim`:
+    ``12 J + 5``; 257 -> 21, 269 -> 22).
+
+    Raises:
+        ValueError: ``dim`` is not the feature size of any joint count.
+    """
+    joints = (dim - 5) // 12
+    if joints < 2 or feature_dim(joints) != dim:
+        raise ValueError(f"{dim} is not the feature size of any joint count")
+    return joints
+
+
 def rig_for_features(dim: int) -> Rig:
     """The rig of features of size ``dim`` when nothing else says: :data:`SMPL22` for its 269,
     the Bandai rig otherwise (the 21-joint KIT rig has Bandai's 257 too: name it)."""

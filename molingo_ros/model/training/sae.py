@@ -54,8 +54,7 @@ from molingo_ros.model.training.run import (
     threads_setting,
 )
 from molingo_ros.motion.dataset import build_dataset
-from molingo_ros.motion.features import feature_dim as feature_dim_of
-from molingo_ros.motion.features import feature_slices
+from molingo_ros.motion.features import feature_slices, joints_of_feature_dim
 from molingo_ros.motion.motion_dataset import MotionDataset
 from molingo_ros.settings import setting
 
@@ -66,11 +65,9 @@ ROOT = slice(0, 4)  # yaw velocity, planar velocity (2), height
 def _loss_slices(feature_dim: int) -> tuple[slice, slice]:
     """(root-relative joint positions, local joint velocities) of features of size
     ``feature_dim`` (any rig: the joint count follows from the size)."""
-    joints = (feature_dim - 5) // 12  # 12 J + 5 features for J joints
-    if feature_dim_of(joints) != feature_dim:
-        raise ValueError(f"{feature_dim} is not the feature size of any joint count")
-    sl = feature_slices(joints)
+    sl = feature_slices(joints_of_feature_dim(feature_dim))
     return sl["ric"], sl["local_vel"]
+
 
 SAE_KIND = "molingo-sae"
 """The ``kind`` in the metadata of an SAE file (:func:`export_sae`)."""
