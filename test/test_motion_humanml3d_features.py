@@ -15,6 +15,7 @@ from molingo_ros.motion.humanml3d_features import (
     mean_std,
     recover_from_ric,
     root_yaw,
+    rotation_between,
     vector_dim,
     vector_slices,
     yaw_matrices,
@@ -90,3 +91,17 @@ def test_mean_std_average_the_std_of_each_block():
     assert np.ptp(std[ric]) == 0 and std[1] == std[2] and std[0] != std[1]
     with pytest.raises(ValueError, match="at least 2 frames"):
         joints_to_vectors(np.zeros((1, 22, 3)), SKELETON)
+
+
+def test_rotation_between_takes_u_onto_v_and_handles_opposite_vectors():
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=(50, 3))
+    v = rng.normal(size=(50, 3))
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    v[:3] = -u[:3]  # exactly opposite: half a turn
+    v[3] = u[3]  # the same: identity
+    R = rotation_between(u, v)
+    assert np.allclose(np.einsum("tij,tj->ti", R, u), v, atol=1e-9)
+    assert np.allclose(R @ np.swapaxes(R, -1, -2), np.eye(3), atol=1e-9)
+    assert np.allclose(np.linalg.det(R), 1.0) and np.allclose(R[3], np.eye(3))

@@ -119,8 +119,9 @@ def root_yaw(joints: np.ndarray, skeleton: VectorSkeleton) -> np.ndarray:
     return yaw
 
 
-def _rotation_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) shortest rotations taking unit vectors ``u`` onto unit vectors ``v``."""
+def rotation_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) shortest rotations taking unit vectors ``u`` onto unit vectors ``v``
+    (opposite vectors: half a turn about an axis perpendicular to ``u``)."""
     k = np.cross(u, v)
     c = np.sum(u * v, axis=-1)
     skew = np.zeros(k.shape + (3,))
@@ -128,7 +129,14 @@ def _rotation_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     skew[..., 1, 0], skew[..., 1, 2] = k[..., 2], -k[..., 0]
     skew[..., 2, 0], skew[..., 2, 1] = -k[..., 1], k[..., 0]
     scale = 1.0 / np.maximum(1.0 + c, 1e-9)
-    return np.eye(3) + skew + skew @ skew * scale[..., None, None]
+    out = np.eye(3) + skew + skew @ skew * scale[..., None, None]
+    opposite = c < -1.0 + 1e-6
+    if opposite.any():
+        other = np.where(np.abs(u[opposite, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+        axis = np.cross(u[opposite], other)
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        out[opposite] = 2.0 * axis[:, :, None] * axis[:, None, :] - np.eye(3)
+    return out
 
 
 def joint_rotations(joints: np.ndarray, yaw: np.ndarray, skeleton: VectorSkeleton) -> np.ndarray:
@@ -146,7 +154,7 @@ def joint_rotations(joints: np.ndarray, yaw: np.ndarray, skeleton: VectorSkeleto
             bone = joints[:, child] - joints[:, parent]
             bone = bone / np.maximum(np.linalg.norm(bone, axis=-1, keepdims=True), 1e-9)
             rest = np.broadcast_to(offsets[child] / np.linalg.norm(offsets[child]), bone.shape)
-            absolute = _rotation_between(rest, bone)
+            absolute = rotation_between(rest, bone)
             out[:, child] = np.swapaxes(previous, -1, -2) @ absolute
             previous = absolute
     return out

@@ -37,6 +37,7 @@ from molingo_ros.motion.dataset_cache import is_complete, load_dataset, save_dat
 from molingo_ros.motion.dataset_config import DatasetConfig, read_in_workers
 from molingo_ros.motion.features import FeatureConfig, canonicalize, motion_to_features
 from molingo_ros.motion.humanml3d import TO_WORLD, LayoutFolder, LayoutSpec, TextLine
+from molingo_ros.motion.humanml3d_features import rotation_between
 from molingo_ros.motion.mirror import mirror_indices
 from molingo_ros.motion.motion import Motion
 from molingo_ros.motion.motion_dataset import FPS, ClipRecord, MotionDataset, Normalizer
@@ -70,23 +71,6 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
-def _rotation_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) shortest rotations taking unit vectors ``u`` onto ``v`` (opposite vectors: half
-    a turn about an axis perpendicular to ``u``)."""
-    k = np.cross(u, v)
-    c = np.sum(u * v, axis=-1)
-    skew = np.zeros(k.shape + (3,))
-    skew[..., 0, 1], skew[..., 0, 2], skew[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
-    skew -= np.swapaxes(skew, -1, -2)
-    out = np.eye(3) + skew + skew @ skew / np.maximum(1.0 + c, 1e-9)[..., None, None]
-    opposite = c < -1.0 + 1e-6
-    if opposite.any():
-        other = np.where(np.abs(u[opposite, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
-        axis = _unit(np.cross(u[opposite], other))
-        out[opposite] = 2.0 * axis[:, :, None] * axis[:, None, :] - np.eye(3)
-    return out
-
-
 def _frame(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(..., 3, 3) orthonormal frame: first axis along ``a``, second towards ``b``."""
     x = _unit(a)
@@ -114,7 +98,7 @@ def rotations_from_positions(
             glob[:, j] = base
         elif len(kids) == 1:
             bone = _unit(positions[:, kids[0]] - positions[:, j])
-            glob[:, j] = _rotation_between(base @ rest[kids[0]], bone) @ base
+            glob[:, j] = rotation_between(base @ rest[kids[0]], bone) @ base
         else:
             up = max(kids, key=lambda c: rest[c][2])
             left = max(kids, key=lambda c: rest[c][1])
