@@ -13,8 +13,10 @@ from molingo_ros.sim.capture import (
     capture_rows,
     pendulum_frequency,
 )
+from molingo_ros.sim.support import support_hull
 
 SQUARE = np.array([[-0.1, -0.1], [0.1, -0.1], [0.1, 0.1], [-0.1, 0.1], [0.0, 0.0]])
+HULL = support_hull(SQUARE)  # the four corners, counter-clockwise
 HEIGHT = 0.7
 OMEGA = np.sqrt(GRAVITY_M_S2 / HEIGHT)
 JACOBIAN = np.hstack([np.eye(3), np.zeros((3, 2))])  # the CoM's acceleration is a[:3]
@@ -30,7 +32,7 @@ def test_the_capture_point_of_a_com_at_rest_and_in_motion():
 
 def test_at_rest_in_the_middle_each_edge_allows_its_distance_less_the_margin():
     com = np.array([0.0, 0.0, HEIGHT])
-    G, h = capture_rows(com, np.zeros(3), np.zeros(3), JACOBIAN, SQUARE, 0.1, 0.02)
+    G, h = capture_rows(com, np.zeros(3), np.zeros(3), JACOBIAN, HULL, 0.1, 0.02)
     assert G.shape == (4, 5) and h == pytest.approx(np.full(4, 0.08))  # one row per edge
     # Accelerating forward at c'' moves the predicted capture point 0.1 c'' / omega ahead:
     # allowed up to 0.08 m, i.e. c'' <= 0.8 omega.
@@ -44,7 +46,7 @@ def test_running_towards_the_edge_asks_for_a_deceleration():
     """Moving forward at 0.4 m/s from the middle: the capture point is 0.4 / omega ahead, past
     the front edge less the margin; only a backward acceleration satisfies the front row."""
     com, velocity = np.array([0.0, 0.0, HEIGHT]), np.array([0.4, 0.0, 0.0])
-    G, h = capture_rows(com, velocity, np.zeros(3), JACOBIAN, SQUARE, 0.1, 0.02)
+    G, h = capture_rows(com, velocity, np.zeros(3), JACOBIAN, HULL, 0.1, 0.02)
     front = int(np.argmax(G[:, 0]))
     assert h[front] < 0  # at a = 0 the front row is violated
     needed = -h[front] * OMEGA / 0.1  # m/s^2 backwards
@@ -52,5 +54,5 @@ def test_running_towards_the_edge_asks_for_a_deceleration():
     assert needed == pytest.approx(expected * OMEGA / 0.1)
     assert np.all(G @ np.array([-needed * 1.01, 0, 0, 0, 0]) <= h)
     # The drift (acceleration at a = 0) counts like an acceleration.
-    _, h_drift = capture_rows(com, velocity, np.array([-1.0, 0, 0]), JACOBIAN, SQUARE, 0.1, 0.02)
+    _, h_drift = capture_rows(com, velocity, np.array([-1.0, 0, 0]), JACOBIAN, HULL, 0.1, 0.02)
     assert h_drift[front] == pytest.approx(h[front] + 0.1 / OMEGA)

@@ -11,6 +11,7 @@ import pytest
 from molingo_ros.robot.models import load_robot
 from molingo_ros.sim.player import MujocoRobot
 from molingo_ros.sim.reference import FramesMotion, ReferenceState, joint_groups
+from molingo_ros.sim.support import support_hull
 from molingo_ros.sim.tracking import PhysicsTracker
 from molingo_ros.sim.wbc import WholeBodyController
 
@@ -183,7 +184,7 @@ def test_a_com_target_held_at_the_support_edge_has_no_feed_forward(g1):
     cfg, data = wbc.cfg, wbc.data
     wbc._kinematics(q, v, ref)
     assert not np.any(wbc._offset)  # no stance yet: the reference's world is the real one
-    _, targets, _ = wbc._tasks(q, v, ref, [0, 1])
+    _, targets, _ = wbc._tasks(q, v, ref, [0, 1], support_hull(wbc._support_points([0, 1])))
     held = wbc._support_points([0, 1])[:, 0].max() - cfg.com_margin_m
     pd_only = cfg.com_kp * (held - data.com[0][0])
     assert wbc.ref_data.acom[0][0] == pytest.approx(8.0, abs=0.1)  # the reference's push

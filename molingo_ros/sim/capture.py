@@ -14,7 +14,6 @@ Frames: world, z up, floor at z = 0. Units: m, s.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import ConvexHull
 
 GRAVITY_M_S2 = 9.81
 
@@ -34,17 +33,20 @@ def capture_rows(
     com_velocity: np.ndarray,
     com_drift: np.ndarray,
     com_jacobian: np.ndarray,
-    support: np.ndarray,
+    hull: np.ndarray,
     horizon_s: float,
     margin_m: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(G, h)``: ``G a <= h`` keeps the predicted capture point ``margin_m`` inside the
-    convex hull of ``support`` (K, 2), one row per hull edge. ``com`` / ``com_velocity`` /
+    convex polygon ``hull`` ((H, 2) vertices, counter-clockwise:
+    :func:`~molingo_ros.sim.support.support_hull`), one row per edge. ``com`` / ``com_velocity`` /
     ``com_drift`` (3,): the CoM, its velocity and its acceleration at ``a = 0``;
     ``com_jacobian`` (3, nv)."""
     omega = pendulum_frequency(float(com[2]))
-    hull = ConvexHull(support)
-    normals, offsets = hull.equations[:, :2], hull.equations[:, 2]  # n . p + d <= 0 inside
+    edges = np.roll(hull, -1, axis=0) - hull
+    normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)  # outward (counter-clockwise)
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    offsets = -np.sum(normals * hull, axis=1)  # n . p + d <= 0 inside
     drift_only = capture_point(com, com_velocity) + horizon_s * (
         com_velocity[:2] + com_drift[:2] / omega
     )  # the predicted capture point at a = 0

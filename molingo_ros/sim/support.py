@@ -6,11 +6,20 @@ import numpy as np
 from scipy.spatial import ConvexHull
 
 
+def support_hull(points: np.ndarray) -> np.ndarray:
+    """(H, 2) the vertices of the convex hull of ``points`` (K, 2), counter-clockwise."""
+    return points[ConvexHull(points).vertices]
+
+
 def into_polygon(point: np.ndarray, points: np.ndarray, margin: float) -> np.ndarray:
     """``point`` (2,) moved into the convex hull of ``points`` (K, 2) shrunk ``margin`` inward
     (about its centroid; to the centroid when the hull is narrower than twice the margin);
     unchanged when already inside."""
-    hull = points[ConvexHull(points).vertices]  # counter-clockwise
+    return into_hull(point, support_hull(points), margin)
+
+
+def into_hull(point: np.ndarray, hull: np.ndarray, margin: float) -> np.ndarray:
+    """:func:`into_polygon` of a hull already made (:func:`support_hull`'s vertices)."""
     centre = hull.mean(axis=0)
     factor = _shrink_factor(hull, centre, margin)
     if factor <= 0.0:
@@ -44,4 +53,4 @@ def _nearest_inside(point: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return point.copy() if inside else best
 
 
-__all__ = ["into_polygon"]
+__all__ = ["into_hull", "into_polygon", "support_hull"]

@@ -47,7 +47,7 @@ from molingo_ros.robot.dynamics import sole_points
 from molingo_ros.robot.models import Robot
 from molingo_ros.sim.capture import capture_point, capture_rows
 from molingo_ros.sim.reference import SIDES, ReferenceState, joint_groups
-from molingo_ros.sim.support import into_polygon
+from molingo_ros.sim.support import into_hull, into_polygon, support_hull
 from molingo_ros.sim.wbc_qp import (
     WarmQp,
     contact_inequalities,
@@ -162,7 +162,9 @@ class WholeBodyController:
         stance = [s for s, on in enumerate(ref.stance) if on]
         stance, self.balance_feet = self._shift_before_lift(stance)
         self._update_offset(ref, self.balance_feet)
-        rows, targets, weights = self._tasks(q, v, ref, stance)
+        # The polygon the CoM and the capture point are kept in (None: no foot on the floor).
+        hull = support_hull(self._support_points(self.balance_feet)) if stance else None
+        rows, targets, weights = self._tasks(q, v, ref, stance, hull)
         contact_jac = [self._point_jacobians(s) for s in stance]
         n_f = sum(j.shape[0] for j in contact_jac)
         n = self.nv + n_f
@@ -192,11 +194,10 @@ class WholeBodyController:
             self.torque_limit, bounds,
         )  # fmt: skip
         qp = (H, g, np.vstack(A), np.concatenate(b), C, lo, hi)
-        if self.cfg.weight_capture > 0 and stance:
+        if self.cfg.weight_capture > 0 and hull is not None:
             rows, top = capture_rows(
-                data.com[0], data.vcom[0], data.acom[0], data.Jcom,
-                self._support_points(self.balance_feet), self.cfg.capture_horizon_s,
-                self.cfg.capture_margin_m,
+                data.com[0], data.vcom[0], data.acom[0], data.Jcom, hull,
+                self.cfg.capture_horizon_s, self.cfg.capture_margin_m,
             )  # fmt: skip
             qp = with_soft_rows(qp, rows, top, self.cfg.weight_capture)
         x = self.qp.solve(*qp)
@@ -235,15 +236,16 @@ class WholeBodyController:
         self._offset = np.array([offset[0], offset[1], 0.0])
         self._offset_stance = list(stance)
 
-    def _tasks(self, q, v, ref: ReferenceState, stance: list[int]):
-        """(Jacobian rows, desired accelerations, weights) of the weighted tasks."""
+    def _tasks(self, q, v, ref: ReferenceState, stance: list[int], hull: np.ndarray | None):
+        """(Jacobian rows, desired accelerations, weights) of the weighted tasks; ``hull``:
+        the support polygon of the feet balanced over (:func:`support_hull`), or None."""
         cfg, model, data = self.cfg, self.model, self.data
         rows, targets, weights = [], [], []
         # Centre of mass.
         com, com_v, com_drift, Jcom = data.com[0], data.vcom[0], data.acom[0], data.Jcom
         com_ref = self.ref_data.com[0] + self._offset
         ref_v, ref_a = self.ref_data.vcom[0].copy(), self.ref_data.acom[0].copy()
-        held = self._inside_support(com_ref[:2], self.balance_feet)
+        held = com_ref[:2] if hull is None else into_hull(com_ref[:2], hull, cfg.com_margin_m)
         if float(np.linalg.norm(held - com_ref[:2])) > 1e-9:  # held: no feed-forward
             com_ref[:2], ref_v[:2], ref_a[:2] = held, 0.0, 0.0
         acc = ref_a + cfg.com_kp * (com_ref - com) + cfg.com_kd * (ref_v - com_v)
@@ -347,12 +349,6 @@ class WholeBodyController:
             placement = self.data.oMf[frame]
             pts += [placement.act(p)[:2] for p in points]
         return np.array(pts)
-
-    def _inside_support(self, point: np.ndarray, stance: list[int]) -> np.ndarray:
-        """``point`` (x, y) moved ``com_margin_m`` inside the stance soles' polygon."""
-        if not stance:
-            return point
-        return into_polygon(point, self._support_points(stance), self.cfg.com_margin_m)
 
     def _record_forces(self, stance: list[int], f: np.ndarray) -> None:
         self.last_forces = np.zeros((2, 3))
